@@ -1,0 +1,216 @@
+"""Spin-1/2 model descriptions: fields, all-to-all couplings and collective-rate channels.
+
+Conventions (DESIGN §1): Pauli units, sigma_z|up> = +|up>, S_a = sum_k sigma_a^(k),
+block averages m_a^b = S_a^b / N_b.
+
+    H = sum_b h_b . S^b + (1/N) sum_{b,g} sum_{a,c} J^{bg}_{ac} S_a^b S_c^g
+    J_lk = o_l^(k) Gamma_l(Delta_l),  k in block b_l,
+    Delta_l = c0_l + sum_g sum_a r_{l,g a} m_a^g.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+AXES = ("x", "y", "z")
+_OPERATORS = {
+    "minus": "minus", "sigma_-": "minus", "sm": "minus", "-": "minus",
+    "plus": "plus", "sigma_+": "plus", "sp": "plus", "+": "plus",
+    "z": "z", "sigma_z": "z", "sz": "z",
+}
+
+
+def _real_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
+    """`value` as a finite real float array of the given shape, or a ValueError naming `name`."""
+    arr = np.asarray(value)
+    if np.iscomplexobj(arr):
+        if np.any(np.imag(arr) != 0):
+            raise ValueError(f"{name} must be real, got complex values")
+        arr = np.real(arr)
+    try:
+        arr = arr.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real array of shape {shape}") from None
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {arr.tolist()}")
+    return arr
+
+
+class Channel:
+    """One dissipative channel: J_k = o^(k) Gamma(Delta) on every site k of one block.
+
+    Parameters
+    ----------
+    op : "minus" | "plus" | "z"
+        The local operator o: sigma_- = |down><up|, sigma_+ = |up><down| or sigma_z.
+    gamma : callable, optional
+        The amplitude Gamma (any real, vectorised function). Gamma(Delta)^2 is the
+        operator-valued rate. Give either `gamma` or `rate`.
+    rate : callable, optional
+        The rate Gamma^2 (non-negative); Gamma = sqrt(rate).
+    delta : array_like
+        Coefficients r of Delta = offset + sum_a r_a m_a: shape (3,) for a single block,
+        (B, 3) for a BlockModel (row g multiplies the block averages m^g).
+    offset : float
+        The constant c0 in Delta.
+    block : int
+        The block whose sites the channel acts on (0 for a SpinModel).
+    """
+
+    def __init__(self, op: str, gamma: Callable | None = None, delta=(0.0, 0.0, 0.0),
+                 offset: float = 0.0, block: int = 0, rate: Callable | None = None):
+        if op not in _OPERATORS:
+            raise ValueError(f"op must be one of 'minus', 'plus', 'z' (sigma_-, sigma_+, sigma_z), got {op!r}")
+        if (gamma is None) == (rate is None):
+            raise ValueError("give exactly one of gamma (the amplitude) or rate (= gamma**2)")
+        fn = gamma if gamma is not None else rate
+        if not callable(fn):
+            raise ValueError(f"{'gamma' if gamma is not None else 'rate'} must be callable")
+        if not isinstance(block, (int, np.integer)) or block < 0:
+            raise ValueError(f"block must be an integer >= 0, got {block!r}")
+        self.op = _OPERATORS[op]
+        self.gamma = gamma
+        self.rate = rate
+        delta = np.asarray(delta)
+        self.delta = _real_array("delta", delta, delta.shape)
+        if self.delta.ndim not in (1, 2) or self.delta.shape[-1] != 3:
+            raise ValueError(f"delta must have shape (3,) or (B, 3), got {self.delta.shape}")
+        self.offset = float(_real_array("offset", offset, ()))
+        self.block = int(block)
+
+    def amplitude(self, x) -> np.ndarray:
+        """Gamma evaluated on the real values x (the spectrum of Delta), checked."""
+        x = np.asarray(x, dtype=float)
+        name = "gamma" if self.gamma is not None else "rate"
+        with np.errstate(all="ignore"):
+            values = np.asarray((self.gamma or self.rate)(x))
+        if values.shape == ():
+            values = np.full(x.shape, values)
+        if values.shape != x.shape:
+            raise ValueError(f"{name} must be vectorised: returned shape {values.shape} for input {x.shape}")
+        if np.iscomplexobj(values):
+            if np.any(np.imag(values) != 0):
+                raise ValueError(f"{name} returned complex values on the spectrum of Delta")
+            values = np.real(values)
+        values = values.astype(float)
+        bad = ~np.isfinite(values)
+        if np.any(bad):
+            raise ValueError(f"{name} returned non-finite values on the spectrum of Delta, "
+                             f"e.g. at Delta = {x[bad].flat[0]:.6g}")
+        if self.rate is not None:
+            if np.any(values < 0):
+                raise ValueError(f"rate must be >= 0 on the spectrum of Delta, got {values.min():.6g} "
+                                 f"at Delta = {x[np.argmin(values)]:.6g}")
+            values = np.sqrt(values)
+        return values
+
+    @property
+    def only_z(self) -> bool:
+        """True when Delta involves only z components (Gamma diagonal in the Dicke basis)."""
+        return bool(np.all(self.delta[..., :2] == 0))
+
+    def __repr__(self) -> str:
+        fn = self.gamma or self.rate
+        return (f"Channel({self.op!r}, {'gamma' if self.gamma is not None else 'rate'}="
+                f"{getattr(fn, '__name__', fn)}, delta={self.delta.tolist()}, offset={self.offset}, "
+                f"block={self.block})")
+
+
+class BlockModel:
+    """Spins split into B blocks of sizes N_b (DESIGN §1, multi-block models).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Block sizes N_b >= 1; N = sum N_b.
+    h : array_like (B, 3)
+        Single-site fields: H contains sum_b h_b . S^b.
+    J : array_like (B, B, 3, 3)
+        Couplings (1/N) sum J^{bg}_{ac} S_a^b S_c^g; Hermiticity needs J^{bg}_{ac} = J^{gb}_{ca}.
+    channels : sequence of Channel
+        Each with delta of shape (B, 3) and block in 0..B-1.
+    """
+
+    def __init__(self, sizes: Sequence[int], h=None, J=None, channels: Sequence[Channel] = ()):
+        sizes = np.atleast_1d(np.asarray(sizes))
+        if sizes.ndim != 1 or sizes.size == 0:
+            raise ValueError("sizes must be a non-empty sequence of block sizes")
+        if not np.issubdtype(sizes.dtype, np.integer):
+            if not np.all(np.isfinite(sizes.astype(float))) or np.any(sizes != np.round(sizes)):
+                raise ValueError(f"sizes must be integers >= 1, got {sizes.tolist()}")
+        if np.any(sizes < 1):
+            raise ValueError(f"every block size must be >= 1, got sizes = {sizes.tolist()}")
+        self.sizes = tuple(int(n) for n in sizes)
+        B = len(self.sizes)
+        self.B = B
+        self.N = int(sum(self.sizes))
+        self.h = _real_array("h", np.zeros((B, 3)) if h is None else h, (B, 3))
+        self.J = _real_array("J", np.zeros((B, B, 3, 3)) if J is None else J, (B, B, 3, 3))
+        if not np.allclose(self.J, self.J.transpose(1, 0, 3, 2), rtol=0, atol=1e-12):
+            raise ValueError("J must satisfy J[b, g, a, c] == J[g, b, c, a] (a Hermitian Hamiltonian)")
+        self.channels = tuple(channels)
+        self._deltas = []
+        for i, ch in enumerate(self.channels):
+            if not isinstance(ch, Channel):
+                raise ValueError(f"channels[{i}] must be a Channel, got {type(ch).__name__}")
+            if ch.block >= B:
+                raise ValueError(f"channels[{i}].block must be in 0..{B - 1}, got {ch.block}")
+            self._deltas.append(self._resolve_delta(ch.delta, f"channels[{i}].delta"))
+        self._deltas = np.array(self._deltas).reshape(len(self.channels), B, 3)
+
+    def _resolve_delta(self, delta: np.ndarray, name: str) -> np.ndarray:
+        if delta.shape != (self.B, 3):
+            raise ValueError(f"{name} must have shape ({self.B}, 3) for a model of {self.B} blocks, "
+                             f"got {delta.shape}")
+        return delta
+
+    def delta(self, l: int) -> np.ndarray:
+        """Coefficients r_{g a} (B, 3) of Delta for channel l."""
+        return self._deltas[l]
+
+    @property
+    def only_z(self) -> bool:
+        """True when every Delta involves only z components (the banded fast path)."""
+        return bool(np.all(self._deltas[..., :2] == 0)) if len(self.channels) else True
+
+    def describe(self) -> dict:
+        """Plain-data description (for results metadata)."""
+        return {
+            "kind": type(self).__name__, "sizes": list(self.sizes), "h": self.h.tolist(),
+            "J": self.J.tolist(),
+            "channels": [{"op": c.op, "delta": self.delta(i).tolist(), "offset": c.offset,
+                          "block": c.block, "function": repr(c)} for i, c in enumerate(self.channels)],
+        }
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(sizes={self.sizes}, channels={len(self.channels)}, "
+                f"only_z={self.only_z})")
+
+
+class SpinModel(BlockModel):
+    """A single block of N spins: H = h . S + (1/N) sum_ab J_ab S_a S_b, channels with delta (3,).
+
+    J must be symmetric (J_ab = J_ba) for H to be Hermitian.
+    """
+
+    def __init__(self, N: int, h=(0.0, 0.0, 0.0), J=None, channels: Sequence[Channel] = ()):
+        if isinstance(N, (bool, np.bool_)) or not isinstance(N, (int, np.integer)):
+            raise ValueError(f"N must be an integer >= 1, got {N!r}")
+        if N < 1:
+            raise ValueError(f"N must be an integer >= 1, got {N}")
+        h = _real_array("h", h, (3,))
+        J = _real_array("J", np.zeros((3, 3)) if J is None else J, (3, 3))
+        for i, ch in enumerate(channels):
+            if isinstance(ch, Channel) and ch.block != 0:
+                raise ValueError(f"channels[{i}].block must be 0 for a SpinModel, got {ch.block}")
+        super().__init__([int(N)], h[None, :], J[None, None], channels)
+
+    def _resolve_delta(self, delta: np.ndarray, name: str) -> np.ndarray:
+        if delta.shape == (3,):
+            return delta[None, :]
+        if delta.shape == (1, 3):
+            return delta
+        raise ValueError(f"{name} must have shape (3,) for a SpinModel, got {delta.shape}")

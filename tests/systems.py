@@ -1,0 +1,31 @@
+"""Test systems shared by the test modules (documented in tests/README.md)."""
+import numpy as np
+from models import BlockModel, Channel, SpinModel
+
+
+def hopfield_rates(beta):
+    """Gamma_pm(x) = e^{pm beta x / 2} / sqrt(2 cosh(beta x)) (DESIGN §7)."""
+    gp = lambda x: np.exp(beta * x / 2) / np.sqrt(2 * np.cosh(beta * x))  # noqa: E731
+    gm = lambda x: np.exp(-beta * x / 2) / np.sqrt(2 * np.cosh(beta * x))  # noqa: E731
+    return gp, gm
+
+
+def hopfield(N, beta=2.0, omega=0.5):
+    gp, gm = hopfield_rates(beta)
+    return SpinModel(N=N, h=(omega, 0, 0), channels=[Channel("plus", gamma=gp, delta=(0, 0, 1)),
+                                                       Channel("minus", gamma=gm, delta=(0, 0, 1))])
+
+
+def rich_block_model(sizes=(3, 2)):
+    """Two blocks, every coupling component, fields, all three operators, x/y/z in Delta."""
+    rng = np.random.default_rng(5)
+    B = len(sizes)
+    J = rng.normal(size=(B, B, 3, 3))
+    J = (J + J.transpose(1, 0, 3, 2)) / 2
+    h = rng.normal(size=(B, 3))
+    d1 = np.zeros((B, 3)); d1[0, 2] = 0.7; d1[-1, 2] = -0.4
+    d2 = np.zeros((B, 3)); d2[0] = (0.5, -0.3, 0.2)
+    chans = [Channel("minus", gamma=lambda x: 1 + 0.5 * x, delta=d1, block=0),
+             Channel("plus", rate=lambda x: 0.3 + 0.2 * x ** 2, delta=d1, block=B - 1),
+             Channel("z", gamma=lambda x: 0.4 * np.cos(x), delta=d2, offset=0.1, block=0)]
+    return BlockModel(sizes, h=h, J=J, channels=chans)

@@ -1,0 +1,120 @@
+"""Trajectory ensembles against the exact references, within 4 standard errors.
+
+Every comparison is |omega_traj - omega_exact| < 4 stderr + 1e-10 for all components of the
+first and second moments at every output time (the 1e-10 only covers t = 0, where pure initial
+states give stderr = 0). Seeds are fixed, so the outcome is deterministic.
+"""
+import numpy as np
+import pytest
+
+from models import BlockModel, Channel, SpinModel
+from trajectories import (cat_state, classical_state, coherent_state, dicke_state, exact_evolution,
+                          product_state, run_ensemble)
+
+from systems import hopfield, rich_block_model
+
+NSIGMA = 4.0
+
+
+def assert_agrees(ens, ref, nsigma=NSIGMA):
+    for name, est, err, exact in (("mean", ens.mean, ens.stderr, ref.mean),
+                                  ("second", ens.second, ens.second_stderr, ref.second)):
+        z = np.abs(est - exact) / (err + 1e-10 / nsigma)
+        worst = np.unravel_index(np.argmax(z), z.shape)
+        assert z.max() < nsigma, (f"{name}{list(worst)}: trajectories {est[worst]:.5f} +- {err[worst]:.5f}, "
+                                  f"exact {exact[worst]:.5f} ({z.max():.1f} standard errors)")
+
+
+def compare(model, state, times, ntraj, seed, method="sectors", **kw):
+    ens = run_ensemble(model, state, times, ntraj=ntraj, seed=seed, **kw)
+    ref = exact_evolution(model, state, times, method=method)
+    assert_agrees(ens, ref)
+    return ens, ref
+
+
+TIMES = np.linspace(0.0, 2.0, 5)
+
+
+def test_constant_decay_plus_drive_N40():
+    model = SpinModel(N=40, h=(0.6, 0, 0), channels=[Channel("minus", gamma=lambda x: 0.5 + 0 * x)])
+    compare(model, coherent_state(theta=0.3), TIMES, 800, seed=1)
+
+
+def test_hopfield_beta2_N30():
+    compare(hopfield(30, beta=2.0, omega=0.5), coherent_state(theta=0.4, phi=0.2), TIMES, 800, seed=2)
+
+
+def test_delta_with_mx_component_full_space():
+    """Gamma(Delta) not diagonal in the Dicke basis: the dense path, against 2^N."""
+    model = SpinModel(N=5, h=(0.3, 0, 0.2), J=np.diag([0.4, 0, -0.3]),
+                      channels=[Channel("minus", gamma=lambda x: 1 + 0.6 * x, delta=(0.8, 0, 0.3)),
+                                Channel("plus", rate=lambda x: 0.2 * (1 + x) ** 2, delta=(0, 0.5, 0.5))])
+    compare(model, coherent_state(theta=0.9, phi=0.4), TIMES, 1000, seed=3, method="full")
+
+
+def test_delta_with_mx_component_N20():
+    model = SpinModel(N=20, h=(0.5, 0, 0),
+                      channels=[Channel("minus", gamma=lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x)),
+                                        delta=(0.7, 0, 0.7))])
+    compare(model, coherent_state(theta=1.0), TIMES, 600, seed=4)
+
+
+def test_dephasing_with_state_dependent_rate_N30():
+    model = SpinModel(N=30, h=(0.4, 0, 0),
+                      channels=[Channel("z", rate=lambda x: 0.5 * (1 + x) ** 2, delta=(0, 0, 1)),
+                                Channel("minus", gamma=lambda x: 0.3 + 0 * x)])
+    compare(model, coherent_state(theta=0.6, phi=0.3), TIMES, 800, seed=5)
+
+
+def test_two_blocks():
+    J = np.zeros((2, 2, 3, 3))
+    J[0, 1, 2, 2] = J[1, 0, 2, 2] = 1.0
+    J[0, 1, 0, 0] = J[1, 0, 0, 0] = 0.5
+    gp = lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x))  # noqa: E731
+    d = np.array([[0, 0, 0.5], [0, 0, 0.5]])
+    model = BlockModel((8, 6), h=[(0.5, 0, 0), (0.2, 0, 0.1)], J=J,
+                       channels=[Channel("plus", gamma=gp, delta=d, block=0),
+                                 Channel("minus", gamma=lambda x: gp(-x), delta=d, block=1)])
+    compare(model, coherent_state(theta=[0.3, 2.0], phi=[0.0, 1.0]), TIMES, 800, seed=6)
+
+
+def test_tagged_site_prepared_differently():
+    """A block of size 1 (the tagged site) starts down while the bulk of 30 starts near up."""
+    gp = lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x))  # noqa: E731
+    d = np.array([[0, 0, 1.0], [0, 0, 0]])
+    model = BlockModel((30, 1), h=[(0.5, 0, 0), (0.5, 0, 0)],
+                       channels=[Channel(op, gamma=(gp if op == "plus" else lambda x: gp(-x)), delta=d, block=b)
+                                 for b in (0, 1) for op in ("plus", "minus")])
+    compare(model, coherent_state(theta=[0.3, 3.0], phi=[0.0, 0.0]), TIMES, 800, seed=7)
+
+
+def test_mixed_product_initial_state():
+    compare(hopfield(30), product_state((0.3, 0.4, 0.5)), TIMES, 1000, seed=8)
+
+
+def test_classical_configuration_and_dicke_state():
+    model = hopfield(12, beta=1.5)
+    compare(model, classical_state(0.7), TIMES, 800, seed=9)
+    compare(model, dicke_state(j=4, m=1), TIMES, 800, seed=10)
+
+
+def test_cat_state_full_space():
+    model = SpinModel(N=4, h=(0.3, 0, 0), channels=[Channel("minus", gamma=lambda x: 0.8 + 0.3 * x, delta=(0, 0, 1))])
+    compare(model, cat_state(), TIMES, 1500, seed=11, method="full")
+
+
+def test_every_feature_two_blocks_full_space():
+    """Fields, every coupling, the three operators, x/y/z in Delta, on blocks (3, 2), against 2^5."""
+    compare(rich_block_model((3, 2)), coherent_state(theta=[0.5, 2.2], phi=[0.3, -0.4]), TIMES, 800, seed=12,
+            method="full")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("N", [40, 60])
+def test_hopfield_large_ensembles(N):
+    compare(hopfield(N, beta=3.0, omega=0.3), coherent_state(theta=0.5), np.linspace(0, 4, 9), 4000, seed=N)
+
+
+@pytest.mark.slow
+def test_mixed_product_large_ensemble():
+    compare(hopfield(40), product_state((0.5, 0.0, 0.6)), np.linspace(0, 3, 7), 8000, seed=13)

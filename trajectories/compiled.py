@@ -1,0 +1,195 @@
+"""Compile a model into the plain arrays the Numba kernels read (no Python objects enter a kernel).
+
+Global layout (see states.py): index i = sum_b k_b stride_b, k_b = N_b/2 - m_b. The Hamiltonian is
+written with the ladder operators T_+ = J_+, T_- = J_-, T_z = J_z of each block (S = 2 J):
+
+    S_a = sum_q U[a, q] T_q,  U = [[1, 1, 0], [-i, i, 0], [0, 0, 2]]   (q = +, -, z)
+    H = sum_{b,q} (h_b U)_q T^b_q + (1/N) sum_{b,g,q,r} (U^T J^{bg} U)_{qr} T^b_q T^g_r.
+
+Banded path (every Delta built from m_z only): Gamma_l is diagonal, tabulated once on the grid of
+all m-tuples ("gtab", shape (L, G)); the anti-Hermitian part A = sum_l Gamma_l Q_l Gamma_l is the
+diagonal "adiag". The kernels build H_eff in diagonal (DIA) storage over a window of the state.
+
+Dense path (some Delta has x or y parts): H_eff and every Gamma_l are dense matrices per sector
+tuple, built by sector_ops and packed into flat arrays with pointers.
+"""
+from __future__ import annotations
+
+import itertools
+from typing import NamedTuple
+
+import numpy as np
+
+from .dicke import OP_CODES
+
+#: S_a = sum_q U[a, q] T_q with T = (J_+, J_-, J_z)
+LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
+#: change of k = N/2 - m under T_+, T_-, T_z
+DK = np.array([-1, 1, 0], dtype=np.int64)
+BANDED, DENSE = 0, 1
+#: bytes above which the dense (general Delta) path refuses to precompute its matrices
+DENSE_MEMORY_LIMIT = 2 * 1024 ** 3
+
+
+class Compiled(NamedTuple):
+    """Arrays describing a model for the kernels (all fields plain numpy arrays or scalars)."""
+    mode: int
+    nb: np.ndarray          # (B,) float block sizes
+    nk: np.ndarray          # (B,) int N_b + 1
+    gstride: np.ndarray     # (B,) int strides of the global layout
+    G: int
+    lin_b: np.ndarray       # linear terms c T^b_q
+    lin_q: np.ndarray
+    lin_c: np.ndarray
+    lin_d: np.ndarray       # DIA diagonal of each term
+    quad_b: np.ndarray      # quadratic terms c T^b_q T^g_r (T^g_r acts first)
+    quad_q: np.ndarray
+    quad_g: np.ndarray
+    quad_r: np.ndarray
+    quad_c: np.ndarray
+    quad_d: np.ndarray
+    offsets: np.ndarray     # DIA offsets: y[i] += data[d, i] x[i + offsets[d]]
+    maxoff: int
+    diag0: int              # index of offset 0
+    adiag: np.ndarray       # (G,) A = sum_l Gamma Q Gamma on the grid (banded path)
+    ch_op: np.ndarray       # (L,) operator code 0 minus, 1 plus, 2 z
+    ch_block: np.ndarray    # (L,)
+    gtab: np.ndarray        # (L, G) Gamma_l on the grid (banded path)
+    sstride: np.ndarray     # (B,) strides of the sector-tuple index s = sum_b (N_b - 2j_b)/2 sstride_b
+    heff_data: np.ndarray   # dense path: packed H_eff per sector tuple
+    heff_ptr: np.ndarray
+    gam_data: np.ndarray    # dense path: packed Gamma_l per (l, s), index l * S + s
+    gam_ptr: np.ndarray
+    idx_data: np.ndarray    # dense path: global index of each basis state of each sector tuple
+    idx_ptr: np.ndarray
+
+
+def grid_m(sizes) -> list[np.ndarray]:
+    """Per block, the m values of the global layout (k = 0..N_b, m = N_b/2 - k)."""
+    return [n / 2 - np.arange(n + 1) for n in sizes]
+
+
+def grid_sum(per_block: list[np.ndarray]) -> np.ndarray:
+    """Flattened outer sum over blocks (block 0 slowest): values on the global layout."""
+    out = np.zeros(1)
+    for v in per_block:
+        out = (out[:, None] + v[None, :]).ravel()
+    return out
+
+
+def _hamiltonian_terms(model):
+    lin = []
+    for b in range(model.B):
+        hq = model.h[b] @ LADDER
+        lin += [(b, q, hq[q]) for q in range(3) if hq[q] != 0]
+    quad = []
+    for b, g in itertools.product(range(model.B), repeat=2):
+        C = LADDER.T @ model.J[b, g] @ LADDER / model.N
+        quad += [(b, q, g, r, C[q, r]) for q in range(3) for r in range(3) if C[q, r] != 0]
+    return lin, quad
+
+
+def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
+    """Gamma_l on the grid of m-tuples and the no-jump diagonal A (banded path)."""
+    ms = grid_m(model.sizes)
+    L, G = len(model.channels), int(np.prod([n + 1 for n in model.sizes]))
+    gtab = np.zeros((max(L, 1), G))
+    adiag = np.zeros(G)
+    for l, ch in enumerate(model.channels):
+        r = model.delta(l)
+        delta = ch.offset + grid_sum([r[g, 2] * 2 * ms[g] / n for g, n in enumerate(model.sizes)])
+        values, inverse = np.unique(delta, return_inverse=True)
+        gtab[l] = ch.amplitude(values)[inverse.ravel()]
+        b, n = ch.block, model.sizes[ch.block]
+        mb = grid_sum([ms[g] if g == b else np.zeros(model.sizes[g] + 1) for g in range(model.B)])
+        q = {"minus": n / 2 + mb, "plus": n / 2 - mb, "z": np.full(G, float(n))}[ch.op]
+        adiag += gtab[l] ** 2 * q
+    return gtab, adiag
+
+
+def _dense_tables(model, sstride):
+    """Packed per-sector-tuple H_eff, Gamma_l and global indices (dense path)."""
+    from .sector_ops import SectorOperators, sector_tuples
+
+    tuples = sector_tuples(model.sizes)
+    dims = [int(np.prod([t + 1 for t in s])) for s in tuples]
+    L = len(model.channels)
+    need = 16 * sum(d * d for d in dims) * (1 + L)
+    if need > DENSE_MEMORY_LIMIT:
+        raise ValueError(
+            f"a Delta with x or y components needs dense matrices for every sector "
+            f"({need / 2**30:.1f} GiB for sizes {model.sizes}); the limit is "
+            f"{DENSE_MEMORY_LIMIT / 2**30:.0f} GiB: use fewer spins or z-only Deltas")
+    ops = SectorOperators(model)
+    S = int(np.prod([n // 2 + 1 for n in model.sizes]))
+    heff, gam, idx = [None] * S, [None] * (L * S), [None] * S
+    gstride = _strides([n + 1 for n in model.sizes])
+    for s, d in zip(tuples, dims):
+        si = sum(((n - t) // 2) * st for n, t, st in zip(model.sizes, s, sstride))
+        heff[si] = ops.effective_hamiltonian(s).ravel()
+        for l in range(L):
+            gam[l * S + si] = np.asarray(ops.gamma(s, l), dtype=complex).ravel()
+        ks = [np.arange(int((n - t) // 2), int((n + t) // 2) + 1) for n, t in zip(model.sizes, s)]
+        idx[si] = grid_sum([k * st for k, st in zip(ks, gstride)]).astype(np.int64)
+
+    def pack(parts):
+        ptr = np.zeros(len(parts) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum([p.size for p in parts])
+        return np.concatenate(parts) if parts else np.zeros(0), ptr
+
+    heff_data, heff_ptr = pack(heff)
+    gam_data, gam_ptr = pack(gam) if L else (np.zeros(0, complex), np.zeros(1, np.int64))
+    idx_data, idx_ptr = pack(idx)
+    return heff_data.astype(complex), heff_ptr, gam_data.astype(complex), gam_ptr, idx_data.astype(np.int64), idx_ptr
+
+
+def _strides(dims) -> np.ndarray:
+    st = np.ones(len(dims), dtype=np.int64)
+    for b in range(len(dims) - 2, -1, -1):
+        st[b] = st[b + 1] * dims[b + 1]
+    return st
+
+
+def compile_model(model, method: str = "auto") -> Compiled:
+    """The kernel arrays of `model`; method "auto" picks "banded" when every Delta is z-only."""
+    if method not in ("auto", "banded", "dense"):
+        raise ValueError(f"method must be 'auto', 'banded' or 'dense', got {method!r}")
+    if method == "banded" and not model.only_z:
+        raise ValueError("method='banded' needs every channel's Delta to involve only z components")
+    mode = DENSE if method == "dense" or (method == "auto" and not model.only_z) else BANDED
+    sizes = model.sizes
+    nk = np.array([n + 1 for n in sizes], dtype=np.int64)
+    gstride = _strides(nk)
+    G = int(np.prod(nk))
+    sstride = _strides([n // 2 + 1 for n in sizes])
+    lin, quad = _hamiltonian_terms(model)
+    shift = lambda b, q: DK[q] * gstride[b]  # noqa: E731  (row = column + shift)
+    offs = {0}
+    offs |= {-shift(b, q) for b, q, _ in lin}
+    offs |= {-(shift(b, q) + shift(g, r)) for b, q, g, r, _ in quad}
+    offsets = np.array(sorted(offs), dtype=np.int64)
+    where = {o: d for d, o in enumerate(offsets)}
+    L = len(model.channels)
+    if mode == BANDED:
+        gtab, adiag = _gamma_tables(model)
+        dense = (np.zeros(0, complex), np.zeros(1, np.int64), np.zeros(0, complex), np.zeros(1, np.int64),
+                 np.zeros(0, np.int64), np.zeros(1, np.int64))
+    else:
+        gtab, adiag = np.zeros((max(L, 1), 1)), np.zeros(1)
+        dense = _dense_tables(model, sstride)
+    ints = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+    return Compiled(
+        mode=mode, nb=np.array(sizes, dtype=float), nk=nk, gstride=gstride, G=G,
+        lin_b=ints([t[0] for t in lin]), lin_q=ints([t[1] for t in lin]),
+        lin_c=np.array([t[2] for t in lin], dtype=complex),
+        lin_d=ints([where[-shift(b, q)] for b, q, _ in lin]),
+        quad_b=ints([t[0] for t in quad]), quad_q=ints([t[1] for t in quad]),
+        quad_g=ints([t[2] for t in quad]), quad_r=ints([t[3] for t in quad]),
+        quad_c=np.array([t[4] for t in quad], dtype=complex),
+        quad_d=ints([where[-(shift(b, q) + shift(g, r))] for b, q, g, r, _ in quad]),
+        offsets=offsets, maxoff=int(np.abs(offsets).max()), diag0=where[0], adiag=adiag,
+        ch_op=ints([OP_CODES[c.op] for c in model.channels]),
+        ch_block=ints([c.block for c in model.channels]),
+        gtab=gtab, sstride=sstride, heff_data=dense[0], heff_ptr=dense[1], gam_data=dense[2],
+        gam_ptr=dense[3], idx_data=dense[4], idx_ptr=dense[5],
+    )

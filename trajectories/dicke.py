@@ -1,0 +1,104 @@
+"""Total-spin (Dicke) sector formulas for N spin-1/2 particles (DESIGN §2).
+
+A permutation-invariant state is rho = (+)_j rho_j (x) 1_{d_j}/d_j with rho_j on the spin-j
+space, basis |j, m>, m = j, j-1, ..., -j. The local jump map sum_k o^(k) X o^(k)+ sends
+sector j to j+1, j, j-1 with one Kraus operator each (Wigner-Eckart); with
+
+    a_j = (N - 2j) / (4 (j+1)(2j+1)),  b_j = (N + 2) / (4 j (j+1)),  c_j = (N + 2j + 2) / (4 j (2j+1)),
+
+sigma_- (|j,m> -> |j',m-1>):  j+1: sqrt(a_j (j-m+1)(j-m+2)),  j: sqrt(b_j (j+m)(j-m+1)),
+                             j-1: sqrt(c_j (j+m)(j+m-1));
+sigma_+ (|j,m> -> |j',m+1>):  the same with m -> -m;
+sigma_z (|j,m> -> |j',m>):    j+1: sqrt(4 a_j (j-m+1)(j+m+1)),  j: 2 sqrt(b_j) m,
+                             j-1: sqrt(4 c_j (j-m)(j+m)).
+
+The collective no-jump operators Q = sum_k o^(k)+ o^(k) are N/2 + J_z (sigma_-),
+N/2 - J_z (sigma_+) and N (sigma_z).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+#: integer codes of the local operators, used by the kernels
+OP_CODES = {"minus": 0, "plus": 1, "z": 2}
+#: change of m under each local operator
+OP_SHIFT = {"minus": -1, "plus": +1, "z": 0}
+
+
+@njit(cache=True)
+def kraus_coefficient(op: int, dj: int, n: float, j: float, m: float) -> float:
+    """<j+dj, m'| K^{op}_{j->j+dj} |j, m> for a block of n spins (m' = m-1, m+1, m for op 0, 1, 2).
+
+    Zero whenever the target does not exist (j + dj < 0, |m'| > j + dj, j = n/2 for dj = +1).
+    """
+    if op == 1:  # sigma_+ is sigma_- with m -> -m
+        m = -m
+    if dj == 1:
+        a = (n - 2.0 * j) / (4.0 * (j + 1.0) * (2.0 * j + 1.0))
+        if op == 2:
+            v = 4.0 * a * (j - m + 1.0) * (j + m + 1.0)
+        else:
+            v = a * (j - m + 1.0) * (j - m + 2.0)
+        return math.sqrt(v) if v > 0.0 else 0.0
+    if j == 0.0:
+        return 0.0
+    if dj == 0:
+        b = (n + 2.0) / (4.0 * j * (j + 1.0))
+        if op == 2:
+            return 2.0 * math.sqrt(b) * m
+        v = b * (j + m) * (j - m + 1.0)
+        return math.sqrt(v) if v > 0.0 else 0.0
+    c = (n + 2.0 * j + 2.0) / (4.0 * j * (2.0 * j + 1.0))
+    if op == 2:
+        v = 4.0 * c * (j - m) * (j + m)
+    else:
+        v = c * (j + m) * (j + m - 1.0)
+    return math.sqrt(v) if v > 0.0 else 0.0
+
+
+@njit(cache=True)
+def no_jump_weight(op: int, n: float, m: float) -> float:
+    """Eigenvalue of Q = sum_k o^(k)+ o^(k) on |j, m>: n/2 + m, n/2 - m, n for op 0, 1, 2."""
+    if op == 0:
+        return 0.5 * n + m
+    if op == 1:
+        return 0.5 * n - m
+    return n
+
+
+def log_degeneracy(n: int, j) -> np.ndarray:
+    """log d_j, d_j = n! (2j+1) / ((n/2 - j)! (n/2 + j + 1)!): multiplicity of spin j in n spins-1/2."""
+    j = np.asarray(j, dtype=float)
+    lg = np.vectorize(math.lgamma, otypes=[float])
+    return lg(n + 1.0) + np.log(2 * j + 1) - lg(n / 2 - j + 1) - lg(n / 2 + j + 2)
+
+
+def spins(n: int) -> np.ndarray:
+    """The allowed total spins j = n/2, n/2 - 1, ..., (0 or 1/2) of n spins-1/2."""
+    return n / 2 - np.arange(n // 2 + 1)
+
+
+def kraus_matrix(op: str, dj: int, n: int, j: float) -> np.ndarray:
+    """Dense Kraus operator K_{j -> j+dj} ((2j'+1) x (2j+1), basis m = j..-j) of `op` for n spins."""
+    code, shift = OP_CODES[op], OP_SHIFT[op]
+    jt = j + dj
+    K = np.zeros((int(round(2 * jt)) + 1, int(round(2 * j)) + 1))
+    if jt < 0 or jt > n / 2:
+        return K
+    for col in range(K.shape[1]):
+        m = j - col
+        mt = m + shift
+        if abs(mt) <= jt:
+            K[int(round(jt - mt)), col] = kraus_coefficient(code, dj, float(n), float(j), float(m))
+    return K
+
+
+def spin_matrices(j: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(J_z, J_+, J_-) of spin j in the basis m = j, j-1, ..., -j."""
+    m = j - np.arange(int(round(2 * j)) + 1)
+    jz = np.diag(m)
+    jp = np.diag(np.sqrt(j * (j + 1) - m[1:] * (m[1:] + 1)), 1)
+    return jz, jp, jp.T.copy()

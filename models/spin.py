@@ -129,7 +129,8 @@ class BlockModel:
     h : array_like (B, 3)
         Single-site fields: H contains sum_b h_b . S^b.
     J : array_like (B, B, 3, 3)
-        Couplings (1/N) sum J^{bg}_{ac} S_a^b S_c^g; Hermiticity needs J^{bg}_{ac} = J^{gb}_{ca}.
+        Couplings (1/N) sum J^{bg}_{ac} S_a^b S_c^g; each J[b, b] must be symmetric (operators of
+        different blocks commute, so J[b, g] with b != g is free).
     channels : sequence of Channel
         Each with delta of shape (B, 3) and block in 0..B-1.
     """
@@ -149,8 +150,9 @@ class BlockModel:
         self.N = int(sum(self.sizes))
         self.h = _real_array("h", np.zeros((B, 3)) if h is None else h, (B, 3))
         self.J = _real_array("J", np.zeros((B, B, 3, 3)) if J is None else J, (B, B, 3, 3))
-        if not np.allclose(self.J, self.J.transpose(1, 0, 3, 2), rtol=0, atol=1e-12):
-            raise ValueError("J must satisfy J[b, g, a, c] == J[g, b, c, a] (a Hermitian Hamiltonian)")
+        for b in range(B):
+            if not np.allclose(self.J[b, b], self.J[b, b].T, rtol=0, atol=1e-12):
+                raise ValueError(f"J[{b}, {b}] must be symmetric (J_ac S_a S_c is Hermitian only then)")
         self.channels = tuple(channels)
         self._deltas = []
         for i, ch in enumerate(self.channels):
@@ -162,6 +164,8 @@ class BlockModel:
         self._deltas = np.array(self._deltas).reshape(len(self.channels), B, 3)
 
     def _resolve_delta(self, delta: np.ndarray, name: str) -> np.ndarray:
+        if delta.shape == (3,) and (self.B == 1 or not np.any(delta)):
+            return np.zeros((self.B, 3)) + delta  # one block, or a constant rate
         if delta.shape != (self.B, 3):
             raise ValueError(f"{name} must have shape ({self.B}, 3) for a model of {self.B} blocks, "
                              f"got {delta.shape}")

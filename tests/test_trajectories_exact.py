@@ -40,8 +40,8 @@ def test_constant_decay_plus_drive_N40():
     compare(model, coherent_state(theta=0.3), TIMES, 800, seed=1)
 
 
-def test_hopfield_beta2_N30():
-    compare(hopfield(30, beta=2.0, omega=0.5), coherent_state(theta=0.4, phi=0.2), TIMES, 800, seed=2)
+def test_hopfield_beta2_N40():
+    compare(hopfield(40, beta=2.0, omega=0.5), coherent_state(theta=0.4, phi=0.2), TIMES, 1500, seed=2)
 
 
 def test_delta_with_mx_component_full_space():
@@ -59,8 +59,8 @@ def test_delta_with_mx_component_N20():
     compare(model, coherent_state(theta=1.0), TIMES, 600, seed=4)
 
 
-def test_dephasing_with_state_dependent_rate_N30():
-    model = SpinModel(N=30, h=(0.4, 0, 0),
+def test_dephasing_with_state_dependent_rate_N40():
+    model = SpinModel(N=40, h=(0.4, 0, 0),
                       channels=[Channel("z", rate=lambda x: 0.5 * (1 + x) ** 2, delta=(0, 0, 1)),
                                 Channel("minus", gamma=lambda x: 0.3 + 0 * x)])
     compare(model, coherent_state(theta=0.6, phi=0.3), TIMES, 800, seed=5)
@@ -89,7 +89,7 @@ def test_tagged_site_prepared_differently():
 
 
 def test_mixed_product_initial_state():
-    compare(hopfield(30), product_state((0.3, 0.4, 0.5)), TIMES, 1000, seed=8)
+    compare(hopfield(40), product_state((0.3, 0.4, 0.5)), TIMES, 1500, seed=8)
 
 
 def test_classical_configuration_and_dicke_state():
@@ -110,9 +110,18 @@ def test_every_feature_two_blocks_full_space():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("N", [40, 60])
-def test_hopfield_large_ensembles(N):
-    compare(hopfield(N, beta=3.0, omega=0.3), coherent_state(theta=0.5), np.linspace(0, 4, 9), 4000, seed=N)
+@pytest.mark.parametrize("N, ntraj", [(40, 8000), (80, 12000)])
+def test_hopfield_large_ensembles(N, ntraj):
+    compare(hopfield(N, beta=3.0, omega=0.3), coherent_state(theta=0.5), np.linspace(0, 4, 9), ntraj, seed=N)
+
+
+@pytest.mark.slow
+def test_delta_with_mx_component_large_ensemble():
+    model = SpinModel(N=24, h=(0.5, 0, 0.2), J=np.diag([0.5, 0, 0]),
+                      channels=[Channel("minus", gamma=lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x)),
+                                        delta=(0.7, 0.2, 0.7)),
+                                Channel("z", rate=lambda x: 0.2 + 0 * x)])
+    compare(model, coherent_state(theta=1.0, phi=0.5), np.linspace(0, 3, 7), 8000, seed=14)
 
 
 @pytest.mark.slow

@@ -85,7 +85,7 @@ def kraus_matrix(op: str, dj: int, n: int, j: float) -> np.ndarray:
     """Dense Kraus operator K_{j -> j+dj} ((2j'+1) x (2j+1), basis m = j..-j) of `op` for n spins."""
     code, shift = OP_CODES[op], OP_SHIFT[op]
     jt = j + dj
-    K = np.zeros((int(round(2 * jt)) + 1, int(round(2 * j)) + 1))
+    K = np.zeros((max(int(round(2 * jt)) + 1, 0), int(round(2 * j)) + 1))
     if jt < 0 or jt > n / 2:
         return K
     for col in range(K.shape[1]):

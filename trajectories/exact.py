@@ -32,7 +32,8 @@ def exact_evolution(model, state: InitialState, times, method: str = "sectors",
 
     method "full": the density matrix on the 2^N space (N <= 10), built from Pauli matrices.
     method "sectors": the sector-reduced density matrix (+)_j rho_j (DESIGN §2), O(N^3) memory
-    for one block; practical up to N of a few hundred (see exact_sectors).
+    for one block: practical up to N ~ 120 (z-only Deltas) or ~ 80 (x/y parts in Delta), two
+    blocks of ~ 15 each; above ~2 GB of memory it refuses (see exact_sectors).
     """
     if method not in ("full", "sectors"):
         raise ValueError(f"method must be 'full' or 'sectors', got {method!r}")

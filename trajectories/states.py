@@ -73,7 +73,7 @@ def _rotation(j: float, theta: float, phi: float) -> np.ndarray:
 
 
 def _bloch_angles(r: np.ndarray) -> tuple[float, float, float]:
-    norm = float(np.linalg.norm(r))
+    norm = min(float(np.linalg.norm(r)), 1.0)  # |r| <= 1 + 1e-12 is accepted as round-off
     if norm == 0:
         return 0.0, 0.0, 0.0
     return norm, math.acos(max(-1.0, min(1.0, r[2] / norm))), math.atan2(r[1], r[0])

@@ -1,0 +1,221 @@
+"""Brute-force 2^N Lindblad reference (DESIGN §1), independent of the sector machinery.
+
+Everything is built from Pauli matrices on the full 2^N space. Sites are ordered block by
+block (block 0 holds sites 0..N_0-1, ...); site 0 is the most significant tensor factor
+(np.kron order). Per-site basis (up, down): sigma_z|up> = +|up>, sigma_- = |down><up|.
+
+    d rho/dt = -i[H, rho] + sum_l sum_k (J_lk rho J_lk^+ - 1/2 {J_lk^+ J_lk, rho}),
+    J_lk = o_l^(k) Gamma_l(Delta_l),  Delta_l = c0_l + sum_g sum_a r_{l,g a} S_a^g / N_g.
+
+The practical limit is N <= 10 (dense 2^N x 2^N density matrices; O(8^N) work per step when
+some Delta has x/y parts, since Gamma(Delta) is then dense).
+"""
+from __future__ import annotations
+
+import math
+from functools import reduce
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.integrate import solve_ivp
+
+from .states import CatState, CoherentState, DickeState, ProductState, _per_block
+
+MAX_N = 10
+PAULI = {
+    "x": np.array([[0, 1], [1, 0]], dtype=complex),
+    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
+    "z": np.array([[1, 0], [0, -1]], dtype=complex),
+    "minus": np.array([[0, 0], [1, 0]], dtype=complex),
+    "plus": np.array([[0, 1], [0, 0]], dtype=complex),
+}
+
+
+def _check_size(N: int) -> None:
+    if N > MAX_N:
+        raise ValueError(f"the brute-force 2^N reference is limited to N <= {MAX_N} "
+                         f"(dense 2^N x 2^N matrices: memory and time), got N = {N}")
+
+
+def site_operator(op: np.ndarray, k: int, N: int) -> sp.csr_matrix:
+    """The 2x2 matrix `op` acting on site k of N (site 0 most significant), sparse 2^N x 2^N."""
+    return sp.kron(sp.kron(sp.identity(2 ** k), sp.csr_matrix(op)), sp.identity(2 ** (N - k - 1)),
+                   format="csr")
+
+
+def block_sites(sizes) -> list[range]:
+    """The sites of every block: block b holds sum_{g<b} N_g, ..., sum_{g<=b} N_g - 1."""
+    edges = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+    return [range(edges[b], edges[b + 1]) for b in range(len(sizes))]
+
+
+def collective_operators(sizes) -> list[list[sp.csr_matrix]]:
+    """S[b][a] = sum_{k in block b} sigma_a^(k) (a = x, y, z), sparse 2^N x 2^N."""
+    N = int(sum(sizes))
+    return [[sum(site_operator(PAULI[a], k, N) for k in sites) for a in "xyz"]
+            for sites in block_sites(sizes)]
+
+
+def _dense(M) -> np.ndarray:
+    return M.toarray() if sp.issparse(M) else np.asarray(M)
+
+
+def _operator_function(values_fn, A: np.ndarray) -> np.ndarray:
+    """f(A) = U diag(f(eigenvalues)) U^+ for a Hermitian matrix A."""
+    w, U = np.linalg.eigh(A)
+    return (U * values_fn(w)) @ U.conj().T
+
+
+def _factored(model):
+    """(H, [(Gamma_l(Delta_l), [o_l^(k) for k in block]) per channel], S) on 2^N."""
+    _check_size(model.N)
+    N, sizes = model.N, model.sizes
+    S = collective_operators(sizes)
+    H = sp.csr_matrix((2 ** N, 2 ** N), dtype=complex)
+    for b in range(model.B):
+        for a in range(3):
+            H = H + model.h[b, a] * S[b][a]
+            for g in range(model.B):
+                for c in range(3):
+                    if model.J[b, g, a, c] != 0:
+                        H = H + (model.J[b, g, a, c] / N) * (S[b][a] @ S[g][c])
+    channels = []
+    sites = block_sites(sizes)
+    for l, ch in enumerate(model.channels):
+        r = model.delta(l)
+        Delta = ch.offset * sp.identity(2 ** N, dtype=complex, format="csr")
+        for g in range(model.B):
+            for a in range(3):
+                if r[g, a] != 0:
+                    Delta = Delta + (r[g, a] / sizes[g]) * S[g][a]
+        Delta = sp.csr_matrix(Delta)
+        Delta.eliminate_zeros()
+        off = Delta - sp.diags(Delta.diagonal())
+        if off.count_nonzero() == 0:  # diagonal Delta (only z): Gamma acts on the diagonal
+            G = sp.diags(ch.amplitude(Delta.diagonal().real)).astype(complex).tocsr()
+        else:
+            G = _operator_function(ch.amplitude, Delta.toarray())
+        channels.append((G, [site_operator(PAULI[ch.op], k, N) for k in sites[ch.block]]))
+    return H.tocsr(), channels, S
+
+
+def full_operators(model) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Dense 2^N Hamiltonian and jump operators J_lk = o_l^(k) Gamma_l(Delta_l) of a BlockModel.
+
+    The jumps are listed channel by channel (model.channels order), and within a channel by
+    site k of the channel's block (increasing k).
+    """
+    H, channels, _ = _factored(model)
+    return H.toarray(), [_dense(o @ G) for G, ops in channels for o in ops]
+
+
+def _site_state(theta: float, phi: float) -> np.ndarray:
+    return np.array([math.cos(theta / 2), np.exp(1j * phi) * math.sin(theta / 2)])
+
+
+def _dicke_projector(n: int, j: float, m: float) -> np.ndarray:
+    """Projector onto {J^2 = j(j+1), J_z = m} of n spins-1/2 (J = S/2), from eigendecompositions."""
+    Jx, Jy, Jz = (0.5 * s.toarray() for s in collective_operators([n])[0])
+    J2 = Jx @ Jx + Jy @ Jy + Jz @ Jz
+    w, V = np.linalg.eigh(J2)
+    V = V[:, np.abs(w - j * (j + 1)) < 1e-8]
+    wz, W = np.linalg.eigh(V.conj().T @ Jz @ V)
+    W = V @ W[:, np.abs(wz - m) < 1e-8]
+    return W @ W.conj().T
+
+
+def full_initial_density(state, sizes) -> np.ndarray:
+    """The 2^N density matrix of an initial state of states.py for blocks of these sizes."""
+    sizes = tuple(int(n) for n in sizes)
+    N, B = sum(sizes), len(sizes)
+    _check_size(N)
+    if isinstance(state, CoherentState):
+        th = _per_block("theta", state.theta, B)
+        ph = _per_block("phi", state.phi, B)
+        v = reduce(np.kron, [_site_state(th[b], ph[b]) for b in range(B) for _ in range(sizes[b])])
+        return np.outer(v, v.conj())
+    if isinstance(state, ProductState):
+        r = state._bloch(sizes)
+        one = [np.eye(2) / 2 + sum(r[b, i] * PAULI[a] for i, a in enumerate("xyz")) / 2 for b in range(B)]
+        return reduce(np.kron, [one[b] for b in range(B) for _ in range(sizes[b])])
+    if isinstance(state, DickeState):
+        j, m = state._jm(sizes)
+        blocks = []
+        for b in range(B):
+            P = _dicke_projector(sizes[b], j[b], m[b])
+            blocks.append(P / np.trace(P).real)
+        return reduce(np.kron, blocks)
+    if isinstance(state, CatState):
+        v = np.zeros(2 ** N, dtype=complex)
+        v[0] = v[-1] = 1 / math.sqrt(2)
+        return np.outer(v, v.conj())
+    raise ValueError(f"no 2^N representation for initial state {type(state).__name__}")
+
+
+def _check_times(times) -> np.ndarray:
+    t = np.asarray(times, dtype=float)
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
+        raise ValueError("times must be a non-empty 1D array of finite values")
+    if t[0] < 0 or np.any(np.diff(t) <= 0):
+        raise ValueError("times must be strictly increasing and start at >= 0")
+    return t
+
+
+def _local_sandwich(out: np.ndarray, Y: np.ndarray, o: np.ndarray, k: int, N: int) -> None:
+    """out += o^(k) Y o^(k)+ for a 2x2 matrix o on site k (tensor reshape, no 2^N matmul)."""
+    shape = (2 ** k, 2, 2 ** (N - k - 1)) * 2
+    out6, Y6 = out.reshape(shape), Y.reshape(shape)
+    nz = list(zip(*np.nonzero(o)))
+    for i, p in nz:
+        for j, q in nz:
+            out6[:, i, :, :, j, :] += (o[i, p] * np.conj(o[j, q])) * Y6[:, p, :, :, q, :]
+
+
+def full_evolve(model, state, times, rtol: float = 1e-12, atol: float = 1e-13) -> np.ndarray:
+    """rho(t) (T, 2^N, 2^N) of the Lindblad equation from rho(0) = full_initial_density(state)."""
+    t = _check_times(times)
+    H, channels, _ = _factored(model)
+    rho0 = full_initial_density(state, model.sizes).astype(complex)
+    N, dim = model.N, H.shape[0]
+    # effective Hamiltonian H - (i/2) sum_lk J_lk^+ J_lk; kept sparse when every Gamma is
+    A = [G.conj().T @ (sum(o.conj().T @ o for o in ops) @ G) for G, ops in channels]
+    Heff = H - 0.5j * sum(A) if all(sp.issparse(a) for a in A) else H.toarray() - 0.5j * sum(map(_dense, A))
+    Heff_d = Heff.conj().T
+    local = [(G, G.conj().T, PAULI[ch.op], block_sites(model.sizes)[ch.block])
+             for (G, _), ch in zip(channels, model.channels)]
+
+    def rhs(_, y):
+        rho = y.reshape(dim, dim)
+        out = -1j * (np.asarray(Heff @ rho) - np.asarray(rho @ Heff_d))
+        for G, Gd, o, sites in local:
+            Y = np.ascontiguousarray(np.asarray(G @ rho) @ Gd)
+            for k in sites:
+                _local_sandwich(out, Y, o, k, N)
+        return out.ravel()
+
+    if t[-1] == 0:
+        return rho0[None].copy()
+    sol = solve_ivp(rhs, (0.0, t[-1]), rho0.ravel(), method="DOP853",
+                    t_eval=t, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(f"Lindblad integration failed: {sol.message}")
+    return sol.y.T.reshape(len(t), dim, dim)
+
+
+def full_moments(model, state, times, rtol: float = 1e-12, atol: float = 1e-13):
+    """Exact block moments: (first (T, B, 3), second (T, B, 3, B, 3)), real.
+
+    first[t, b, a] = tr(rho(t) m_a^b), second[t, b, a, g, c] = tr(rho(t) {m_a^b, m_c^g}/2),
+    m_a^b = S_a^b / N_b. Limited to N <= 10.
+    """
+    _check_size(model.N)
+    rhos = full_evolve(model, state, times, rtol=rtol, atol=atol)
+    B = model.B
+    m = [S / n for Sb, n in zip(collective_operators(model.sizes), model.sizes) for S in Sb]
+    # tr(rho X) = sum_pq rho_pq X_qp, and the symmetrised second moment is Re tr(rho m_i m_j)
+    obs = sp.vstack([sp.csr_matrix(X.T.reshape(1, -1)) for X in m]
+                    + [sp.csr_matrix((X @ Y).T.reshape(1, -1)) for X in m for Y in m]).tocsr()
+    vals = np.real(np.stack([obs @ r.ravel() for r in rhos]))
+    first = vals[:, :3 * B].reshape(-1, B, 3)
+    second = vals[:, 3 * B:].reshape(-1, B, 3, B, 3)
+    return first, second

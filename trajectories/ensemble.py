@@ -6,23 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import check_times
 from .compiled import LADDER, compile_model
 from .kernels import run_trajectory
 from .options import Options
 from .states import InitialState
-
-
-def check_times(times) -> np.ndarray:
-    """Output times as a float array: 1D, finite, >= 0, strictly increasing."""
-    t = np.atleast_1d(np.asarray(times, dtype=float))
-    if t.ndim != 1 or t.size == 0:
-        raise ValueError("times must be a non-empty 1D array")
-    if not np.all(np.isfinite(t)) or t[0] < 0:
-        raise ValueError(f"times must be finite and >= 0, got first time {t[0]}")
-    if np.any(np.diff(t) <= 0):
-        i = int(np.argmax(np.diff(t) <= 0))
-        raise ValueError(f"times must be strictly increasing: times[{i}] = {t[i]} >= times[{i + 1}] = {t[i + 1]}")
-    return t
 
 
 def ladder_to_moments(first: np.ndarray, second: np.ndarray, sizes) -> tuple[np.ndarray, np.ndarray]:
@@ -33,6 +21,21 @@ def ladder_to_moments(first: np.ndarray, second: np.ndarray, sizes) -> tuple[np.
     sec = second.reshape(second.shape[:-2] + (B, 3, B, 3))
     sec = np.einsum("aq,cr,...bqgr->...bagc", LADDER, LADDER, sec).real
     return mean, sec / (n[:, None, None, None] * n[None, None, :, None])
+
+
+#: the 6 distinct second moments of one block, (a, c) with a <= c, in block_vector order
+PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+
+
+def block_vector(mean: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Per block the 9 numbers (m_x, m_y, m_z, m_xm_x, m_xm_y, m_xm_z, m_ym_y, m_ym_z, m_zm_z).
+
+    mean (..., B, 3), second (..., B, 3, B, 3) -> (..., B, 9). Their cross-products summed over
+    trajectories give standard errors of nonlinear estimators (variances, E_N) by the delta method.
+    """
+    within = np.moveaxis(np.diagonal(second, axis1=-4, axis2=-2), -1, -3)  # (..., B, 3, 3)
+    pairs = np.stack([within[..., a, c] for a, c in PAIRS], axis=-1)
+    return np.concatenate([mean, pairs], axis=-1)
 
 
 @dataclass
@@ -46,6 +49,9 @@ class Ensemble:
     stderr                   its standard error (sample std of the trajectory values / sqrt(ntraj))
     second[b, a, g, c, t]    omega_t((m_a^b m_c^g + m_c^g m_a^b) / 2)
     second_stderr            its standard error
+    cross[t, b, i, k]        sum over trajectories of v_i v_k with v = block_vector (streaming
+                             statistics for the estimators)
+    trajectory_means(), trajectory_seconds()   per-trajectory data, when keep_trajectories=True
     """
 
     times: np.ndarray
@@ -58,10 +64,15 @@ class Ensemble:
     sq1: np.ndarray = field(default=None, repr=False)
     sum2: np.ndarray = field(default=None, repr=False)   # (T, B, 3, B, 3)
     sq2: np.ndarray = field(default=None, repr=False)
+    cross: np.ndarray = field(default=None, repr=False)  # (T, B, 9, 9): sums of v_i v_k, v = block_vector
+    keep_trajectories: bool = False
+    traj_mean: list = field(default_factory=list, repr=False)
+    traj_second: list = field(default_factory=list, repr=False)
 
     def __post_init__(self):
         T, B = len(self.times), len(self.sizes)
-        for name, shape in (("sum1", (T, B, 3)), ("sq1", (T, B, 3)), ("sum2", (T, B, 3, B, 3)), ("sq2", (T, B, 3, B, 3))):
+        for name, shape in (("sum1", (T, B, 3)), ("sq1", (T, B, 3)), ("sum2", (T, B, 3, B, 3)),
+                            ("sq2", (T, B, 3, B, 3)), ("cross", (T, B, 9, 9))):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros(shape))
 
@@ -71,8 +82,13 @@ class Ensemble:
         self.sq1 += mean * mean
         self.sum2 += second
         self.sq2 += second * second
+        v = block_vector(mean, second)
+        self.cross += v[..., :, None] * v[..., None, :]
         self.ntraj += 1
         self.njumps += int(njumps)
+        if self.keep_trajectories:
+            self.traj_mean.append(mean)
+            self.traj_second.append(second)
 
     def _axes(self, a: np.ndarray) -> np.ndarray:
         a = np.moveaxis(a, 0, -1)
@@ -103,6 +119,19 @@ class Ensemble:
     def second_stderr(self) -> np.ndarray:
         return self._axes(self._stderr(self.sum2, self.sq2))
 
+    def trajectory_means(self) -> np.ndarray:
+        """Per-trajectory <m_a^b>, shape (ntraj, T, B, 3) (needs keep_trajectories=True)."""
+        if not self.keep_trajectories:
+            raise ValueError("per-trajectory data was not kept: run with keep_trajectories=True")
+        return np.array(self.traj_mean).reshape(-1, len(self.times), len(self.sizes), 3)
+
+    def trajectory_seconds(self) -> np.ndarray:
+        """Per-trajectory symmetrised <m_a^b m_c^g>, shape (ntraj, T, B, 3, B, 3)."""
+        if not self.keep_trajectories:
+            raise ValueError("per-trajectory data was not kept: run with keep_trajectories=True")
+        B = len(self.sizes)
+        return np.array(self.traj_second).reshape(-1, len(self.times), B, 3, B, 3)
+
     def __str__(self) -> str:
         return (f"Ensemble(ntraj={self.ntraj}, sizes={self.sizes}, times {self.times[0]:g}..{self.times[-1]:g} "
                 f"({len(self.times)}), jumps/trajectory={self.njumps / max(self.ntraj, 1):.1f})")
@@ -132,7 +161,8 @@ def run_batch(compiled, state: InitialState, sizes, times, seeds, options: Optio
 
 
 def run_ensemble(model, state: InitialState, times, ntraj: int, seed=None, n_jobs: int = 1,
-                 batch_size: int | None = None, options: Options | dict | None = None) -> Ensemble:
+                 batch_size: int | None = None, options: Options | dict | None = None,
+                 keep_trajectories: bool = False) -> Ensemble:
     """Run `ntraj` quantum-jump trajectories of `model` from `state`, recording at `times`.
 
     Trajectory i uses the i-th child of np.random.SeedSequence(seed), and the statistics are
@@ -155,7 +185,7 @@ def run_ensemble(model, state: InitialState, times, ntraj: int, seed=None, n_job
         batch_size = max(1, min(256, math.ceil(ntraj / (4 * workers))))
     batches = [seeds[i:i + batch_size] for i in range(0, ntraj, batch_size)]
     ens = Ensemble(times=times, sizes=sizes, single_block=len(sizes) == 1 and type(model).__name__ == "SpinModel",
-                   seed=seed)
+                   seed=seed, keep_trajectories=keep_trajectories)
     if workers == 1:
         results = (run_batch(compiled, state, sizes, times, b, options) for b in batches)
     else:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ensemble import check_times
+from .checks import check_times
 from .states import InitialState
 
 

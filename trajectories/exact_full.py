@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
 from .states import CatState, CoherentState, DickeState, ProductState, _per_block
+from .checks import check_times
 
 MAX_N = 10
 PAULI = {
@@ -152,15 +153,6 @@ def full_initial_density(state, sizes) -> np.ndarray:
     raise ValueError(f"no 2^N representation for initial state {type(state).__name__}")
 
 
-def _check_times(times) -> np.ndarray:
-    t = np.asarray(times, dtype=float)
-    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)):
-        raise ValueError("times must be a non-empty 1D array of finite values")
-    if t[0] < 0 or np.any(np.diff(t) <= 0):
-        raise ValueError("times must be strictly increasing and start at >= 0")
-    return t
-
-
 def _local_sandwich(out: np.ndarray, Y: np.ndarray, o: np.ndarray, k: int, N: int) -> None:
     """out += o^(k) Y o^(k)+ for a 2x2 matrix o on site k (tensor reshape, no 2^N matmul)."""
     shape = (2 ** k, 2, 2 ** (N - k - 1)) * 2
@@ -173,7 +165,7 @@ def _local_sandwich(out: np.ndarray, Y: np.ndarray, o: np.ndarray, k: int, N: in
 
 def full_evolve(model, state, times, rtol: float = 1e-12, atol: float = 1e-13) -> np.ndarray:
     """rho(t) (T, 2^N, 2^N) of the Lindblad equation from rho(0) = full_initial_density(state)."""
-    t = _check_times(times)
+    t = check_times(times)
     H, channels, _ = _factored(model)
     rho0 = full_initial_density(state, model.sizes).astype(complex)
     N, dim = model.N, H.shape[0]

@@ -50,6 +50,7 @@ from scipy.integrate import solve_ivp
 
 from models.spin import BlockModel
 from .sector_ops import SectorOperators, sector_tuples, tuple_dim
+from .checks import check_times
 
 #: refuse to run when the estimated memory of state plus workspace exceeds this (bytes)
 MAX_BYTES = 2 * 10**9
@@ -179,15 +180,6 @@ class SectorLindbladian:
                              shape=(self.n, K), dtype=complex)
 
 
-def _check_times(times) -> np.ndarray:
-    times = np.asarray(times, dtype=float)
-    if times.ndim != 1 or times.size == 0:
-        raise ValueError("times must be a non-empty 1D array")
-    if not np.all(np.isfinite(times)) or times[0] < 0 or np.any(np.diff(times) <= 0):
-        raise ValueError("times must be finite, strictly increasing and start at t >= 0")
-    return times
-
-
 def initial_vector(lind: SectorLindbladian, rho0: dict) -> np.ndarray:
     """The flat vector of the sector densities rho0 = {tuple: rho_s} (missing tuples are zero)."""
     y0 = np.zeros(lind.n, dtype=complex)
@@ -212,7 +204,7 @@ def sector_evolve(model: BlockModel, state, times, rtol: float = 1e-12, atol: fl
     `lind.blocks(Y[:, t])` gives the rho_s in the order of `lind.tuples`; arguments as in
     `sector_moments`.
     """
-    times = _check_times(times)
+    times = check_times(times)
     rho0 = state.sector_density(model.sizes)
     tuples = evolved_tuples(model, rho0.keys())
     need = memory_estimate(model, tuples, times.size)

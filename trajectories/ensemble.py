@@ -119,6 +119,11 @@ class Ensemble:
     def second_stderr(self) -> np.ndarray:
         return self._axes(self._stderr(self.sum2, self.sq2))
 
+    def clustering(self, mf):
+        """(E_N(t), standard error), E_N = 1/2 sum_a omega_t((m_a - m_a^MF(t))^2) (DESIGN §4, paper eq. 24)."""
+        from .estimators import clustering
+        return clustering(self, mf)
+
     def trajectory_means(self) -> np.ndarray:
         """Per-trajectory <m_a^b>, shape (ntraj, T, B, 3) (needs keep_trajectories=True)."""
         if not self.keep_trajectories:

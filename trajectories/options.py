@@ -13,6 +13,9 @@ class Options:
         ||w_K|| < tol ||psi||. The error per step is ~tol; a trajectory takes O(N t) steps, so
         the default 1e-12 keeps the accumulated error of observables below ~1e-7 at N t = 1e5,
         far under any statistical error (tests compare against exact references at 4 stderr).
+        Measured (Hopfield N = 1000, t = 0..5, 8 seeded trajectories, against tol = 1e-15,
+        trim = 1e-40): the same jump records, and |delta <m_a>| = 5e-15 (tol 1e-12), 4e-13
+        (1e-10), 5e-11 (1e-8), 6e-9 (tol 1e-6, trim 1e-16), for a run time within 15%.
     root_tol : float
         Accuracy of the jump time, as the residual of log||psi||^2 = log r.
     trim : float

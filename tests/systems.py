@@ -1,13 +1,7 @@
 """Test systems shared by the test modules (documented in tests/README.md)."""
 import numpy as np
 from models import BlockModel, Channel, SpinModel
-
-
-def hopfield_rates(beta):
-    """Gamma_pm(x) = e^{pm beta x / 2} / sqrt(2 cosh(beta x)) (DESIGN §7)."""
-    gp = lambda x: np.exp(beta * x / 2) / np.sqrt(2 * np.cosh(beta * x))  # noqa: E731
-    gm = lambda x: np.exp(-beta * x / 2) / np.sqrt(2 * np.cosh(beta * x))  # noqa: E731
-    return gp, gm
+from models.hopfield import hopfield_rates
 
 
 def hopfield(N, beta=2.0, omega=0.5):

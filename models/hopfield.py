@@ -1,0 +1,122 @@
+"""Open quantum Hopfield networks as multi-block spin models (DESIGN §7; Rotondo et al. 2018).
+
+Patterns xi^mu_k = +-1 (mu = 1..p, k = 1..N), H = Omega sum_k sigma_x^(k), jumps
+J_pm^(k) = sigma_pm^(k) Gamma_pm(dE_k), Gamma_pm(x) = e^{pm beta x/2} / sqrt(2 cosh(beta x)),
+
+    eq. 59:  dE_k = (1/N) sum_mu xi^mu_k sum_j xi^mu_j sigma_z^(j)          (all j)
+    eq. 58:  the same without j = k; since sigma_+ (sigma_-) acts on a site that is down (up),
+             this is exactly Gamma_+(dE_k + p/N) and Gamma_-(dE_k - p/N) with the eq. 59 dE_k.
+
+Sites with equal signature s = (xi^1_k, ..., xi^p_k) form a block g of size N_g, and
+dE_k = sum_g (N_g/N) (s_b . s_g) m_z^g for k in block b. Gauge reduction: the spin flip
+prod sigma_x^(k) over the sites with xi^1_k = -1 maps the model onto itself with those signatures
+negated (Gamma_+(-x) = Gamma_-(x)), so 2^(p-1) blocks suffice; the flipped sites' states are
+rotated by pi about x (Bloch vector (x, y, z) -> (x, -y, -z)). Pattern overlaps
+m^mu = (1/N) sum_k xi^mu_k sigma_z^(k) = sum_g (N_g/N) s^mu_g m_z^g are gauge invariant.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .spin import BlockModel, Channel
+
+
+def hopfield_rates(beta: float):
+    """(Gamma_+, Gamma_-) with Gamma_pm(x) = e^{pm beta x/2} / sqrt(2 cosh(beta x)); Gamma_+^2 + Gamma_-^2 = 1."""
+    def gamma_plus(x):
+        return np.exp(beta * x / 2 - 0.5 * np.logaddexp(beta * x, -beta * x))
+
+    def gamma_minus(x):
+        return np.exp(-beta * x / 2 - 0.5 * np.logaddexp(beta * x, -beta * x))
+    return gamma_plus, gamma_minus
+
+
+def random_patterns(p: int, N: int, seed=None) -> np.ndarray:
+    """p random patterns of N entries +-1 (seeded)."""
+    return np.where(np.random.default_rng(seed).random((p, N)) < 0.5, -1, 1)
+
+
+class HopfieldNetwork:
+    """The block model of a quantum Hopfield network with explicit patterns.
+
+    Parameters
+    ----------
+    patterns : array (p, N) of +-1
+    beta, omega : inverse temperature and transverse field
+    variant : "eq59" (all sites in dE) or "eq58" (self-interaction excluded)
+    gauge : reduce to 2^(p-1) blocks by the spin flip on the sites with xi^1_k = -1
+
+    Attributes: model (BlockModel), signatures (B, p) block signatures in the model's frame,
+    block_of_site (N,), flipped (N,) bool (sites rotated by the gauge), sizes.
+    """
+
+    def __init__(self, patterns, beta: float, omega: float, variant: str = "eq59", gauge: bool = True):
+        xi = np.asarray(patterns)
+        if xi.ndim != 2 or xi.size == 0 or not np.all(np.isin(xi, (-1, 1))):
+            raise ValueError("patterns must be a non-empty (p, N) array of +1 and -1")
+        if variant not in ("eq58", "eq59"):
+            raise ValueError(f"variant must be 'eq58' or 'eq59', got {variant!r}")
+        for name, v in (("beta", beta), ("omega", omega)):
+            if not np.isfinite(v):
+                raise ValueError(f"{name} must be finite, got {v}")
+        self.patterns = xi.astype(int)
+        self.p, self.N = xi.shape
+        self.beta, self.omega, self.variant, self.gauge = float(beta), float(omega), variant, gauge
+        self.flipped = (xi[0] == -1) if gauge else np.zeros(self.N, dtype=bool)
+        frame = np.where(self.flipped, -xi, xi)  # patterns in the model's frame
+        sigs = sorted({tuple(col) for col in frame.T}, reverse=True)
+        index = {s: b for b, s in enumerate(sigs)}
+        self.block_of_site = np.array([index[tuple(col)] for col in frame.T])
+        self.signatures = np.array(sigs, dtype=int)
+        self.sizes = tuple(int(n) for n in np.bincount(self.block_of_site, minlength=len(sigs)))
+        self.model = self._build()
+
+    def _build(self) -> BlockModel:
+        B, N = len(self.sizes), self.N
+        weights = np.array(self.sizes) / N
+        overlap = self.signatures @ self.signatures.T  # s_b . s_g
+        gp, gm = hopfield_rates(self.beta)
+        shift = self.p / N if self.variant == "eq58" else 0.0
+        channels = []
+        for b in range(B):
+            delta = np.zeros((B, 3))
+            delta[:, 2] = overlap[b] * weights
+            channels.append(Channel("plus", gamma=gp, delta=delta, offset=+shift, block=b))
+            channels.append(Channel("minus", gamma=gm, delta=delta, offset=-shift, block=b))
+        h = np.zeros((B, 3))
+        h[:, 0] = self.omega
+        return BlockModel(self.sizes, h=h, channels=channels)
+
+    def block_bloch(self, bloch_of_signature) -> np.ndarray:
+        """Per-block Bloch vectors (B, 3) of the product state whose sites with (original)
+        signature s have Bloch vector bloch_of_signature(s); checked for consistency in a block."""
+        out = np.full((len(self.sizes), 3), np.nan)
+        for k in range(self.N):
+            r = np.asarray(bloch_of_signature(tuple(self.patterns[:, k])), dtype=float)
+            if self.flipped[k]:
+                r = r * np.array([1, -1, -1])
+            b = self.block_of_site[k]
+            if np.isnan(out[b, 0]):
+                out[b] = r
+            elif not np.allclose(out[b], r):
+                raise ValueError(f"sites of block {b} would start in different states {out[b]} and {r}: "
+                                 "the state is not permutation invariant inside the block")
+        return out
+
+    def pattern_bloch(self, mu: int = 0, corruption: float = 0.0) -> np.ndarray:
+        """Per-block Bloch vectors of pattern mu with each spin flipped with probability
+        `corruption` (a classical random configuration): r_z = xi^mu_k (1 - 2 corruption)."""
+        if not 0 <= corruption <= 1:
+            raise ValueError(f"corruption must be in [0, 1], got {corruption}")
+        return self.block_bloch(lambda s: (0.0, 0.0, s[mu] * (1 - 2 * corruption)))
+
+    def overlaps(self, mean_z: np.ndarray) -> np.ndarray:
+        """Pattern overlaps m^mu = sum_g (N_g/N) s^mu_g m_z^g from block averages m_z^g (B, ...)."""
+        w = np.array(self.sizes) / self.N
+        mean_z = np.asarray(mean_z)
+        return np.tensordot(self.signatures.T * w, mean_z, axes=(1, 0))
+
+    def __repr__(self) -> str:
+        return (f"HopfieldNetwork(p={self.p}, N={self.N}, blocks={self.sizes}, beta={self.beta}, "
+                f"omega={self.omega}, {self.variant}, gauge={self.gauge})")
+

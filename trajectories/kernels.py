@@ -109,6 +109,28 @@ def matvec_dense(P, s, x, d, y):
     return 0, d
 
 
+@njit(cache=True)
+def sector_basis(P, s):
+    """Global-layout indices of the basis states of sector tuple s (dense path)."""
+    return P.idx_data[P.idx_ptr[s]:P.idx_ptr[s + 1]]
+
+
+@njit(cache=True)
+def gamma_dense(P, l, s, x, d):
+    """Gamma_l x on the compact vector x of sector tuple s (dense path)."""
+    S = P.idx_ptr.size - 1
+    gm = P.gam_data[P.gam_ptr[l * S + s]:P.gam_ptr[l * S + s + 1]].reshape((d, d))
+    return gm @ x[:d]
+
+
+@njit(cache=True)
+def scatter(idx, compact, glob):
+    """Write the compact vector into the (zero) global layout; returns its support [lo, hi)."""
+    for c in range(idx.size):
+        glob[idx[c]] = compact[c]
+    return idx[0], idx[idx.size - 1] + 1
+
+
 # ---------------------------------------------------------------------------------------------
 # the propagation step, common to both paths
 
@@ -337,7 +359,7 @@ def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, fir
         hi -= 1
     s = sector_index(P, tj)
     if mode == DENSE:
-        idx = P.idx_data[P.idx_ptr[s]:P.idx_ptr[s + 1]]
+        idx = sector_basis(P, s)
         for c in range(idx.size):
             terms[0, c] = psi0[idx[c]]
         lo, hi = 0, idx.size
@@ -362,10 +384,7 @@ def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, fir
         if mode == DENSE:
             for i in range(glob_lo, glob_hi):
                 glob[i] = 0.0
-            idx = P.idx_data[P.idx_ptr[s]:P.idx_ptr[s + 1]]
-            for c in range(idx.size):
-                glob[idx[c]] = terms[0, c]
-            glob_lo, glob_hi = idx[0], idx[idx.size - 1] + 1
+            glob_lo, glob_hi = scatter(sector_basis(P, s), terms[0], glob)
             psi, plo, phi_ = glob, glob_lo, glob_hi
         else:
             psi, plo, phi_ = terms[0], lo, hi
@@ -437,11 +456,9 @@ def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, fir
             channel_weights(P, tj, terms[0], lo, hi, w)
         else:
             d = hi
-            Ssz = P.idx_ptr.size - 1
-            idx = P.idx_data[P.idx_ptr[s]:P.idx_ptr[s + 1]]
+            idx = sector_basis(P, s)
             for l in range(L):
-                gm = P.gam_data[P.gam_ptr[l * Ssz + s]:P.gam_ptr[l * Ssz + s + 1]].reshape((d, d))
-                phi_c = gm @ terms[0, :d]
+                phi_c = gamma_dense(P, l, s, terms[0], d)
                 b = P.ch_block[l]
                 acc = 0.0
                 for cc in range(d):
@@ -462,16 +479,10 @@ def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, fir
                 work[i] = P.gtab[l, i] * terms[0, i]
             flo, fhi = lo, hi
         else:
-            d = hi
-            Ssz = P.idx_ptr.size - 1
-            idx = P.idx_data[P.idx_ptr[s]:P.idx_ptr[s + 1]]
-            gm = P.gam_data[P.gam_ptr[l * Ssz + s]:P.gam_ptr[l * Ssz + s + 1]].reshape((d, d))
-            phi_c = gm @ terms[0, :d]
-            flo, fhi = idx[0], idx[d - 1] + 1
-            for i in range(flo, fhi):
+            idx = sector_basis(P, s)
+            for i in range(idx[0], idx[idx.size - 1] + 1):
                 work[i] = 0.0
-            for cc in range(d):
-                work[idx[cc]] = phi_c[cc]
+            flo, fhi = scatter(idx, gamma_dense(P, l, s, terms[0], hi), work)
         # choose the target sector
         n_up = kraus_norm(P, l, 1, tj, work, flo, fhi)
         n_eq = kraus_norm(P, l, 0, tj, work, flo, fhi)
@@ -496,7 +507,7 @@ def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, fir
             glo, ghi = apply_kraus(P, l, dj, tj, work, flo, fhi, glob, 1.0 / math.sqrt(nk))
             tj[b] += 2 * dj
             s = sector_index(P, tj)
-            idx = P.idx_data[P.idx_ptr[s]:P.idx_ptr[s + 1]]
+            idx = sector_basis(P, s)
             for cc in range(idx.size):
                 terms[0, cc] = glob[idx[cc]]
             for i in range(glo, ghi):

@@ -1,13 +1,12 @@
 """Test systems shared by the test modules (documented in tests/README.md)."""
 import numpy as np
 from models import BlockModel, Channel, SpinModel
-from models.hopfield import hopfield_rates
+from models.named import named_model
 
 
 def hopfield(N, beta=2.0, omega=0.5):
-    gp, gm = hopfield_rates(beta)
-    return SpinModel(N=N, h=(omega, 0, 0), channels=[Channel("plus", gamma=gp, delta=(0, 0, 1)),
-                                                       Channel("minus", gamma=gm, delta=(0, 0, 1))])
+    """Single-block quantum Hopfield model (DESIGN §7)."""
+    return named_model("hopfield", N=N, beta=beta, omega=omega)
 
 
 def rich_block_model(sizes=(3, 2)):

@@ -1,0 +1,122 @@
+"""Models and initial states by name, with plain-number parameters (used by the TOML configs).
+
+    named_model("hopfield", N=200, beta=2.0, omega=0.5)
+    named_state("coherent", theta=0.4)
+
+Models (single block of N spins, Pauli units, S_a = sum_k sigma_a^(k)):
+    hopfield  H = omega S_x; sigma_+ and sigma_- with Gamma_pm(m_z) = e^{pm beta m_z/2}/sqrt(2 cosh(beta m_z))
+              (DESIGN §7, one pattern)
+    kinetic   H = omega S_x; J_up = sqrt(gamma_up) sigma_+ n, J_down = sqrt(gamma_down) sigma_- n,
+              n = (1 + m_z)/2, i.e. Gamma = sqrt(gamma) (1 + m_z)/2 (DESIGN §8)
+    decay     H = h S_x; sigma_- at the constant rate gamma
+    ising     H = hx S_x + (J/N) S_z^2; sigma_- at the constant rate gamma (dissipative LMG / Ising)
+States: coherent (theta, phi), product (r), classical (p_up), dicke (j, m), cat.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .hopfield import hopfield_rates
+from .spin import Channel, SpinModel
+
+
+def _hopfield(N, beta, omega):
+    gp, gm = hopfield_rates(beta)
+    return SpinModel(N=N, h=(omega, 0, 0), channels=[Channel("plus", gamma=gp, delta=(0, 0, 1)),
+                                                       Channel("minus", gamma=gm, delta=(0, 0, 1))])
+
+
+def _kinetic(N, gamma_up, gamma_down, omega):
+    if gamma_up < 0 or gamma_down < 0:
+        raise ValueError(f"model.gamma_up and model.gamma_down must be >= 0, got {gamma_up}, {gamma_down}")
+    up, down = math.sqrt(gamma_up), math.sqrt(gamma_down)
+
+    def gamma_up_fn(x):
+        return up * (1 + x) / 2
+
+    def gamma_down_fn(x):
+        return down * (1 + x) / 2
+    return SpinModel(N=N, h=(omega, 0, 0), channels=[Channel("plus", gamma=gamma_up_fn, delta=(0, 0, 1)),
+                                                       Channel("minus", gamma=gamma_down_fn, delta=(0, 0, 1))])
+
+
+def _constant_rate(gamma):
+    if gamma < 0:
+        raise ValueError(f"model.gamma must be >= 0, got {gamma}")
+
+    def rate(x):
+        return gamma + 0 * np.asarray(x, dtype=float)
+    return Channel("minus", rate=rate)
+
+
+def _decay(N, gamma, h):
+    return SpinModel(N=N, h=(h, 0, 0), channels=[_constant_rate(gamma)])
+
+
+def _ising(N, hx, J, gamma):
+    Jm = np.zeros((3, 3))
+    Jm[2, 2] = J
+    return SpinModel(N=N, h=(hx, 0, 0), J=Jm, channels=[_constant_rate(gamma)])
+
+
+#: name -> (builder, default parameters; None = required)
+MODELS = {
+    "hopfield": (_hopfield, {"N": None, "beta": 2.0, "omega": 0.5}),
+    "kinetic": (_kinetic, {"N": None, "gamma_up": 1.0, "gamma_down": 1.0, "omega": 1.0}),
+    "decay": (_decay, {"N": None, "gamma": 1.0, "h": 0.0}),
+    "ising": (_ising, {"N": None, "hx": 1.0, "J": 1.0, "gamma": 1.0}),
+}
+
+
+def _states():
+    from trajectories.states import (cat_state, classical_state, coherent_state, dicke_state,
+                                     product_state)
+    return {
+        "coherent": (coherent_state, {"theta": 0.0, "phi": 0.0}),
+        "product": (product_state, {"r": None}),
+        "classical": (classical_state, {"p_up": None}),
+        "dicke": (dicke_state, {"j": "default", "m": "default"}),
+        "cat": (cat_state, {}),
+    }
+
+
+def _params(kind: str, name: str, table: dict, params: dict) -> dict:
+    if name not in table:
+        raise ValueError(f"{kind}.name must be one of {', '.join(map(repr, table))}, got {name!r}")
+    defaults = table[name][1]
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise ValueError(f"{kind}.{unknown[0]} is not a parameter of {kind} {name!r} "
+                         f"(parameters: {', '.join(defaults) or 'none'})")
+    out = {}
+    for key, default in defaults.items():
+        value = params.get(key, default)
+        if value is None:
+            raise ValueError(f"{kind}.{key} is required for {kind} {name!r}")
+        if value == "default":
+            continue
+        if key == "N":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{kind}.N must be an integer >= 1, got {value!r}")
+        else:
+            arr = np.asarray(value, dtype=object)
+            flat = arr.ravel().tolist() if arr.ndim else [value]
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in flat):
+                raise ValueError(f"{kind}.{key} must be a finite number (or a list of them), got {value!r}")
+        out[key] = value
+    return out
+
+
+def named_model(name: str, **params) -> SpinModel:
+    """The model `name` (see MODELS) with the given parameters (defaults for the others)."""
+    builder = MODELS.get(name, (None,))[0]
+    return builder(**_params("model", name, MODELS, params))
+
+
+def named_state(name: str, **params):
+    """The initial state `name` (coherent, product, classical, dicke, cat) with its parameters."""
+    table = _states()
+    builder = table.get(name, (None,))[0]
+    return builder(**_params("state", name, table, params))

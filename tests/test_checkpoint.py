@@ -1,0 +1,73 @@
+"""Checkpoint and resume: a run killed with SIGKILL and restarted ends with the same bits."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trajectories import coherent_state, product_state, run_ensemble
+from trajectories.results import load_ensemble
+
+from systems import hopfield
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMS = ("sum1", "sq1", "sum2", "sq2", "cross")
+SCRIPT = """
+import sys
+import numpy as np
+sys.path.insert(0, {tests!r})
+from systems import hopfield
+from trajectories import coherent_state, run_ensemble
+run_ensemble(hopfield(60), coherent_state(0.4), np.linspace(0, 3, 4), ntraj={ntraj}, seed=11,
+             batch_size=20, checkpoint={path!r}, checkpoint_every=0)
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_killed_run_resumes_with_identical_statistics(tmp_path):
+    ntraj, path = 1500, tmp_path / "run.checkpoint.npz"
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(SCRIPT.format(tests=str(ROOT / "tests"), ntraj=ntraj, path=str(path))))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, str(script)], env=env, cwd=str(tmp_path))
+    deadline = time.monotonic() + 60
+    done = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if path.exists() and (done := load_ensemble(path).ntraj) >= 100:
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert 100 <= load_ensemble(path).ntraj < ntraj
+    args = (hopfield(60), coherent_state(0.4), np.linspace(0, 3, 4))
+    resumed = run_ensemble(*args, ntraj=ntraj, seed=11, batch_size=64, checkpoint=path)
+    straight = run_ensemble(*args, ntraj=ntraj, seed=11, n_jobs=2)
+    for name in SUMS:
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(straight, name), err_msg=name)
+    assert (resumed.ntraj, resumed.njumps) == (straight.ntraj, straight.njumps)
+    assert load_ensemble(path).ntraj == ntraj  # the finished checkpoint holds the whole ensemble
+
+
+def test_resume_refuses_a_checkpoint_of_other_arguments(tmp_path):
+    path = tmp_path / "ck.npz"
+    base = dict(model=hopfield(6), state=coherent_state(0.4), times=[0, 0.5], ntraj=3, seed=2)
+    run_ensemble(**base, checkpoint=path)
+    for change, name in [(dict(model=hopfield(6, beta=1.0)), "model"),
+                         (dict(state=product_state((0, 0, 0.5))), "state"),
+                         (dict(times=[0, 0.6]), "times"), (dict(seed=3), "seed"), (dict(ntraj=4), "ntraj"),
+                         (dict(options=dict(tol=1e-10)), "options")]:
+        with pytest.raises(ValueError, match=rf"written for different arguments \({name} differ"):
+            run_ensemble(**{**base, **change}, checkpoint=path)
+    again = run_ensemble(**base, checkpoint=path)  # same arguments: the finished run is read back
+    assert again.ntraj == 3
+
+
+def test_checkpoint_needs_a_seed(tmp_path):
+    with pytest.raises(ValueError, match="checkpoint needs an explicit seed"):
+        run_ensemble(hopfield(4), coherent_state(), [0, 1], ntraj=2, checkpoint=tmp_path / "c.npz")

@@ -1,0 +1,91 @@
+"""Results files (save/load without pickle, clear errors) and merging ensembles."""
+import json
+
+import numpy as np
+import pytest
+
+from trajectories import Ensemble, coherent_state, run_ensemble
+from trajectories.results import ResultsFileError, load_ensemble
+
+from systems import hopfield
+
+SUMS = ("sum1", "sq1", "sum2", "sq2", "cross")
+TIMES = np.linspace(0, 1, 4)
+
+
+@pytest.fixture(scope="module")
+def full():
+    return run_ensemble(hopfield(10), coherent_state(0.4), TIMES, ntraj=40, seed=3, keep_trajectories=True)
+
+
+def test_save_load_round_trip(full, tmp_path):
+    path = tmp_path / "ens.npz"
+    full.save(path)
+    back = Ensemble.load(path)
+    for name in SUMS + ("times", "mean", "stderr", "second", "second_stderr"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(full, name))
+    np.testing.assert_array_equal(back.trajectory_means(), full.trajectory_means())
+    np.testing.assert_array_equal(back.trajectory_seconds(), full.trajectory_seconds())
+    assert (back.ntraj, back.njumps, back.sizes, back.single_block) == (full.ntraj, full.njumps, (10,), True)
+    assert back.segments == full.segments
+    with np.load(path, allow_pickle=False) as z:  # self-describing, no pickle
+        meta = json.loads(str(z["metadata"][()]))
+    assert meta["meta"]["versions"]["numpy"] == np.__version__
+    assert meta["meta"]["identity"]["seed"]["entropy"] == 3
+    assert meta["meta"]["model"]["kind"] == "SpinModel"
+    assert meta["meta"]["state"] == {"kind": "CoherentState", "theta": 0.4, "phi": 0.0}
+
+
+def test_missing_corrupted_and_foreign_files(full, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_ensemble(tmp_path / "nope.npz")
+    good = tmp_path / "good.npz"
+    full.save(good)
+    data = good.read_bytes()
+    cases = {"truncated.npz": data[: len(data) // 2], "garbage.npz": b"\x00not a results file" * 50,
+             "flipped.npz": data[:200] + bytes(b ^ 0xFF for b in data[200:400]) + data[400:]}
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(ResultsFileError, match="corrupted or not a results file|damaged") as err:
+            load_ensemble(tmp_path / name)
+        assert "\n" not in str(err.value)
+    np.savez(tmp_path / "foreign.npz", x=np.arange(3))
+    with pytest.raises(ResultsFileError, match="not a results file of collective-trajectories"):
+        load_ensemble(tmp_path / "foreign.npz")
+
+
+def test_merge_of_halves_is_bit_identical_when_the_later_half_kept_its_trajectories(full, tmp_path):
+    model, state = hopfield(10), coherent_state(0.4)
+    first = run_ensemble(model, state, TIMES, ntraj=20, seed=3)
+    second = run_ensemble(model, state, TIMES, ntraj=20, seed=3, start=20, keep_trajectories=True)
+    second.save(tmp_path / "second.npz")
+    merged = load_ensemble(tmp_path / "second.npz").merge(first)  # order of the operands is irrelevant
+    for name in SUMS:
+        np.testing.assert_array_equal(getattr(merged, name), getattr(full, name))
+    assert (merged.ntraj, merged.njumps) == (40, full.njumps)
+    assert merged.segments == [{"entropy": 3, "spawn_key": [], "start": 0, "stop": 40}]
+
+
+def test_merge_of_running_sums_equals_one_run_to_round_off(full):
+    model, state = hopfield(10), coherent_state(0.4)
+    a = run_ensemble(model, state, TIMES, ntraj=20, seed=3)
+    b = run_ensemble(model, state, TIMES, ntraj=20, seed=3, start=20)
+    merged = a.merge(b)
+    for name in SUMS:
+        np.testing.assert_allclose(getattr(merged, name), getattr(full, name), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(merged.stderr, full.stderr, rtol=1e-10, atol=1e-7)  # var = 0 at t = 0: sqrt of round-off
+
+
+def test_merge_refuses_other_models_and_shared_trajectories():
+    state = coherent_state(0.4)
+    a = run_ensemble(hopfield(10), state, TIMES, ntraj=4, seed=3)
+    with pytest.raises(ValueError, match="share trajectories 2..3"):
+        a.merge(run_ensemble(hopfield(10), state, TIMES, ntraj=4, seed=3, start=2))
+    with pytest.raises(ValueError, match="different model"):
+        a.merge(run_ensemble(hopfield(10, beta=1.0), state, TIMES, ntraj=4, seed=4))
+    with pytest.raises(ValueError, match="different state"):
+        a.merge(run_ensemble(hopfield(10), coherent_state(0.5), TIMES, ntraj=4, seed=4))
+    with pytest.raises(ValueError, match="different times"):
+        a.merge(run_ensemble(hopfield(10), state, TIMES[:3], ntraj=4, seed=4))
+    merged = a.merge(run_ensemble(hopfield(10), state, TIMES, ntraj=4, seed=4))  # another seed: fine
+    assert merged.ntraj == 8 and len(merged.segments) == 2

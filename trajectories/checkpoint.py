@@ -1,0 +1,45 @@
+"""Checkpoint and resume: the running sums after the trajectories folded so far (always a prefix
+0..k-1 of the run, since results are folded in trajectory order), written atomically as a results
+file. Resuming folds trajectories k.. onto them: the same order as an uninterrupted run, so the
+final statistics have the same bits.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .results import load_ensemble, save_ensemble
+
+#: names used in the error when a checkpoint belongs to another run
+_FIELDS = {"model": "model", "state": "state", "times": "times", "options": "options", "seed": "seed",
+           "start": "start", "ntraj": "ntraj", "keep_trajectories": "keep_trajectories"}
+
+
+class Checkpoint:
+    """A checkpoint file of one run, identified by the run's identity (results.run_identity)."""
+
+    def __init__(self, path, identity: dict, every: float = 10.0):
+        if not isinstance(every, (int, float)) or every < 0:
+            raise ValueError(f"checkpoint_every must be a number of seconds >= 0, got {every!r}")
+        self.path, self.identity, self.every = Path(path), identity, float(every)
+        self._last = time.monotonic()
+
+    def resume(self):
+        """The ensemble saved at the checkpoint, or None when there is none yet."""
+        if not self.path.exists():
+            return None
+        ens = load_ensemble(self.path)
+        saved = ens.meta.get("identity", {})
+        differ = [name for key, name in _FIELDS.items() if saved.get(key) != self.identity.get(key)]
+        if differ:
+            raise ValueError(f"checkpoint {self.path} was written for different arguments "
+                             f"({', '.join(differ)} differ): pass the same arguments or delete it")
+        return ens
+
+    def maybe_write(self, ens) -> None:
+        if time.monotonic() - self._last >= self.every:
+            self.write(ens)
+
+    def write(self, ens) -> None:
+        save_ensemble(ens, self.path)
+        self._last = time.monotonic()

@@ -1,0 +1,191 @@
+"""The command line: python -m trajectories {run, show, plot, merge} (see --help)."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+DESCRIPTION = """\
+Monte Carlo quantum-jump trajectories of spin systems with collective operator-valued rates.
+
+  run CONFIG.toml        run the ensemble a config describes; writes a results file (.npz),
+                         a PNG plot and prints a summary; resumes an interrupted run
+  show RESULTS.npz       print what a results file holds
+  plot RESULTS.npz       plot means with 2-standard-error bands against mean field, and E_N(t)
+  merge A.npz B.npz -o C.npz
+                         combine ensembles of the same model (e.g. more trajectories later)
+
+Example: python -m trajectories run configs/hopfield.toml
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m trajectories", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    r = sub.add_parser("run", help="run the ensemble of a TOML config",
+                       description="Run the ensemble a TOML config describes (see configs/ and "
+                                   "trajectories/config.py). Options given here override the config.")
+    r.add_argument("config", help="TOML file: [model], [state], [times], [run], [options], [output]")
+    r.add_argument("--ntraj", type=int, help="number of trajectories (run.ntraj)")
+    r.add_argument("--seed", type=int, help="root seed (run.seed)")
+    r.add_argument("--start", type=int, default=0,
+                   help="first trajectory index: more trajectories of the same seed, to merge later")
+    r.add_argument("--n-jobs", type=int, help="worker processes, -1 = all cores (run.n_jobs)")
+    r.add_argument("--backend", help="auto, serial, joblib or dask (run.backend)")
+    r.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (run.scheduler)")
+    r.add_argument("--output", help="results file (output.results)")
+    r.add_argument("--plot", help="PNG to write (output.plot)")
+    r.add_argument("--no-plot", action="store_true", help="do not write a PNG")
+    r.add_argument("--fresh", action="store_true", help="discard a checkpoint of an earlier run")
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    s = sub.add_parser("show", help="print what a results file holds")
+    s.add_argument("results", help="a .npz written by run or Ensemble.save")
+
+    pl = sub.add_parser("plot", help="plot a results file")
+    pl.add_argument("results", help="a .npz written by run or Ensemble.save")
+    pl.add_argument("--out", help="PNG path (default: beside the results, .png)")
+
+    m = sub.add_parser("merge", help="merge results files of the same model")
+    m.add_argument("inputs", nargs="+", help="results files")
+    m.add_argument("-o", "--output", required=True, help="merged results file")
+    return p
+
+
+def _label(ens) -> str:
+    cfg = (ens.meta.get("describe") or {}).get("config")
+    if not cfg:
+        return f"N = {sum(ens.sizes)}"
+    params = lambda d: ", ".join(f"{k} = {v}" for k, v in d.items() if k != "name")  # noqa: E731
+    return f"{cfg['model']['name']} ({params(cfg['model'])}), {cfg['state']['name']} ({params(cfg['state'])})"
+
+
+def _at(ens, i) -> str:
+    mean, err = ens.mean, ens.stderr
+    if ens.single_block:
+        return ", ".join(f"m_{'xyz'[a]} = {mean[a, i]:.4f} ± {err[a, i]:.4f}" for a in range(3))
+    return "; ".join(f"block {b}: " + ", ".join(f"m_{'xyz'[a]} = {mean[b, a, i]:.4f} ± {err[b, a, i]:.4f}"
+                                               for a in range(3)) for b in range(mean.shape[0]))
+
+
+def _plot(ens, out) -> list[str]:
+    from .plotting import clustering_for, mean_field_for, plot_ensemble
+    mf, note = mean_field_for(ens)
+    en, note2 = clustering_for(ens, mf)
+    plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens))
+    lines = [n for n in (note, note2) if n]
+    if mf is not None:
+        mfm = np.asarray(mf.mean)
+        dev = np.abs(ens.mean - mfm)
+        i = np.unravel_index(np.argmax(dev), dev.shape)
+        lines.append(f"mean field: max |omega_t(m_a) - m_a^MF(t)| = {dev[i]:.4f} at t = {ens.times[i[-1]]:g} "
+                     f"({dev[i] / ens.stderr[i]:.1f} standard errors)")
+    if en is not None:
+        e, se = (np.asarray(x) for x in en)
+        lines.append(f"E_N(t = {ens.times[-1]:g}) = {np.ravel(e[..., -1])[0]:.3g} ± {np.ravel(se[..., -1])[0]:.2g}"
+                     f" (E_N(0) = {np.ravel(e[..., 0])[0]:.3g})")
+    return lines
+
+
+def cmd_run(args) -> None:
+    from .config import load_config
+    from .ensemble import run_ensemble
+    from .parallel import _resolve
+
+    cfg = load_config(args.config)
+    for key in ("ntraj", "seed", "n_jobs", "backend", "scheduler"):
+        if getattr(args, key) is not None:
+            setattr(cfg, key, getattr(args, key))
+    if args.output:
+        cfg.results = args.output
+    if args.plot:
+        cfg.plot = args.plot
+    results = Path(cfg.results)
+    plot = None if args.no_plot else Path(cfg.plot or results.with_suffix(".png"))
+    checkpoint = results.with_name(results.stem + ".checkpoint.npz")
+    if args.fresh and checkpoint.exists():
+        checkpoint.unlink()
+    model, state = cfg.build()
+    t0 = time.perf_counter()
+    try:
+        ens = run_ensemble(model, state, cfg.times, cfg.ntraj, seed=cfg.seed, n_jobs=cfg.n_jobs,
+                           batch_size=cfg.batch_size, options=cfg.options,
+                           keep_trajectories=cfg.keep_trajectories, start=args.start, backend=cfg.backend,
+                           scheduler=cfg.scheduler, checkpoint=checkpoint,
+                           checkpoint_every=cfg.checkpoint_every, progress=not args.quiet,
+                           describe={"config": cfg.describe()})
+    except ValueError as err:
+        if "written for different arguments" in str(err):
+            raise ValueError(f"{err} (or run with --fresh)") from None
+        raise
+    seconds = time.perf_counter() - t0
+    ens.save(results)
+    checkpoint.unlink(missing_ok=True)
+    workers = cfg.n_jobs if cfg.n_jobs > 0 else "all"
+    print(f"{_label(ens)}: {ens.ntraj} trajectories (seed {cfg.seed}) in {seconds:.1f} s, "
+          f"n_jobs = {workers}, backend {_resolve(cfg.n_jobs, cfg.backend)}")
+    print(f"t = {ens.times[-1]:g}: {_at(ens, -1)}")
+    print(f"jumps per trajectory: {ens.njumps / ens.ntraj:.1f}")
+    if plot is not None:
+        for line in _plot(ens, plot):
+            print(line)
+    print(f"wrote {results}" + (f" and {plot}" if plot is not None else ""))
+
+
+def cmd_show(args) -> None:
+    from .results import load_ensemble
+    ens = load_ensemble(args.results)
+    meta = ens.meta
+    print(f"{args.results}: {ens}")
+    print(f"model: {_label(ens)}")
+    segs = ", ".join(f"seed {s['entropy']} trajectories {s['start']}..{s['stop'] - 1}" for s in ens.segments)
+    print(f"seeds: {segs or 'not recorded'}")
+    if "seconds" in meta:
+        print(f"run time: {meta['seconds']:.1f} s; created {meta.get('created', '?')}")
+    if meta.get("versions"):
+        print("versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
+    T = len(ens.times)
+    for i in sorted({0, T // 4, T // 2, (3 * T) // 4, T - 1}):
+        print(f"  t = {ens.times[i]:7.3f}: {_at(ens, i)}")
+
+
+def cmd_plot(args) -> None:
+    from .results import load_ensemble
+    ens = load_ensemble(args.results)
+    out = Path(args.out or Path(args.results).with_suffix(".png"))
+    for line in _plot(ens, out):
+        print(line)
+    print(f"wrote {out}")
+
+
+def cmd_merge(args) -> None:
+    from .results import load_ensemble
+    merged = load_ensemble(args.inputs[0])
+    for path in args.inputs[1:]:
+        merged = merged.merge(load_ensemble(path))
+    merged.save(args.output)
+    print(f"wrote {args.output}: {merged}")
+
+
+COMMANDS = {"run": cmd_run, "show": cmd_show, "plot": cmd_plot, "merge": cmd_merge}
+
+
+def main(argv=None) -> int:
+    """Run the command line; a bad input prints one line on stderr and returns 2."""
+    args = _parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except (ValueError, OSError) as err:
+        msg = " ".join(str(err).split())
+        print(f"error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume from the checkpoint", file=sys.stderr)
+        return 130
+    return 0

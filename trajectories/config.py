@@ -1,0 +1,172 @@
+"""Run configurations from TOML files: a named model, an initial state, times, the run and outputs.
+
+    [model]   name = "hopfield", N = 200, beta = 2.0, omega = 0.5     (models/named.py)
+    [state]   name = "coherent", theta = 0.4                          (models/named.py)
+    [times]   stop = 6.0, num = 25 (start = 0.0)  or  values = [0.0, 0.5, ...]
+    [run]     ntraj, seed, n_jobs = 1, batch_size, backend = "auto", scheduler, keep_trajectories,
+              checkpoint_every = 10.0
+    [options] Options fields (tol, root_tol, trim, max_terms, method)
+    [output]  results = "results/x.npz", plot = "plots/x.png"
+
+Every mistake raises ValueError naming the field (e.g. "run.ntraj must be an integer >= 1, got -5").
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .checks import check_times
+from .options import Options
+from .parallel import BACKENDS
+
+SECTIONS = {
+    "model": None, "state": None,
+    "times": {"start", "stop", "num", "values"},
+    "run": {"ntraj", "seed", "n_jobs", "batch_size", "backend", "scheduler", "keep_trajectories",
+            "checkpoint_every"},
+    "options": None,
+    "output": {"results", "plot"},
+}
+
+
+@dataclass
+class RunConfig:
+    """A validated configuration (plain data; build() makes the model and state)."""
+
+    model: dict
+    state: dict
+    times: list
+    ntraj: int
+    seed: int
+    n_jobs: int = 1
+    batch_size: int | None = None
+    backend: str = "auto"
+    scheduler: str | None = None
+    keep_trajectories: bool = False
+    checkpoint_every: float = 10.0
+    options: dict = field(default_factory=dict)
+    results: str = "results/run.npz"
+    plot: str | None = None
+
+    def build(self):
+        """(model, state) of the configuration."""
+        from models.named import named_model, named_state
+        m, s = dict(self.model), dict(self.state)
+        return named_model(m.pop("name"), **m), named_state(s.pop("name"), **s)
+
+    def describe(self) -> dict:
+        return asdict(self)
+
+
+def _int(name, value, low, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+def _named(section: str, d: dict) -> dict:
+    if not isinstance(d, dict):
+        raise ValueError(f"[{section}] must be a table")
+    if "name" not in d or not isinstance(d["name"], str):
+        raise ValueError(f"{section}.name is required (a string)")
+    return dict(d)
+
+
+def parse_config(data: dict, where: str = "config") -> RunConfig:
+    """Validate a config dict (as read from TOML); errors name the field."""
+    for section, value in data.items():
+        if section not in SECTIONS:
+            raise ValueError(f"unknown section [{section}] (sections: {', '.join(SECTIONS)})")
+        keys = SECTIONS[section]
+        if not isinstance(value, dict):
+            raise ValueError(f"[{section}] must be a table")
+        if keys is not None:
+            unknown = sorted(set(value) - keys)
+            if unknown:
+                raise ValueError(f"{section}.{unknown[0]} is not a known field (fields: {', '.join(sorted(keys))})")
+    for section in ("model", "state", "times", "run"):
+        if section not in data:
+            raise ValueError(f"section [{section}] is missing")
+    model, state = _named("model", data["model"]), _named("state", data["state"])
+
+    t = data["times"]
+    if "values" in t:
+        if set(t) - {"values"}:
+            raise ValueError("times: give either values or start/stop/num, not both")
+        values = t["values"]
+        if not isinstance(values, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            raise ValueError(f"times.values must be a list of numbers, got {values!r}")
+    else:
+        for key in ("stop", "num"):
+            if key not in t:
+                raise ValueError(f"times.{key} is required (or give times.values)")
+        start, stop = t.get("start", 0.0), t["stop"]
+        for key, v in (("start", start), ("stop", stop)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ValueError(f"times.{key} must be a finite number, got {v!r}")
+        num = _int("times.num", t["num"], 1)
+        values = np.linspace(start, stop, num).tolist()
+    try:
+        times = check_times(values).tolist()
+    except ValueError as err:
+        raise ValueError(f"times: {err}") from None
+
+    run = data["run"]
+    if "ntraj" not in run:
+        raise ValueError("run.ntraj is required")
+    if "seed" not in run:
+        raise ValueError("run.seed is required (an integer >= 0: results are reproducible and resumable)")
+    n_jobs = run.get("n_jobs", 1)
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"run.n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
+    backend = run.get("backend", "auto")
+    if backend not in BACKENDS:
+        raise ValueError(f"run.backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+    scheduler = run.get("scheduler")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise ValueError(f"run.scheduler must be an address string like 'tcp://host:8786', got {scheduler!r}")
+    keep = run.get("keep_trajectories", False)
+    if not isinstance(keep, bool):
+        raise ValueError(f"run.keep_trajectories must be true or false, got {keep!r}")
+    every = run.get("checkpoint_every", 10.0)
+    if isinstance(every, bool) or not isinstance(every, (int, float)) or every < 0:
+        raise ValueError(f"run.checkpoint_every must be a number of seconds >= 0, got {every!r}")
+    options = dict(data.get("options", {}))
+    try:
+        Options.from_dict(options)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"options: {err}") from None
+    out = data.get("output", {})
+    for key in ("results", "plot"):
+        if key in out and not isinstance(out[key], str):
+            raise ValueError(f"output.{key} must be a path string, got {out[key]!r}")
+    cfg = RunConfig(model=model, state=state, times=times, ntraj=_int("run.ntraj", run["ntraj"], 1),
+                    seed=_int("run.seed", run["seed"], 0), n_jobs=n_jobs,
+                    batch_size=_int("run.batch_size", run.get("batch_size"), 1, allow_none=True),
+                    backend=backend, scheduler=scheduler, keep_trajectories=keep, checkpoint_every=float(every),
+                    options=options, results=out.get("results", f"results/{Path(where).stem}.npz"),
+                    plot=out.get("plot"))
+    model, state = cfg.build()  # model and state parameters are checked here (model.x / state.x)
+    try:
+        state.validate(model.sizes)
+    except ValueError as err:
+        raise ValueError(f"state.{err}") from None
+    return cfg
+
+
+def load_config(path) -> RunConfig:
+    """Read and validate a TOML config file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"config file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid TOML ({err})") from None
+    return parse_config(data, str(path))

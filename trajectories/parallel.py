@@ -1,0 +1,99 @@
+"""One map signature for the serial, joblib and dask.distributed backends.
+
+map_batches(task, shared, batches, ...) yields task(shared, batch) for every batch, in batch
+order (so the caller can fold results in trajectory order while later batches still run).
+`shared` (the compiled model, state, times, options) is sent once per worker on dask.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+BACKENDS = ("auto", "serial", "joblib", "dask")
+
+
+def _check_backend(backend: str) -> str:
+    if backend == "loky":
+        backend = "joblib"
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+    return backend
+
+
+def _resolve(n_jobs: int, backend: str) -> str:
+    backend = _check_backend(backend)
+    if backend == "auto":
+        return "serial" if n_jobs == 1 else "joblib"
+    return backend
+
+
+def worker_count(n_jobs: int, backend: str = "auto", scheduler=None) -> int:
+    """How many tasks run at once (used to choose the batch size)."""
+    backend = _resolve(n_jobs, backend)
+    if backend == "serial":
+        return 1
+    if backend == "dask" and scheduler is not None and not isinstance(scheduler, str):
+        return max(1, sum(scheduler.nthreads().values()))
+    return n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+
+
+def map_batches(task, shared, batches: list, n_jobs: int = 1, backend: str = "auto",
+                scheduler=None) -> Iterator:
+    """Yield task(shared, batch) for each batch, in order."""
+    backend = _resolve(n_jobs, backend)
+    if not batches:
+        return iter(())
+    if backend == "serial":
+        return (task(shared, b) for b in batches)
+    if backend == "joblib":
+        from joblib import Parallel, delayed
+        workers = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+        return iter(Parallel(n_jobs=workers, return_as="generator")(delayed(task)(shared, b) for b in batches))
+    return _dask_map(task, shared, batches, n_jobs, scheduler)
+
+
+def dask_client(scheduler=None, n_jobs: int = 1):
+    """(client, owned): the given Client, a Client of the scheduler address, the current client,
+    or a new LocalCluster of n_jobs single-threaded worker processes. `owned` objects are closed
+    by the caller."""
+    try:
+        from distributed import Client, LocalCluster, get_client
+    except ImportError:
+        raise ValueError("backend 'dask' needs dask.distributed: pip install "
+                         "'collective-trajectories[dask]'") from None
+    if scheduler is None:
+        try:
+            return get_client(), []
+        except ValueError:
+            workers = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None)
+            client = Client(cluster)
+            return client, [client, cluster]
+    if isinstance(scheduler, str):
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as err:
+            raise ValueError(f"scheduler {scheduler!r}: cannot connect ({err})") from None
+        return client, [client]
+    if not hasattr(scheduler, "scatter"):
+        raise ValueError(f"scheduler must be an address like 'tcp://host:8786' or a distributed.Client, "
+                         f"got {type(scheduler).__name__}")
+    return scheduler, []
+
+
+def _dask_map(task, shared, batches, n_jobs, scheduler):
+    client, owned = dask_client(scheduler, n_jobs)
+    futures = []
+    try:
+        [shared_future] = client.scatter([shared], broadcast=True)
+        futures = client.map(task, [shared_future] * len(batches), batches, pure=False)
+        for f in futures:
+            yield f.result()
+            f.release()
+    finally:
+        for f in futures:
+            if not f.done():
+                f.cancel()
+        for obj in owned:
+            obj.close()

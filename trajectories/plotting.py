@@ -1,0 +1,78 @@
+"""Plots of saved ensembles: omega_t(m_a) with 2-standard-error bands against mean-field, and the
+clustering quantity E_N(t). Mean-field needs the named model of the run (stored by the command
+line) and trajectories.mean_field; without them the plot is drawn without it and a note says so.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def mean_field_for(ens):
+    """(mean-field object with .mean like ens.mean, or None, note explaining a None)."""
+    cfg = (ens.meta.get("describe") or {}).get("config")
+    if not cfg:
+        return None, "mean-field curve skipped: the file has no named model (run from a config)"
+    try:
+        from .mean_field import mean_field
+    except ImportError:
+        return None, "mean-field curve skipped: trajectories.mean_field is not available"
+    from .config import RunConfig
+    model, state = RunConfig(**cfg).build()
+    try:
+        return mean_field(model, state, ens.times), None
+    except (ValueError, NotImplementedError) as err:
+        return None, f"mean-field curve skipped: {err}"
+
+
+def clustering_for(ens, mf):
+    """((E_N, stderr) or None, note)."""
+    if mf is None:
+        return None, None
+    try:
+        return ens.clustering(mf), None
+    except ImportError:
+        return None, "E_N(t) panel skipped: trajectories.estimators is not available"
+
+
+def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:
+    """Write a PNG: one panel per component a = x, y, z (every block), plus E_N(t) when given."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = ens.times
+    mean, err = ens.mean, ens.stderr
+    mfm = None if mf is None else np.asarray(mf.mean)
+    if ens.single_block:
+        mean, err = mean[None], err[None]
+        mfm = None if mfm is None else mfm[None]
+    B = mean.shape[0]
+    ncols = 4 if en is not None else 3
+    fig, axes = plt.subplots(1, ncols, figsize=(3.6 * ncols, 3.4), constrained_layout=True)
+    for a in range(3):
+        ax = axes[a]
+        for b in range(B):
+            label = "trajectories (2 s.e.)" if B == 1 else f"block {b}"
+            ax.fill_between(t, mean[b, a] - 2 * err[b, a], mean[b, a] + 2 * err[b, a],
+                            color=f"C{b}", alpha=0.35, lw=0)
+            ax.plot(t, mean[b, a], color=f"C{b}", lw=1.2, label=label)
+            if mfm is not None:
+                ax.plot(t, mfm[b, a], "--", color="k" if B == 1 else f"C{b}", lw=1,
+                        label="mean field" if b == 0 else None)
+        ax.set_xlabel("t")
+        ax.set_ylabel(rf"$\omega_t(m_{'xyz'[a]})$")
+    axes[0].legend(fontsize=8, frameon=False)
+    if en is not None:
+        e, se = (np.asarray(x).reshape(-1, len(t)) for x in en)
+        ax = axes[3]
+        for b in range(e.shape[0]):
+            ax.fill_between(t, e[b] - 2 * se[b], e[b] + 2 * se[b], color=f"C{b + 2}", alpha=0.35, lw=0)
+            ax.plot(t, e[b], color=f"C{b + 2}", lw=1.2)
+        ax.set_xlabel("t")
+        ax.set_ylabel(r"$E_N(t)$")
+    fig.suptitle(title or f"{ens.ntraj} trajectories, N = {sum(ens.sizes)}")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)

@@ -1,11 +1,15 @@
 """Exact quantum-jump trajectories of spin systems with collective operator-valued rates."""
 from .ensemble import Ensemble, run_ensemble
+from .estimators import clustering, covariance, fit_power_law, variance
 from .exact import ExactResult, exact_evolution
+from .local_dynamics import local_expectations, local_generator
+from .meanfield import MeanFieldResult, mean_field
 from .options import Options
 from .results import ResultsFileError, load_ensemble, merge_ensembles, save_ensemble
 from .states import (cat_state, classical_state, coherent_state, dicke_state, product_state)
 
-__all__ = ["Ensemble", "ExactResult", "exact_evolution", "Options", "cat_state", "classical_state", "coherent_state", "dicke_state",
-           "product_state", "run_ensemble", "ResultsFileError", "load_ensemble", "merge_ensembles",
-           "save_ensemble"]
+__all__ = ["Ensemble", "ExactResult", "MeanFieldResult", "Options", "ResultsFileError", "cat_state",
+           "classical_state", "clustering", "coherent_state", "covariance", "dicke_state",
+           "exact_evolution", "fit_power_law", "load_ensemble", "local_expectations", "local_generator",
+           "mean_field", "merge_ensembles", "product_state", "run_ensemble", "save_ensemble", "variance"]
 __version__ = "0.1.0"

@@ -1,6 +1,6 @@
 """Plots of saved ensembles: omega_t(m_a) with 2-standard-error bands against mean-field, and the
 clustering quantity E_N(t). Mean-field needs the named model of the run (stored by the command
-line) and trajectories.mean_field; without them the plot is drawn without it and a note says so.
+line); without it the plot is drawn without mean field and a note says so.
 """
 from __future__ import annotations
 
@@ -14,11 +14,8 @@ def mean_field_for(ens):
     cfg = (ens.meta.get("describe") or {}).get("config")
     if not cfg:
         return None, "mean-field curve skipped: the file has no named model (run from a config)"
-    try:
-        from .mean_field import mean_field
-    except ImportError:
-        return None, "mean-field curve skipped: trajectories.mean_field is not available"
     from .config import RunConfig
+    from .meanfield import mean_field
     model, state = RunConfig(**cfg).build()
     try:
         return mean_field(model, state, ens.times), None
@@ -30,10 +27,7 @@ def clustering_for(ens, mf):
     """((E_N, stderr) or None, note)."""
     if mf is None:
         return None, None
-    try:
-        return ens.clustering(mf), None
-    except ImportError:
-        return None, "E_N(t) panel skipped: trajectories.estimators is not available"
+    return ens.clustering(mf), None
 
 
 def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:

@@ -95,7 +95,7 @@ def test_delta_method_agrees_with_bootstrap(hop40):
     assert clo.shape == (3, 3, len(TIMES))
 
 
-def test_two_blocks_weights_and_error_bound():
+def test_two_blocks_weights_and_exact_error():
     J = np.zeros((2, 2, 3, 3))
     J[0, 1, 2, 2] = J[1, 0, 2, 2] = 1.0
     gp = lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x))  # noqa: E731
@@ -112,9 +112,13 @@ def test_two_blocks_weights_and_error_bound():
     np.testing.assert_allclose(EN, (8 * comp[0].sum(0) + 6 * comp[1].sum(0)) / 14, rtol=1e-12)
     # per-block E_N(0) of a pure product state is 1/N_b, so the weighted sum is B/N
     assert EN[0] == pytest.approx(2 / 14, abs=1e-12)
-    ens.keep_trajectories = False                           # streaming only: the Cauchy-Schwarz bound
-    _, err_bound = clustering(ens, mf)
-    assert np.all(err_bound >= err_exact - 1e-15)
+    # the streaming error (cross-block covariance of the block vectors) equals the per-trajectory one
+    X, Y = ens.trajectory_means(), ens.trajectory_seconds()
+    sq = np.stack([np.einsum("ntaa->nta", Y[:, :, b, :, b, :]) for b in range(2)], axis=2)
+    mmf = np.moveaxis(mf.mean, -1, 0)
+    e = np.einsum("b,ntba->nt", np.array([8, 6]) / 14, 0.5 * (sq - 2 * mmf * X + mmf ** 2))
+    np.testing.assert_allclose(EN, e.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(err_exact, e.std(0, ddof=1) / np.sqrt(ens.ntraj), rtol=1e-6, atol=1e-8)
     ex = exact_evolution(model, state, TIMES)
     exact_EN = sum(n / 14 * 0.5 * np.sum(ex.second[b, [0, 1, 2], b, [0, 1, 2]]
                                          - 2 * mf.mean[b] * ex.mean[b] + mf.mean[b] ** 2, axis=0)

@@ -65,7 +65,7 @@ class Ensemble:
     stderr                   its standard error (sample std of the trajectory values / sqrt(ntraj))
     second[b, a, g, c, t]    omega_t((m_a^b m_c^g + m_c^g m_a^b) / 2)
     second_stderr            its standard error
-    cross[t, b, i, k]        sum over trajectories of v_i v_k with v = block_vector (streaming
+    cross[t, b, i, g, k]     sum over trajectories of v^b_i v^g_k with v = block_vector (streaming
                              statistics for the estimators)
     trajectory_means(), trajectory_seconds()   per-trajectory data, when keep_trajectories=True
     segments                 which trajectories were run: [{"entropy", "spawn_key", "start",
@@ -85,7 +85,7 @@ class Ensemble:
     sq1: np.ndarray = field(default=None, repr=False)
     sum2: np.ndarray = field(default=None, repr=False)   # (T, B, 3, B, 3)
     sq2: np.ndarray = field(default=None, repr=False)
-    cross: np.ndarray = field(default=None, repr=False)  # (T, B, 9, 9): sums of v_i v_k, v = block_vector
+    cross: np.ndarray = field(default=None, repr=False)  # (T, B, 9, B, 9): sums of v^b_i v^g_k (block_vector)
     keep_trajectories: bool = False
     traj_mean: list = field(default_factory=list, repr=False)
     traj_second: list = field(default_factory=list, repr=False)
@@ -97,7 +97,7 @@ class Ensemble:
         self.sizes = tuple(int(n) for n in self.sizes)
         T, B = len(self.times), len(self.sizes)
         for name, shape in (("sum1", (T, B, 3)), ("sq1", (T, B, 3)), ("sum2", (T, B, 3, B, 3)),
-                            ("sq2", (T, B, 3, B, 3)), ("cross", (T, B, 9, 9))):
+                            ("sq2", (T, B, 3, B, 3)), ("cross", (T, B, 9, B, 9))):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros(shape))
 
@@ -109,7 +109,7 @@ class Ensemble:
         """Fold trajectories (leading axis, in trajectory order) one at a time into the sums."""
         sq_m, sq_s = means * means, seconds * seconds
         v = block_vector(means, seconds)
-        vv = v[..., :, None] * v[..., None, :]
+        vv = v[..., :, :, None, None] * v[..., None, None, :, :]
         for i in range(len(means)):
             self.sum1 += means[i]
             self.sq1 += sq_m[i]

@@ -4,7 +4,8 @@ two-site correlations, bootstrap intervals and power-law fits (DESIGN §4; paper
 Statistics come from the ensemble's streaming sums: per trajectory i and time t the block vector
 v = (m_x, m_y, m_z, m_xm_x, m_xm_y, m_xm_z, m_ym_y, m_ym_z, m_zm_z) (expectations in the trajectory's
 state) is summed (sum1, sum2) and its cross-products are summed (cross). With n trajectories,
-mu = sum v / n and C = (cross - n mu mu^T) / (n - 1) is the sample covariance of v, so
+mu = sum v / n and C = (cross - n mu mu^T) / (n - 1) is the sample covariance of v (across blocks
+too: cross[t, b, i, g, k] sums v^b_i v^g_k), so
 
 * an estimator linear in mu, g . mu + const (E_N and its components), has standard error
   sqrt(g^T C g / n) exactly;
@@ -15,9 +16,8 @@ mu = sum v / n and C = (cross - n mu mu^T) / (n - 1) is the sample covariance of
 Clustering quantity (paper eq. 24 in the orthonormal basis v_a = sigma_a/sqrt2, hence the 1/2 in
 Pauli units): E_N(t) = 1/2 sum_a omega_t((m_a - m_a^MF(t))^2). For B blocks this module reports
 E_N(t) = sum_b (N_b / N) 1/2 sum_a omega_t((m_a^b - m_a^{b,MF}(t))^2) (size-weighted, the paper's for
-B = 1; a tagged block of one site contributes O(1/N)). `cross` holds only within-block products, so for
-B > 1 its standard error is the Cauchy-Schwarz bound sum_b w_b se_b (exact when the per-trajectory data
-were kept). Theorem 1: E_N(0) -> 0 implies E_N(t) <= e^{C1 t} E_N(0) + C2 (e^{C1 t} - 1)/(C1 N), so
+B = 1; a tagged block of one site contributes O(1/N)), with an exact standard error for any B.
+Theorem 1: E_N(0) -> 0 implies E_N(t) <= e^{C1 t} E_N(0) + C2 (e^{C1 t} - 1)/(C1 N), so
 E_N ~ 1/N for product initial states; a non-clustering state (cat) keeps E_N = O(1).
 """
 from __future__ import annotations
@@ -54,8 +54,9 @@ def _vector_sums(ens) -> np.ndarray:
     return np.concatenate([ens.sum1, pairs], axis=-1)
 
 
-def _moments(ens):
-    """(mu (T, B, 9), C (T, B, 9, 9)) ; C is None when ntraj < 2."""
+def _moments(ens, across=False):
+    """(mu (T, B, 9), C): the covariance of the block vectors within each block, (T, B, 9, 9), or
+    across blocks, (T, B, 9, B, 9) when `across`; C is None when ntraj < 2."""
     n = ens.ntraj
     if n < 1:
         raise InsufficientDataError("the ensemble holds no trajectories")
@@ -63,7 +64,9 @@ def _moments(ens):
     mu = s / n
     if n < 2:
         return mu, None
-    C = (ens.cross - s[..., :, None] * s[..., None, :] / n) / (n - 1)
+    C = (ens.cross - s[..., :, :, None, None] * s[..., None, None, :, :] / n) / (n - 1)
+    if not across:
+        C = np.moveaxis(np.diagonal(C, axis1=1, axis2=3), -1, 1)  # (T, B, 9, 9)
     return mu, C
 
 
@@ -221,31 +224,17 @@ def clustering_components(ens, mf):
 def clustering(ens, mf):
     """(E_N (T,), stderr (T,)), E_N(t) = sum_b (N_b/N) 1/2 sum_a omega_t((m_a^b - m_a^{b,MF}(t))^2)
     (paper eq. 24; B = 1: 1/2 sum_a omega_t((m_a - m_a^MF)^2)). The per-trajectory quantity is linear in
-    the block vector, so the single-block standard error is exact: sqrt(g^T C g / n). For B > 1:
-    exact from per-trajectory data when kept, else the bound sum_b w_b se_b (module docstring).
-    Raises InsufficientDataError (with .estimate) when ntraj < 2."""
-    mu, C = _moments(ens)
+    the block vectors, G . v, so its standard error is exact: sqrt(G^T C G / n) with C the covariance
+    of the block vectors across blocks. Raises InsufficientDataError (with .estimate) when ntraj < 2."""
+    mu, C = _moments(ens, across=True)
     mmf = _mf_array(ens, mf)
     terms, g = _clustering_terms(mu, mmf)
     w = _weights(ens)
     EN = np.einsum("b,tba->t", w, terms)
     _need_two(ens, EN, "clustering")
-    if len(ens.sizes) == 1:
-        err = _stderr(C, g.sum(axis=2), ens.ntraj)[:, 0]
-    elif ens.keep_trajectories:
-        e = _per_trajectory_clustering(ens, mmf)              # (n, T)
-        err = e.std(axis=0, ddof=1) / np.sqrt(ens.ntraj)
-    else:
-        err = np.einsum("b,tb->t", w, _stderr(C, g.sum(axis=2), ens.ntraj))
-    return EN, err
-
-
-def _per_trajectory_clustering(ens, mmf):
-    X, Y = ens.trajectory_means(), ens.trajectory_seconds()
-    B = len(ens.sizes)
-    sq = np.stack([Y[:, :, b, :, b, :].diagonal(axis1=-2, axis2=-1) for b in range(B)], axis=2)  # (n,T,B,3)
-    terms = 0.5 * (sq - 2 * mmf * X + mmf ** 2)
-    return np.einsum("b,ntba->nt", _weights(ens), terms)
+    G = w[None, :, None] * g.sum(axis=2)                          # (T, B, 9)
+    var = np.einsum("tbi,tbigj,tgj->t", G, C, G)
+    return EN, np.sqrt(np.maximum(var, 0.0) / ens.ntraj)
 
 
 # ----------------------------------------------------------------------------------------------

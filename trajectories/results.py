@@ -5,7 +5,7 @@ File layout (np.load(path, allow_pickle=False) reads it anywhere):
     metadata       0-d unicode array: JSON with "format", "format_version", ntraj, njumps, sizes,
                    single_block, seed, keep_trajectories, segments (the seeds of every trajectory),
                    meta (model, state, options, identity hashes, package and library versions)
-    times (T,), sum1, sq1 (T, B, 3), sum2, sq2 (T, B, 3, B, 3), cross (T, B, 9, 9)
+    times (T,), sum1, sq1 (T, B, 3), sum2, sq2 (T, B, 3, B, 3), cross (T, B, 9, B, 9)
     traj_mean (ntraj, T, B, 3), traj_second (ntraj, T, B, 3, B, 3)   only with keep_trajectories
 """
 from __future__ import annotations
@@ -162,7 +162,7 @@ def load_ensemble(path) -> Ensemble:
         times, sizes = arrays["times"], tuple(int(n) for n in header["sizes"])
         T, B, n = len(times), len(sizes), int(header["ntraj"])
         shapes = {"sum1": (T, B, 3), "sq1": (T, B, 3), "sum2": (T, B, 3, B, 3), "sq2": (T, B, 3, B, 3),
-                  "cross": (T, B, 9, 9)}
+                  "cross": (T, B, 9, B, 9)}
         keep = bool(header["keep_trajectories"])
         if keep:
             shapes.update(traj_mean=(n, T, B, 3), traj_second=(n, T, B, 3, B, 3))

@@ -10,17 +10,14 @@ import time
 
 import numpy as np
 
-from models import Channel, SpinModel
+from models.named import named_model
 from trajectories import coherent_state, run_ensemble
 
 BETA, OMEGA, T_END = 2.0, 0.5, 5.0
 
 
 def hopfield(N):
-    gp = lambda x: np.exp(BETA * x / 2) / np.sqrt(2 * np.cosh(BETA * x))  # noqa: E731
-    gm = lambda x: np.exp(-BETA * x / 2) / np.sqrt(2 * np.cosh(BETA * x))  # noqa: E731
-    return SpinModel(N=N, h=(OMEGA, 0, 0), channels=[Channel("plus", gamma=gp, delta=(0, 0, 1)),
-                                                       Channel("minus", gamma=gm, delta=(0, 0, 1))])
+    return named_model("hopfield", N=N, beta=BETA, omega=OMEGA)
 
 
 def seconds_per_trajectory(N, min_seconds=5.0, max_traj=200):

@@ -16,27 +16,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy.integrate import solve_ivp  # noqa: E402
 
-from models import Channel, SpinModel  # noqa: E402
-from trajectories import coherent_state, exact_evolution, run_ensemble  # noqa: E402
+from models.named import named_model  # noqa: E402
+from trajectories import coherent_state, exact_evolution, mean_field, run_ensemble  # noqa: E402
 
 BETA, OMEGA, THETA = 2.0, 0.5, 0.4
 
 
 def hopfield(N):
-    gp = lambda x: np.exp(BETA * x / 2) / np.sqrt(2 * np.cosh(BETA * x))  # noqa: E731
-    gm = lambda x: np.exp(-BETA * x / 2) / np.sqrt(2 * np.cosh(BETA * x))  # noqa: E731
-    return SpinModel(N=N, h=(OMEGA, 0, 0), channels=[Channel("plus", gamma=gp, delta=(0, 0, 1)),
-                                                       Channel("minus", gamma=gm, delta=(0, 0, 1))])
-
-
-def hopfield_mean_field(times):
-    """DESIGN §7: dm_x = -m_x/2, dm_y = -2 Omega m_z - m_y/2, dm_z = 2 Omega m_y + tanh(beta m_z) - m_z."""
-    def f(t, m):
-        return [-m[0] / 2, -2 * OMEGA * m[2] - m[1] / 2, 2 * OMEGA * m[1] + np.tanh(BETA * m[2]) - m[2]]
-    m0 = [np.sin(THETA), 0.0, np.cos(THETA)]
-    return solve_ivp(f, (0, times[-1]), m0, t_eval=times, rtol=1e-10, atol=1e-12).y
+    return named_model("hopfield", N=N, beta=BETA, omega=OMEGA)
 
 
 def main(fast=False, out="plots/validate_hopfield.png", n_jobs=2):
@@ -48,7 +36,7 @@ def main(fast=False, out="plots/validate_hopfield.png", n_jobs=2):
     ref = exact_evolution(hopfield(small), state, times, method="sectors")
     ens_small = run_ensemble(hopfield(small), state, times, ntraj=ntraj_small, seed=1, n_jobs=n_jobs)
     ens_large = run_ensemble(hopfield(large), state, times, ntraj=ntraj_large, seed=2, n_jobs=n_jobs)
-    mf = hopfield_mean_field(times)
+    mf = mean_field(hopfield(large), state, times).mean
     z = np.abs(ens_small.mean - ref.mean) / (ens_small.stderr + 1e-12)
 
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), sharex=True, constrained_layout=True)

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .spin import BlockModel, _real_array
+from .spin import BlockModel, _real_array, evaluate_amplitude
 
 PAULI_OPS = {
     "x": np.array([[0, 1], [1, 0]], dtype=complex),
@@ -109,26 +109,7 @@ class QuditChannel:
 
     def amplitude(self, x) -> np.ndarray:
         """Gamma on the real values x (checked: vectorised, real, finite; rate >= 0)."""
-        x = np.asarray(x, dtype=float)
-        name = "gamma" if self.gamma is not None else "rate"
-        with np.errstate(all="ignore"):
-            values = np.asarray((self.gamma or self.rate)(x))
-        if values.shape == ():
-            values = np.full(x.shape, values)
-        if values.shape != x.shape:
-            raise ValueError(f"{name} must be vectorised: returned shape {values.shape} for input {x.shape}")
-        if np.iscomplexobj(values):
-            if np.any(np.imag(values) != 0):
-                raise ValueError(f"{name} returned complex values on the spectrum of Delta")
-            values = np.real(values)
-        values = values.astype(float)
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"{name} returned non-finite values on the spectrum of Delta")
-        if self.rate is not None:
-            if np.any(values < 0):
-                raise ValueError(f"rate must be >= 0 on the spectrum of Delta, got {values.min():.6g}")
-            values = np.sqrt(values)
-        return values
+        return evaluate_amplitude(self.gamma, self.rate, x)
 
     def __repr__(self) -> str:
         fn = self.gamma or self.rate

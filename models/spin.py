@@ -39,6 +39,34 @@ def _real_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
     return arr
 
 
+def evaluate_amplitude(gamma: Callable | None, rate: Callable | None, x) -> np.ndarray:
+    """Gamma(x) from the amplitude `gamma` or the rate `rate` (Gamma = sqrt(rate)) on real values x,
+    checked: vectorised, real, finite, and rate >= 0; a ValueError names the function otherwise."""
+    x = np.asarray(x, dtype=float)
+    name = "gamma" if gamma is not None else "rate"
+    with np.errstate(all="ignore"):
+        values = np.asarray((gamma or rate)(x))
+    if values.shape == ():
+        values = np.full(x.shape, values)
+    if values.shape != x.shape:
+        raise ValueError(f"{name} must be vectorised: returned shape {values.shape} for input {x.shape}")
+    if np.iscomplexobj(values):
+        if np.any(np.imag(values) != 0):
+            raise ValueError(f"{name} returned complex values on the spectrum of Delta")
+        values = np.real(values)
+    values = values.astype(float)
+    bad = ~np.isfinite(values)
+    if np.any(bad):
+        raise ValueError(f"{name} returned non-finite values on the spectrum of Delta, "
+                         f"e.g. at Delta = {x[bad].flat[0]:.6g}")
+    if rate is not None:
+        if np.any(values < 0):
+            raise ValueError(f"rate must be >= 0 on the spectrum of Delta, got {values.min():.6g} "
+                             f"at Delta = {x[np.argmin(values)]:.6g}")
+        values = np.sqrt(values)
+    return values
+
+
 class Channel:
     """One dissipative channel: J_k = o^(k) Gamma(Delta) on every site k of one block.
 
@@ -83,29 +111,7 @@ class Channel:
 
     def amplitude(self, x) -> np.ndarray:
         """Gamma evaluated on the real values x (the spectrum of Delta), checked."""
-        x = np.asarray(x, dtype=float)
-        name = "gamma" if self.gamma is not None else "rate"
-        with np.errstate(all="ignore"):
-            values = np.asarray((self.gamma or self.rate)(x))
-        if values.shape == ():
-            values = np.full(x.shape, values)
-        if values.shape != x.shape:
-            raise ValueError(f"{name} must be vectorised: returned shape {values.shape} for input {x.shape}")
-        if np.iscomplexobj(values):
-            if np.any(np.imag(values) != 0):
-                raise ValueError(f"{name} returned complex values on the spectrum of Delta")
-            values = np.real(values)
-        values = values.astype(float)
-        bad = ~np.isfinite(values)
-        if np.any(bad):
-            raise ValueError(f"{name} returned non-finite values on the spectrum of Delta, "
-                             f"e.g. at Delta = {x[bad].flat[0]:.6g}")
-        if self.rate is not None:
-            if np.any(values < 0):
-                raise ValueError(f"rate must be >= 0 on the spectrum of Delta, got {values.min():.6g} "
-                                 f"at Delta = {x[np.argmin(values)]:.6g}")
-            values = np.sqrt(values)
-        return values
+        return evaluate_amplitude(self.gamma, self.rate, x)
 
     @property
     def only_z(self) -> bool:

@@ -32,6 +32,7 @@ from scipy.optimize import brentq  # noqa: E402
 from models.named import named_model  # noqa: E402
 from trajectories import (cat_state, clustering, coherent_state, exact_evolution, fit_power_law,  # noqa: E402
                           mean_field, run_ensemble)
+from trajectories.plotting import save_png  # noqa: E402
 
 BETA, OMEGA = 2.0, 0.2
 #: the product state's exponent is fitted over N >= FIT_NMIN: below, |up...up> also tunnels to the other
@@ -40,17 +41,6 @@ BETA, OMEGA = 2.0, 0.2
 FIT_NMIN = 100
 M_STAR = brentq(lambda m: np.tanh(BETA * m) - (1 + 8 * OMEGA ** 2) * m, 1e-6, 1.0)
 
-
-
-def save_png(fig, out, dpi=110):
-    """Write `fig` as a palette PNG (256 colours, lossless for line art) to stay well under 200 kB."""
-    import io
-
-    from PIL import Image
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Image.open(buf).convert("RGB").quantize(256).save(out, optimize=True)
 
 def setup(fast):
     if fast:
@@ -176,7 +166,6 @@ def main(fast=False, out=None, data=None, n_jobs=2, seed=4000):
     ax.set_title(rf"fits $E_N(t^*)\propto N^p$ (product: $N\geq{FIT_NMIN}$), 1 s.e.", fontsize=9)
     ax.legend(fontsize=6.5, frameon=False)
     save_png(fig, out)
-    plt.close(fig)
 
     arrays = dict(times=times, t_stars=np.array(t_stars), mf_up=mf_up, branch_E=branch_E, m_star=M_STAR)
     for label, store in (("cat", out_cat), ("product", out_prod)):

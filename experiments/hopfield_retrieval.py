@@ -40,6 +40,7 @@ from scipy.optimize import brentq  # noqa: E402
 from models.hopfield import HopfieldNetwork, random_patterns  # noqa: E402
 from models.named import named_model  # noqa: E402
 from trajectories import coherent_state, mean_field, product_state, run_ensemble  # noqa: E402
+from trajectories.plotting import save_png  # noqa: E402
 from trajectories.estimators import fit_power_law  # noqa: E402
 
 PARA, RETRIEVAL, CYCLE, COEXIST = 0, 1, 2, 3
@@ -440,19 +441,6 @@ def plot(res, out):
     fig.suptitle("Quantum Hopfield network: mean-field phases and exact trajectories (error bars: 1 s.e.)")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     save_png(fig, out)
-
-
-def save_png(fig, out, dpi=110):
-    """Save at `dpi` as a 256-colour palette PNG (figures are line art: no visible loss, ~3x smaller)."""
-    import io
-
-    from PIL import Image
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi, format="png")
-    plt.close(fig)
-    buf.seek(0)
-    Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
-        out, optimize=True, dpi=(dpi, dpi))
 
 
 if __name__ == "__main__":

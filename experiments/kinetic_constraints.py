@@ -38,6 +38,7 @@ from scipy.optimize import brentq  # noqa: E402
 
 from models.named import named_model  # noqa: E402
 from trajectories import classical_state, mean_field, run_ensemble  # noqa: E402
+from trajectories.plotting import save_png  # noqa: E402
 
 GAMMA_DOWN = 1.0
 P_UP = 0.5
@@ -221,19 +222,6 @@ def plot(res, out):
     ax.legend(frameon=False, loc="lower left", fontsize=7)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     save_png(fig, out)
-
-
-def save_png(fig, out, dpi=110):
-    """Save at `dpi` as a 256-colour palette PNG (figures are line art: no visible loss, ~3x smaller)."""
-    import io
-
-    from PIL import Image
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi, format="png")
-    plt.close(fig)
-    buf.seek(0)
-    Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
-        out, optimize=True, dpi=(dpi, dpi))
 
 
 if __name__ == "__main__":

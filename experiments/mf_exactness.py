@@ -40,20 +40,10 @@ from scipy.optimize import curve_fit  # noqa: E402
 
 from models.named import named_model  # noqa: E402
 from trajectories import coherent_state, exact_evolution, mean_field, run_ensemble  # noqa: E402
+from trajectories.plotting import save_png  # noqa: E402
 
 BETA, OMEGA, THETA = 1.0, 0.5, 0.4
 
-
-
-def save_png(fig, out, dpi=110):
-    """Write `fig` as a palette PNG (256 colours, lossless for line art) to stay well under 200 kB."""
-    import io
-
-    from PIL import Image
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Image.open(buf).convert("RGB").quantize(256).save(out, optimize=True)
 
 def setup(fast):
     if fast:
@@ -175,7 +165,6 @@ def main(fast=False, out=None, data=None, n_jobs=2, seed=2000):
     ax.set_title(r"bias $\propto N^{p}$ vs noise $\propto (n_{\rm traj}N)^{-1/2}$ (1 s.e.)", fontsize=9)
     ax.legend(fontsize=6.5, frameon=False)
     save_png(fig, out)
-    plt.close(fig)
 
     Path(data).parent.mkdir(parents=True, exist_ok=True)
     np.savez(data, exact_Ns=exact_Ns, Ns=Ns, ntraj=ntraj, times=times, t_stars=np.array(t_stars), mf=mf,

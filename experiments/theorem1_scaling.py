@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 from models.named import named_model  # noqa: E402
 from trajectories import (clustering, coherent_state, exact_evolution, fit_power_law, mean_field,  # noqa: E402
                           run_ensemble)
+from trajectories.plotting import save_png  # noqa: E402
 
 CASES = {
     "paramagnet": dict(beta=0.5, omega=0.5, theta=0.4,
@@ -47,17 +48,6 @@ CASES = {
                      label=r"unstable point $\beta=1.6,\ \Omega=0.1$, $\theta_0=\pi/2$"),
 }
 
-
-
-def save_png(fig, out, dpi=110):
-    """Write `fig` as a palette PNG (256 colours, lossless for line art) to stay well under 200 kB."""
-    import io
-
-    from PIL import Image
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Image.open(buf).convert("RGB").quantize(256).save(out, optimize=True)
 
 def setup(fast):
     """(Ns, ntraj per N, times, t_stars, exact Ns)."""
@@ -187,7 +177,6 @@ def plot(res, stats, Ns, times, t_stars, out):
     fig.suptitle(r"Theorem 1 in the quantum Hopfield model: $E_N(t)=\frac{1}{2}\sum_a\omega_t"
                  r"((m_a-m_a^{\rm MF})^2)$, error bars 1 s.e.", fontsize=11)
     save_png(fig, out)
-    plt.close(fig)
 
 
 def main(fast=False, out=None, data=None, n_jobs=2, seed=1000):

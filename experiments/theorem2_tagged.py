@@ -33,6 +33,7 @@ from models import BlockModel, Channel  # noqa: E402
 from models.hopfield import hopfield_rates  # noqa: E402
 from models.named import named_model  # noqa: E402
 from trajectories import coherent_state, exact_evolution, local_generator, mean_field, run_ensemble  # noqa: E402
+from trajectories.plotting import save_png  # noqa: E402
 from trajectories.estimators import connected_correlations, fit_power_law  # noqa: E402
 from trajectories.meanfield import PAULI, bloch_density  # noqa: E402
 
@@ -226,19 +227,6 @@ def plot(res, out):
     ax.legend(frameon=False)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     save_png(fig, out)
-
-
-def save_png(fig, out, dpi=110):
-    """Save at `dpi` as a 256-colour palette PNG (figures are line art: no visible loss, ~3x smaller)."""
-    import io
-
-    from PIL import Image
-    buf = io.BytesIO()
-    fig.savefig(buf, dpi=dpi, format="png")
-    plt.close(fig)
-    buf.seek(0)
-    Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
-        out, optimize=True, dpi=(dpi, dpi))
 
 
 if __name__ == "__main__":

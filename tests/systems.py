@@ -1,4 +1,7 @@
 """Test systems shared by the test modules (documented in tests/README.md)."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 from models import BlockModel, Channel, SpinModel
 from models.named import named_model
@@ -22,3 +25,12 @@ def rich_block_model(sizes=(3, 2)):
              Channel("plus", rate=lambda x: 0.3 + 0.2 * x ** 2, delta=d1, block=B - 1),
              Channel("z", gamma=lambda x: 0.4 * np.cos(x), delta=d2, offset=0.1, block=0)]
     return BlockModel(sizes, h=h, J=J, channels=chans)
+
+
+def load_experiment(name):
+    """The module of experiments/<name>.py (scripts are not a package)."""
+    path = Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -6,8 +6,6 @@ compared numbers) plus 1/N for the finite-N bias; that bias was measured with th
 (Hopfield, beta = 1, Omega = 0.5, N = 50: max_t |exact - MF| = 0.013 = 0.65/N for t <= 5), so 1/N
 bounds it. Scaling claims compare N values with their errors.
 """
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,19 +13,12 @@ import pytest
 from models.named import named_model
 from trajectories import coherent_state, mean_field, run_ensemble
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from systems import load_experiment
 
 
 @pytest.fixture(scope="module")
 def hop():
-    return _load("hopfield_retrieval")
+    return load_experiment("hopfield_retrieval")
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +124,7 @@ def test_dephasing_time_scaling(hop):
 @pytest.fixture(scope="module")
 def t2_fast(tmp_path_factory):
     d = tmp_path_factory.mktemp("t2")
-    return _load("theorem2_tagged").main(fast=True, out=str(d / "t.png"), data=str(d / "t.npz"), n_jobs=2)
+    return load_experiment("theorem2_tagged").main(fast=True, out=str(d / "t.png"), data=str(d / "t.npz"), n_jobs=2)
 
 
 def test_tagged_site_follows_local_generator(t2_fast):
@@ -165,7 +156,7 @@ def test_connected_correlations_are_order_1_over_N(t2_fast):
 @pytest.fixture(scope="module")
 def kin_fast(tmp_path_factory):
     d = tmp_path_factory.mktemp("kin")
-    return _load("kinetic_constraints").main(fast=True, out=str(d / "k.png"), data=str(d / "k.npz"), n_jobs=2)
+    return load_experiment("kinetic_constraints").main(fast=True, out=str(d / "k.png"), data=str(d / "k.npz"), n_jobs=2)
 
 
 def test_kinetic_mean_field_stationary_density(kin_fast):

@@ -5,26 +5,17 @@ the O(1/N) bias of mean field, eq. 58 vs eq. 59 = O(1/N), and E_N = O(1) for the
 Tolerances come from the statistical errors of each run (fixed seeds) plus the stated systematic
 O(1/N^2) corrections; `-m slow` runs the full modes (the committed figures, ~20 minutes) with tighter claims.
 """
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 from scipy.stats import chi2 as chi2_dist
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "experiments" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from systems import load_experiment
 
 
 def _run(name, tmp_path, fast=True):
     out, data = tmp_path / f"{name}.png", tmp_path / f"{name}.npz"
-    res = _load(name).main(fast=fast, out=str(out), data=str(data), n_jobs=2)
+    res = load_experiment(name).main(fast=fast, out=str(out), data=str(data), n_jobs=2)
     assert 10_000 < out.stat().st_size < 200_000
     assert data.stat().st_size > 0
     return res

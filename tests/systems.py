@@ -27,6 +27,19 @@ def rich_block_model(sizes=(3, 2)):
     return BlockModel(sizes, h=h, J=J, channels=chans)
 
 
+def two_block_model(jxx=0.5):
+    """Blocks (8, 6) coupled by J^{01}_zz = 1 and J^{01}_xx = jxx, fields on both, a collective
+    sigma_+ rate on block 0 and sigma_- rate on block 1, both driven by (m_z^0 + m_z^1)/2."""
+    J = np.zeros((2, 2, 3, 3))
+    J[0, 1, 2, 2] = J[1, 0, 2, 2] = 1.0
+    J[0, 1, 0, 0] = J[1, 0, 0, 0] = jxx
+    gp = lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x))  # noqa: E731
+    d = np.array([[0, 0, 0.5], [0, 0, 0.5]])
+    return BlockModel((8, 6), h=[(0.5, 0, 0), (0.2, 0, 0.1)], J=J,
+                      channels=[Channel("plus", gamma=gp, delta=d, block=0),
+                                Channel("minus", gamma=lambda x: gp(-x), delta=d, block=1)])
+
+
 def load_experiment(name):
     """The module of experiments/<name>.py (scripts are not a package)."""
     path = Path(__file__).resolve().parents[1] / "experiments" / f"{name}.py"

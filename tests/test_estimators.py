@@ -8,13 +8,12 @@ N = 50..2000 (slow), paramagnetic Hopfield model, exponent within 0.15 of -1.
 import numpy as np
 import pytest
 
-from models import BlockModel, Channel
 from trajectories import cat_state, coherent_state, exact_evolution, product_state, run_ensemble
 from trajectories.estimators import (InsufficientDataError, bootstrap, clustering, clustering_components,
                                      connected_correlations, covariance, fit_power_law, variance)
 from trajectories.meanfield import mean_field
 
-from systems import hopfield
+from systems import hopfield, two_block_model
 
 NSIGMA = 4.0
 TIMES = np.linspace(0, 2, 5)
@@ -96,13 +95,7 @@ def test_delta_method_agrees_with_bootstrap(hop40):
 
 
 def test_two_blocks_weights_and_exact_error():
-    J = np.zeros((2, 2, 3, 3))
-    J[0, 1, 2, 2] = J[1, 0, 2, 2] = 1.0
-    gp = lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x))  # noqa: E731
-    d = np.array([[0, 0, 0.5], [0, 0, 0.5]])
-    model = BlockModel((8, 6), h=[(0.5, 0, 0), (0.2, 0, 0.1)], J=J,
-                       channels=[Channel("plus", gamma=gp, delta=d, block=0),
-                                 Channel("minus", gamma=lambda x: gp(-x), delta=d, block=1)])
+    model = two_block_model(jxx=0.0)
     state = coherent_state(theta=[0.3, 2.0], phi=[0.0, 1.0])
     ens = run_ensemble(model, state, TIMES, ntraj=600, seed=6, keep_trajectories=True)
     mf = mean_field(model, state, TIMES)

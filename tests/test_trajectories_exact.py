@@ -11,7 +11,7 @@ from models import BlockModel, Channel, SpinModel
 from trajectories import (cat_state, classical_state, coherent_state, dicke_state, exact_evolution,
                           product_state, run_ensemble)
 
-from systems import hopfield, rich_block_model
+from systems import hopfield, rich_block_model, two_block_model
 
 NSIGMA = 4.0
 
@@ -67,15 +67,7 @@ def test_dephasing_with_state_dependent_rate_N40():
 
 
 def test_two_blocks():
-    J = np.zeros((2, 2, 3, 3))
-    J[0, 1, 2, 2] = J[1, 0, 2, 2] = 1.0
-    J[0, 1, 0, 0] = J[1, 0, 0, 0] = 0.5
-    gp = lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x))  # noqa: E731
-    d = np.array([[0, 0, 0.5], [0, 0, 0.5]])
-    model = BlockModel((8, 6), h=[(0.5, 0, 0), (0.2, 0, 0.1)], J=J,
-                       channels=[Channel("plus", gamma=gp, delta=d, block=0),
-                                 Channel("minus", gamma=lambda x: gp(-x), delta=d, block=1)])
-    compare(model, coherent_state(theta=[0.3, 2.0], phi=[0.0, 1.0]), TIMES, 800, seed=6)
+    compare(two_block_model(jxx=0.5), coherent_state(theta=[0.3, 2.0], phi=[0.0, 1.0]), TIMES, 800, seed=6)
 
 
 def test_tagged_site_prepared_differently():

@@ -19,9 +19,9 @@ import math
 import numpy as np
 from numba import njit
 
+from .compiled import BANDED, DENSE
 from .dicke import kraus_coefficient, no_jump_weight
 
-BANDED, DENSE = 0, 1
 _DK = (-1, 1, 0)  # change of k = N/2 - m under T_+, T_-, T_z
 
 

@@ -13,12 +13,12 @@ import time
 
 import numpy as np
 
-from models.named import named_model
+from trajectories.cli.registry import named_model
 from trajectories import coherent_state, run_ensemble
-from trajectories.compiled import compile_model
-from trajectories.ensemble import SeedRange
-from trajectories.kernels import run_trajectory
-from trajectories.options import Options
+from trajectories.engine.compiled import compile_model
+from trajectories.engine.ensemble import SeedRange
+from trajectories.engine.driver import run_trajectory
+from trajectories.base.options import Options
 
 TIMES = np.linspace(0, 5, 11)
 

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from models.named import named_model
+from trajectories.cli.registry import named_model
 from trajectories import coherent_state, run_ensemble
 
 BETA, OMEGA, T_END = 2.0, 0.5, 5.0

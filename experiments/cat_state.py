@@ -1,6 +1,6 @@
 """Where mean field fails: a non-clustering (cat) initial state keeps E_N(t) of order one.
 
-Quantum Hopfield model (DESIGN §7) in the bistable retrieval (ferromagnetic) phase beta = BETA,
+Quantum Hopfield model (docs/theory.md §7) in the bistable retrieval (ferromagnetic) phase beta = BETA,
 Omega = OMEGA (beta > 1 + 8 Omega^2; stable fixed points +-m*, m_z* = M_STAR). Two initial states:
 
 * the product state |up...up> (spin-coherent, theta = 0): clustering, E_N(0) = 1/N, and E_N(t) ~ 1/N
@@ -29,10 +29,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 
-from models.named import named_model  # noqa: E402
+from trajectories.cli.registry import named_model  # noqa: E402
 from trajectories import (cat_state, clustering, coherent_state, exact_evolution, fit_power_law,  # noqa: E402
                           mean_field, run_ensemble)
-from trajectories.plotting import save_png  # noqa: E402
+from trajectories.cli.plotting import save_png  # noqa: E402
 
 BETA, OMEGA = 2.0, 0.2
 #: the product state's exponent is fitted over N >= FIT_NMIN: below, |up...up> also tunnels to the other

@@ -1,6 +1,6 @@
 """Quantum Hopfield network: eq. 58 (self-interaction excluded) against eq. 59 differ by O(1/N).
 
-One stored pattern (p = 1; by the gauge of DESIGN §7 any pattern gives this single-block model),
+One stored pattern (p = 1; by the gauge of docs/theory.md §7 any pattern gives this single-block model),
 beta = BETA, Omega = OMEGA (paramagnetic phase: beta < 1 + 8 Omega^2 and beta < 3/2), the network started from a
 spin-coherent state at theta = THETA from the pattern. Eq. 58 is eq. 59 with the rate arguments shifted by
 +-p/N (Gamma_+(dE + p/N) for sigma_+, Gamma_-(dE - p/N) for sigma_-), so every observable differs by
@@ -36,7 +36,7 @@ from scipy.optimize import curve_fit  # noqa: E402
 
 from models.hopfield import HopfieldNetwork  # noqa: E402
 from trajectories import coherent_state, exact_evolution, mean_field, run_ensemble  # noqa: E402
-from trajectories.plotting import save_png  # noqa: E402
+from trajectories.cli.plotting import save_png  # noqa: E402
 
 BETA, OMEGA, THETA = 0.5, 0.5, 0.4
 

@@ -1,6 +1,6 @@
 """Quantum Hopfield retrieval: mean-field phases, trajectories, dephasing of the limit cycle, p = 2 retrieval.
 
-DESIGN §7 (Rotondo et al., J. Phys. A 51, 115301 (2018)). Single block (one pattern, gauge-reduced),
+docs/theory.md §7 (Rotondo et al., J. Phys. A 51, 115301 (2018)). Single block (one pattern, gauge-reduced),
 Pauli units, mean field
 
     dm_x/dt = -m_x/2,  dm_y/dt = -2 Omega m_z - m_y/2,  dm_z/dt = 2 Omega m_y + tanh(beta m_z) - m_z.
@@ -38,10 +38,10 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 
 from models.hopfield import HopfieldNetwork, random_patterns  # noqa: E402
-from models.named import named_model  # noqa: E402
+from trajectories.cli.registry import named_model  # noqa: E402
 from trajectories import coherent_state, mean_field, product_state, run_ensemble  # noqa: E402
-from trajectories.plotting import save_png  # noqa: E402
-from trajectories.estimators import fit_power_law  # noqa: E402
+from trajectories.cli.plotting import save_png  # noqa: E402
+from trajectories.analysis.estimators import fit_power_law  # noqa: E402
 
 PARA, RETRIEVAL, CYCLE, COEXIST = 0, 1, 2, 3
 PHASE_NAMES = {PARA: "paramagnet", RETRIEVAL: "retrieval", CYCLE: "limit cycle", COEXIST: "coexistence"}

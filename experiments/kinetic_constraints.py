@@ -1,6 +1,6 @@
 """Kinetically constrained collective rates: the absorbing state n = 0 and the field that competes with it.
 
-DESIGN §8 (paper §2.1), named_model("kinetic", N, gamma_up, gamma_down, omega): H = Omega S_x,
+docs/theory.md §8 (paper §2.1), named_model("kinetic", N, gamma_up, gamma_down, omega): H = Omega S_x,
 J_up = sqrt(gamma_up) sigma_+ n, J_down = sqrt(gamma_down) sigma_- n, n = (1 + m_z)/2 (operator-valued:
 every flip needs excitations elsewhere). Mean field (Pauli units, G = (gamma_up + gamma_down) n^2):
 
@@ -36,9 +36,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
 
-from models.named import named_model  # noqa: E402
+from trajectories.cli.registry import named_model  # noqa: E402
 from trajectories import classical_state, mean_field, run_ensemble  # noqa: E402
-from trajectories.plotting import save_png  # noqa: E402
+from trajectories.cli.plotting import save_png  # noqa: E402
 
 GAMMA_DOWN = 1.0
 P_UP = 0.5

@@ -1,6 +1,6 @@
 """Mean field is exact as N -> oo: |omega_t(m) - m_MF(t)| against N, N = 10 ... 10^4.
 
-Quantum Hopfield model (DESIGN §7) in its paramagnetic phase, beta = BETA, Omega = OMEGA (Jacobian of the
+Quantum Hopfield model (docs/theory.md §7) in its paramagnetic phase, beta = BETA, Omega = OMEGA (Jacobian of the
 paramagnet [[-1/2, -2 Omega], [2 Omega, beta - 1]]: a stable focus), coherent start at theta = THETA.
 
 What is measured, and what can be measured. The deviation D(t) = omega_t(m) - m_MF(t) of the exact
@@ -38,9 +38,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.optimize import curve_fit  # noqa: E402
 
-from models.named import named_model  # noqa: E402
+from trajectories.cli.registry import named_model  # noqa: E402
 from trajectories import coherent_state, exact_evolution, mean_field, run_ensemble  # noqa: E402
-from trajectories.plotting import save_png  # noqa: E402
+from trajectories.cli.plotting import save_png  # noqa: E402
 
 BETA, OMEGA, THETA = 1.0, 0.5, 0.4
 

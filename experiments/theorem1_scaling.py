@@ -1,7 +1,7 @@
 """Theorem 1: the clustering quantity E_N(t) decays like 1/N, except near an instability.
 
-E_N(t) = 1/2 sum_a omega_t((m_a - m_a^MF(t))^2) (paper eq. 24, DESIGN §4) for the single-pattern quantum
-Hopfield model (DESIGN §7) from spin-coherent (product) states, N = 10 ... 10^4, in two regimes chosen from
+E_N(t) = 1/2 sum_a omega_t((m_a - m_a^MF(t))^2) (paper eq. 24, docs/theory.md §4) for the single-pattern quantum
+Hopfield model (docs/theory.md §7) from spin-coherent (product) states, N = 10 ... 10^4, in two regimes chosen from
 the mean-field phase structure. Linearising dm/dt = f(m) about the paramagnet m_y = m_z = 0 gives the
 (m_y, m_z) Jacobian [[-1/2, -2 Omega], [2 Omega, beta - 1]]: the paramagnet is stable for beta < 1 + 8 Omega^2
 (pitchfork to the ferromagnet / retrieval phase beyond) and beta < 3/2 (Hopf bifurcation to the limit
@@ -36,10 +36,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from models.named import named_model  # noqa: E402
+from trajectories.cli.registry import named_model  # noqa: E402
 from trajectories import (clustering, coherent_state, exact_evolution, fit_power_law, mean_field,  # noqa: E402
                           run_ensemble)
-from trajectories.plotting import save_png  # noqa: E402
+from trajectories.cli.plotting import save_png  # noqa: E402
 
 CASES = {
     "paramagnet": dict(beta=0.5, omega=0.5, theta=0.4,

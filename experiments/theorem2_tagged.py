@@ -1,9 +1,9 @@
 """Theorem 2: a tagged spin follows the effective local generator; two-site correlations are O(1/N).
 
-Quantum Hopfield model (DESIGN §7, beta = 1, Omega = 0.5: paramagnet) of N bulk sites plus one tagged site, as a
+Quantum Hopfield model (docs/theory.md §7, beta = 1, Omega = 0.5: paramagnet) of N bulk sites plus one tagged site, as a
 BlockModel with sizes (N, 1) and the eq. 59 rates of all N + 1 sites: Delta = (N m_z^bulk + m_z^tag)/(N + 1)
 on both blocks. The bulk starts in the coherent state theta = 0.4, the tagged site far from it
-(theta = 2.5, phi = 1). Theorem 2 (paper eq. 50; DESIGN §5): as N -> oo the tagged site's state follows
+(theta = 2.5, phi = 1). Theorem 2 (paper eq. 50; docs/theory.md §5): as N -> oo the tagged site's state follows
 the effective local generator L_t (the single-site mean-field generator with m(t) frozen to the bulk's
 mean-field solution), `trajectories.local_generator`.
 
@@ -31,13 +31,13 @@ import numpy as np  # noqa: E402
 
 from models import BlockModel, Channel  # noqa: E402
 from models.hopfield import hopfield_rates  # noqa: E402
-from models.named import named_model  # noqa: E402
+from trajectories.cli.registry import named_model  # noqa: E402
 from trajectories import coherent_state, exact_evolution, local_generator, mean_field, run_ensemble  # noqa: E402
-from trajectories.plotting import save_png  # noqa: E402
-from trajectories.estimators import connected_correlations, fit_power_law  # noqa: E402
-from trajectories.meanfield import PAULI, bloch_density  # noqa: E402
+from trajectories.cli.plotting import save_png  # noqa: E402
+from trajectories.analysis.estimators import connected_correlations, fit_power_law  # noqa: E402
+from trajectories.theory.meanfield import PAULI, bloch_density  # noqa: E402
 
-BETA, OMEGA = 1.0, 0.5          # paramagnetic phase (DESIGN §7); the limit-cycle point is the contrast
+BETA, OMEGA = 1.0, 0.5          # paramagnetic phase (docs/theory.md §7); the limit-cycle point is the contrast
 BETA_LC = 2.0
 BULK, TAG = (0.4, 0.0), (2.5, 1.0)          # (theta, phi)
 

@@ -1,6 +1,6 @@
 """Main job: quantum-jump trajectories of the quantum Hopfield model against exact and mean-field.
 
-Single-block quantum Hopfield network (DESIGN §7), beta = 2, Omega = 0.5, coherent start at
+Single-block quantum Hopfield network (docs/theory.md §7), beta = 2, Omega = 0.5, coherent start at
 theta = 0.4. Left to right: m_x, m_y, m_z. Shown: the exact sector-reduced evolution at N = 40
 (line) with the trajectory ensemble at N = 40 (points, 2 standard errors), trajectories at a
 larger N (band) and the mean-field solution (dashed), which the large-N ensemble approaches.
@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from models.named import named_model  # noqa: E402
+from trajectories.cli.registry import named_model  # noqa: E402
 from trajectories import coherent_state, exact_evolution, mean_field, run_ensemble  # noqa: E402
 
 BETA, OMEGA, THETA = 2.0, 0.5, 0.4

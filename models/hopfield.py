@@ -1,4 +1,4 @@
-"""Open quantum Hopfield networks as multi-block spin models (DESIGN §7; Rotondo et al. 2018).
+"""Open quantum Hopfield networks as multi-block spin models (docs/theory.md §7; Rotondo et al. 2018).
 
 Patterns xi^mu_k = +-1 (mu = 1..p, k = 1..N), H = Omega sum_k sigma_x^(k), jumps
 J_pm^(k) = sigma_pm^(k) Gamma_pm(dE_k), Gamma_pm(x) = e^{pm beta x/2} / sqrt(2 cosh(beta x)),

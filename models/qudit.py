@@ -1,4 +1,4 @@
-"""General d-level models with collective operator-valued rates (DESIGN §6, paper §3).
+"""General d-level models with collective operator-valued rates (docs/theory.md §6, paper §3).
 
     H = sum_k sum_alpha eps_alpha v_alpha^(k) + (1/N) sum_{k,j} sum_{alpha,beta} h_{alpha beta} v_alpha^(k) v_beta^(j)
     J_lk = j_l^(k) Gamma_l(Delta_l),   Delta_l = sum_alpha r_{l alpha} m_alpha,   m_alpha = (1/N) sum_k v_alpha^(k)

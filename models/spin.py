@@ -1,6 +1,6 @@
 """Spin-1/2 model descriptions: fields, all-to-all couplings and collective-rate channels.
 
-Conventions (DESIGN §1): Pauli units, sigma_z|up> = +|up>, S_a = sum_k sigma_a^(k),
+Conventions (docs/theory.md §1): Pauli units, sigma_z|up> = +|up>, S_a = sum_k sigma_a^(k),
 block averages m_a^b = S_a^b / N_b.
 
     H = sum_b h_b . S^b + (1/N) sum_{b,g} sum_{a,c} J^{bg}_{ac} S_a^b S_c^g
@@ -126,7 +126,7 @@ class Channel:
 
 
 class BlockModel:
-    """Spins split into B blocks of sizes N_b (DESIGN §1, multi-block models).
+    """Spins split into B blocks of sizes N_b (docs/theory.md §1, multi-block models).
 
     Parameters
     ----------

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import numpy as np
 from models import BlockModel, Channel, SpinModel
-from models.named import named_model
+from trajectories.cli.registry import named_model
 
 
 def hopfield(N, beta=2.0, omega=0.5):
-    """Single-block quantum Hopfield model (DESIGN §7)."""
+    """Single-block quantum Hopfield model (docs/theory.md §7)."""
     return named_model("hopfield", N=N, beta=beta, omega=omega)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from trajectories import coherent_state, product_state, run_ensemble
-from trajectories.results import load_ensemble
+from trajectories.io.files import load_ensemble
 
 from systems import hopfield
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.named import MODELS, named_model, named_state
-from trajectories.cli import main
-from trajectories.config import load_config
-from trajectories.results import load_ensemble
+from trajectories.cli.registry import MODELS, named_model, named_state
+from trajectories.cli.main import main
+from trajectories.cli.config import load_config
+from trajectories.io.files import load_ensemble
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -138,7 +138,7 @@ def test_named_models_and_states():
 def test_plain_progress_line_without_tqdm(monkeypatch):
     import io
 
-    from trajectories.progress import Progress
+    from trajectories.engine.progress import Progress
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm fails: the plain fallback
     stream = io.StringIO()
     with Progress(10, done=2, stream=stream) as bar:

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from trajectories import cat_state, coherent_state, exact_evolution, product_state, run_ensemble
-from trajectories.estimators import (InsufficientDataError, bootstrap, clustering, clustering_components,
+from trajectories.analysis.estimators import (InsufficientDataError, bootstrap, clustering, clustering_components,
                                      connected_correlations, covariance, fit_power_law, variance)
-from trajectories.meanfield import mean_field
+from trajectories.theory.meanfield import mean_field
 
 from systems import hopfield, two_block_model
 

@@ -7,9 +7,9 @@ import pytest
 from scipy.linalg import expm
 
 from models.spin import BlockModel, Channel, SpinModel
-from trajectories.exact_full import (full_evolve, full_initial_density, full_moments,
+from trajectories.reference.full import (full_evolve, full_initial_density, full_moments,
                                      full_operators)
-from trajectories.states import cat_state, coherent_state, dicke_state, product_state
+from trajectories.sectors.states import cat_state, coherent_state, dicke_state, product_state
 
 I2 = np.eye(2)
 SX = np.array([[0, 1], [1, 0]], dtype=complex)

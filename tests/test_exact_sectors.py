@@ -2,7 +2,7 @@
 
 The references are (i) closed forms, (ii) a tiny brute-force 2^N Lindblad evolution written here
 with Pauli matrices and scipy.linalg.expm (independent of the package's solvers) and (iii) the
-package's brute-force reference trajectories.exact_full.full_moments.
+package's brute-force reference trajectories.reference.full.full_moments.
 """
 from functools import reduce
 
@@ -11,9 +11,9 @@ import pytest
 from scipy.linalg import expm
 
 from models.spin import BlockModel, Channel, SpinModel
-from trajectories.exact_sectors import sector_evolve, sector_moments
-from trajectories.sector_ops import SectorOperators, sector_tuples, tuple_dim
-from trajectories.states import coherent_state, dicke_state, product_state
+from trajectories.reference.sectors import sector_evolve, sector_moments
+from trajectories.sectors.operators import SectorOperators, sector_tuples, tuple_dim
+from trajectories.sectors.states import coherent_state, dicke_state, product_state
 
 PAULI = [np.array([[0, 1], [1, 0]], complex), np.array([[0, -1j], [1j, 0]], complex),
          np.diag([1.0, -1.0]).astype(complex)]
@@ -256,7 +256,7 @@ def test_times_handling_and_limits():
 
 # ---------------------------------------------------------------- against the 2^N reference
 
-exact_full = pytest.importorskip("trajectories.exact_full")
+exact_full = pytest.importorskip("trajectories.reference.full")
 
 
 def full_models():

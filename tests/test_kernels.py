@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 
 from models import BlockModel, Channel, SpinModel
-from trajectories.compiled import compile_model
-from trajectories.ensemble import ladder_to_moments
-from trajectories.kernels import (apply_kraus, build_banded, channel_weights, kraus_norm,
+from trajectories.engine.compiled import compile_model
+from trajectories.engine.ensemble import ladder_to_moments
+from trajectories.engine.driver import (apply_kraus, build_banded, channel_weights, kraus_norm,
                                   matvec_banded, moments)
-from trajectories.sector_ops import SectorOperators, sector_tuples
-from trajectories.states import _embed, _global
+from trajectories.sectors.operators import SectorOperators, sector_tuples
+from trajectories.sectors.states import _embed, _global
 
 from systems import rich_block_model
 

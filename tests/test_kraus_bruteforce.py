@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.linalg import null_space
 
-from trajectories import dicke
+from trajectories.sectors import dicke
 
 I2 = np.eye(2)
 LOCAL = {"minus": np.array([[0.0, 0], [1, 0]]), "plus": np.array([[0.0, 1], [0, 0]]),

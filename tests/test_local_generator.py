@@ -1,4 +1,4 @@
-"""The effective local generator L_t (paper eq. 50, Theorem 2; DESIGN §5).
+"""The effective local generator L_t (paper eq. 50, Theorem 2; docs/theory.md §5).
 
 * structure: one site prepared like the bulk follows the mean field exactly; product states stay product;
   an entangled k-site state stays a state and its one-site marginals follow the one-site generator
@@ -13,9 +13,9 @@ import pytest
 
 from models import BlockModel, Channel
 from trajectories import coherent_state, dicke_state, exact_evolution
-from trajectories.estimators import connected_correlations
-from trajectories.local_dynamics import local_evolution, local_expectations, local_generator
-from trajectories.meanfield import PAULI, bloch_density, mean_field
+from trajectories.analysis.estimators import connected_correlations
+from trajectories.theory.local import local_evolution, local_expectations, local_generator
+from trajectories.theory.meanfield import PAULI, bloch_density, mean_field
 
 from systems import hopfield
 from test_mean_field import rich_spin_model, three_level_model, three_level_state, random_density

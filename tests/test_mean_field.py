@@ -1,4 +1,4 @@
-"""Mean-field equations (paper eq. 21, Lemma 3, Lemma 4; DESIGN §5-§8) and the d-level models.
+"""Mean-field equations (paper eq. 21, Lemma 3, Lemma 4; docs/theory.md §5-§8) and the d-level models.
 
 * hand-derived mean-field equations (Hopfield §7, kinetically constrained model §8) against the generated
   vector field (1e-13 at random points) and solutions (1e-8);
@@ -18,8 +18,8 @@ from scipy.integrate import solve_ivp
 from models import BlockModel, Channel, SpinModel
 from models.qudit import QuditChannel, QuditModel, gell_mann
 from trajectories import cat_state, coherent_state, dicke_state, exact_evolution, product_state, run_ensemble
-from trajectories.exact_qudit import qudit_exact
-from trajectories.meanfield import (bloch_density, initial_bloch, lemma4_margin, master_rhs, mean_field,
+from trajectories.reference.qudit import qudit_exact
+from trajectories.theory.meanfield import (bloch_density, initial_bloch, lemma4_margin, master_rhs, mean_field,
                                      vector_field)
 
 from systems import hopfield, rich_block_model
@@ -37,13 +37,13 @@ def random_ball(rng, n, dim=3):
 # ------------------------------------------------------------------------------------------------
 
 def hopfield_hand(m, beta, omega):
-    """DESIGN §7: dm_x = -m_x/2, dm_y = -2 Omega m_z - m_y/2, dm_z = 2 Omega m_y + tanh(beta m_z) - m_z."""
+    """docs/theory.md §7: dm_x = -m_x/2, dm_y = -2 Omega m_z - m_y/2, dm_z = 2 Omega m_y + tanh(beta m_z) - m_z."""
     mx, my, mz = m
     return np.array([-mx / 2, -2 * omega * mz - my / 2, 2 * omega * my + np.tanh(beta * mz) - mz])
 
 
 def kcm_model(N, g_up, g_down, omega):
-    """DESIGN §8: J_up = sqrt(g_up) sigma_+ n, J_down = sqrt(g_down) sigma_- n, n = (1 + m_z)/2."""
+    """docs/theory.md §8: J_up = sqrt(g_up) sigma_+ n, J_down = sqrt(g_down) sigma_- n, n = (1 + m_z)/2."""
     return SpinModel(N=N, h=(omega, 0, 0), channels=[
         Channel("plus", gamma=lambda x: np.sqrt(g_up) * x, delta=(0, 0, 0.5), offset=0.5),
         Channel("minus", gamma=lambda x: np.sqrt(g_down) * x, delta=(0, 0, 0.5), offset=0.5)])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from trajectories import product_state, run_ensemble
-from trajectories.ensemble import SeedRange, root_seed
+from trajectories.engine.ensemble import SeedRange, root_seed
 
 from systems import hopfield
 

@@ -10,7 +10,7 @@ bounds it. Scaling claims compare N values with their errors.
 import numpy as np
 import pytest
 
-from models.named import named_model
+from trajectories.cli.registry import named_model
 from trajectories import coherent_state, mean_field, run_ensemble
 
 from systems import load_experiment
@@ -32,7 +32,7 @@ def hop_fast(hop, tmp_path_factory):
 # ------------------------------------------------------------------------------------------------
 
 def test_hopfield_stability_analysis(hop):
-    # DESIGN §7 mean field at beta = 2, Omega = 0.5: the Jacobian of m = 0 in the (m_y, m_z) plane is
+    # docs/theory.md §7 mean field at beta = 2, Omega = 0.5: the Jacobian of m = 0 in the (m_y, m_z) plane is
     # [[-1/2, -1], [1, 1]]: trace 1/2, det 1/2 -> eigenvalues 1/4 +- i sqrt(7)/4 (unstable focus), and
     # no retrieval fixed point (beta = 2 < 1 + 8 Omega^2 = 3): a limit cycle (Poincare-Bendixson).
     eig = np.sort_complex(hop.jacobian_eigenvalues(0.5, 2.0, 0.0))

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from trajectories import Ensemble, coherent_state, run_ensemble
-from trajectories.results import ResultsFileError, load_ensemble
+from trajectories.io.files import ResultsFileError, load_ensemble
 
 from systems import hopfield
 

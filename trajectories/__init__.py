@@ -1,12 +1,12 @@
 """Exact quantum-jump trajectories of spin systems with collective operator-valued rates."""
-from .ensemble import Ensemble, run_ensemble
-from .estimators import clustering, covariance, fit_power_law, variance
-from .exact import ExactResult, exact_evolution
-from .local_dynamics import local_expectations, local_generator
-from .meanfield import MeanFieldResult, mean_field
-from .options import Options
-from .results import ResultsFileError, load_ensemble, merge_ensembles, save_ensemble
-from .states import (cat_state, classical_state, coherent_state, dicke_state, product_state)
+from .engine.ensemble import Ensemble, run_ensemble
+from .analysis.estimators import clustering, covariance, fit_power_law, variance
+from .reference.exact import ExactResult, exact_evolution
+from .theory.local import local_expectations, local_generator
+from .theory.meanfield import MeanFieldResult, mean_field
+from .base.options import Options
+from .io.files import ResultsFileError, load_ensemble, merge_ensembles, save_ensemble
+from .sectors.states import (cat_state, classical_state, coherent_state, dicke_state, product_state)
 
 __all__ = ["Ensemble", "ExactResult", "MeanFieldResult", "Options", "ResultsFileError", "cat_state",
            "classical_state", "clustering", "coherent_state", "covariance", "dicke_state",

@@ -1,6 +1,6 @@
 """python -m trajectories: see trajectories/cli.py."""
 import sys
 
-from .cli import main
+from .cli.main import main
 
 sys.exit(main())

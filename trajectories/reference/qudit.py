@@ -1,4 +1,4 @@
-"""Brute-force d^N Lindblad reference for QuditModel (DESIGN §6), for d^N <= MAX_DIM.
+"""Brute-force d^N Lindblad reference for QuditModel (docs/theory.md §6), for d^N <= MAX_DIM.
 
     d rho/dt = -i[H, rho] + sum_l sum_k (J_lk rho J_lk^+ - 1/2 {J_lk^+ J_lk, rho}),
     H = sum_k eps . v^(k) + (1/N) sum_{k,j} h_ab v_a^(k) v_b^(j)   (k = j included),
@@ -17,8 +17,8 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
-from .checks import check_times
-from .meanfield import _check_density
+from ..base.checks import check_times
+from ..theory.meanfield import _check_density
 
 MAX_DIM = 300
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .checks import check_times
-from .options import Options
-from .parallel import BACKENDS
+from ..base.checks import check_times
+from ..base.options import Options
+from ..engine.parallel import BACKENDS
 
 SECTIONS = {
     "model": None, "state": None,
@@ -54,7 +54,7 @@ class RunConfig:
 
     def build(self):
         """(model, state) of the configuration."""
-        from models.named import named_model, named_state
+        from .registry import named_model, named_state
         m, s = dict(self.model), dict(self.state)
         return named_model(m.pop("name"), **m), named_state(s.pop("name"), **s)
 

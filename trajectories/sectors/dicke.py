@@ -1,4 +1,4 @@
-"""Total-spin (Dicke) sector formulas for N spin-1/2 particles (DESIGN §2).
+"""Total-spin (Dicke) sector formulas for N spin-1/2 particles (docs/theory.md §2).
 
 A permutation-invariant state is rho = (+)_j rho_j (x) 1_{d_j}/d_j with rho_j on the spin-j
 space, basis |j, m>, m = j, j-1, ..., -j. The local jump map sum_k o^(k) X o^(k)+ sends

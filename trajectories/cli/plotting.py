@@ -15,7 +15,7 @@ def mean_field_for(ens):
     if not cfg:
         return None, "mean-field curve skipped: the file has no named model (run from a config)"
     from .config import RunConfig
-    from .meanfield import mean_field
+    from ..theory.meanfield import mean_field
     model, state = RunConfig(**cfg).build()
     try:
         return mean_field(model, state, ens.times), None

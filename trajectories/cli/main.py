@@ -95,8 +95,8 @@ def _plot(ens, out) -> list[str]:
 
 def cmd_run(args) -> None:
     from .config import load_config
-    from .ensemble import run_ensemble
-    from .parallel import _resolve
+    from ..engine.ensemble import run_ensemble
+    from ..engine.parallel import _resolve
 
     cfg = load_config(args.config)
     for key in ("ntraj", "seed", "n_jobs", "backend", "scheduler"):
@@ -139,7 +139,7 @@ def cmd_run(args) -> None:
 
 
 def cmd_show(args) -> None:
-    from .results import load_ensemble
+    from ..io.files import load_ensemble
     ens = load_ensemble(args.results)
     meta = ens.meta
     print(f"{args.results}: {ens}")
@@ -156,7 +156,7 @@ def cmd_show(args) -> None:
 
 
 def cmd_plot(args) -> None:
-    from .results import load_ensemble
+    from ..io.files import load_ensemble
     ens = load_ensemble(args.results)
     out = Path(args.out or Path(args.results).with_suffix(".png"))
     for line in _plot(ens, out):
@@ -165,7 +165,7 @@ def cmd_plot(args) -> None:
 
 
 def cmd_merge(args) -> None:
-    from .results import load_ensemble
+    from ..io.files import load_ensemble
     merged = load_ensemble(args.inputs[0])
     for path in args.inputs[1:]:
         merged = merged.merge(load_ensemble(path))

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .checks import check_times
-from .states import InitialState
+from ..base.checks import check_times
+from ..sectors.states import InitialState
 
 
 @dataclass
@@ -31,7 +31,7 @@ def exact_evolution(model, state: InitialState, times, method: str = "sectors",
     """Evolve the master equation exactly and return the first and second moments.
 
     method "full": the density matrix on the 2^N space (N <= 10), built from Pauli matrices.
-    method "sectors": the sector-reduced density matrix (+)_j rho_j (DESIGN §2), O(N^3) memory
+    method "sectors": the sector-reduced density matrix (+)_j rho_j (docs/theory.md §2), O(N^3) memory
     for one block: practical up to N ~ 120 (z-only Deltas) or ~ 80 (x/y parts in Delta), two
     blocks of ~ 15 each; above ~2 GB of memory it refuses (see exact_sectors).
     """
@@ -42,9 +42,9 @@ def exact_evolution(model, state: InitialState, times, method: str = "sectors",
     times = check_times(times)
     state.validate(model.sizes)
     if method == "full":
-        from .exact_full import full_moments as solve
+        from .full import full_moments as solve
     else:
-        from .exact_sectors import sector_moments as solve
+        from .sectors import sector_moments as solve
     first, second = solve(model, state, times, rtol=rtol, atol=atol)
     mean, sec = np.moveaxis(first, 0, -1), np.moveaxis(second, 0, -1)
     if len(model.sizes) == 1 and type(model).__name__ == "SpinModel":

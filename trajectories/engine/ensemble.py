@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .checks import check_times
+from ..base.checks import check_times
 from .compiled import compile_model
-from .kernels import run_trajectory
-from .options import Options
-from .states import InitialState
+from .driver import run_trajectory
+from ..base.options import Options
+from ..sectors.states import InitialState
 
 
 def _ladder(x: np.ndarray, axis: int) -> np.ndarray:
@@ -152,8 +152,8 @@ class Ensemble:
         return self._axes(self._stderr(self.sum2, self.sq2))
 
     def clustering(self, mf):
-        """(E_N(t), standard error), E_N = 1/2 sum_a omega_t((m_a - m_a^MF(t))^2) (DESIGN §4, paper eq. 24)."""
-        from .estimators import clustering
+        """(E_N(t), standard error), E_N = 1/2 sum_a omega_t((m_a - m_a^MF(t))^2) (docs/theory.md §4, paper eq. 24)."""
+        from ..analysis.estimators import clustering
         return clustering(self, mf)
 
     def trajectory_means(self) -> np.ndarray:
@@ -171,18 +171,18 @@ class Ensemble:
 
     def save(self, path) -> None:
         """Write a self-describing .npz results file (see results.save_ensemble)."""
-        from .results import save_ensemble
+        from ..io.files import save_ensemble
         save_ensemble(self, path)
 
     @classmethod
     def load(cls, path) -> "Ensemble":
         """Read a results file written by save (see results.load_ensemble)."""
-        from .results import load_ensemble
+        from ..io.files import load_ensemble
         return load_ensemble(path)
 
     def merge(self, other: "Ensemble") -> "Ensemble":
         """A new ensemble with the trajectories of both (same model, state, times; see results.merge)."""
-        from .results import merge_ensembles
+        from ..io.files import merge_ensembles
         return merge_ensembles(self, other)
 
     def __str__(self) -> str:
@@ -279,10 +279,10 @@ def run_ensemble(model, state: InitialState, times, ntraj: int, seed=None, n_job
     progress : show trajectories done and an ETA on stderr.
     describe : plain data saved in ens.meta["describe"] (e.g. the named model of a config).
     """
-    from .checkpoint import Checkpoint
+    from ..io.checkpoint import Checkpoint
     from .parallel import map_batches, worker_count
     from .progress import Progress
-    from .results import run_identity, run_metadata
+    from ..io.files import run_identity, run_metadata
 
     ntraj = _check_int("ntraj", ntraj, 1)
     start = _check_int("start", start, 0)

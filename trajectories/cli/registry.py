@@ -5,9 +5,9 @@
 
 Models (single block of N spins, Pauli units, S_a = sum_k sigma_a^(k)):
     hopfield  H = omega S_x; sigma_+ and sigma_- with Gamma_pm(m_z) = e^{pm beta m_z/2}/sqrt(2 cosh(beta m_z))
-              (DESIGN §7, one pattern)
+              (docs/theory.md §7, one pattern)
     kinetic   H = omega S_x; J_up = sqrt(gamma_up) sigma_+ n, J_down = sqrt(gamma_down) sigma_- n,
-              n = (1 + m_z)/2, i.e. Gamma = sqrt(gamma) (1 + m_z)/2 (DESIGN §8)
+              n = (1 + m_z)/2, i.e. Gamma = sqrt(gamma) (1 + m_z)/2 (docs/theory.md §8)
     decay     H = h S_x; sigma_- at the constant rate gamma
     ising     H = hx S_x + (J/N) S_z^2; sigma_- at the constant rate gamma (dissipative LMG / Ising)
 States: coherent (theta, phi), product (r), classical (p_up), dicke (j, m), cat.
@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-from .hopfield import hopfield_rates
-from .spin import Channel, SpinModel
+from models.hopfield import hopfield_rates
+from models.spin import Channel, SpinModel
 
 
 def _hopfield(N, beta, omega):
@@ -71,7 +71,7 @@ MODELS = {
 
 
 def _states():
-    from trajectories.states import (cat_state, classical_state, coherent_state, dicke_state,
+    from trajectories.sectors.states import (cat_state, classical_state, coherent_state, dicke_state,
                                      product_state)
     return {
         "coherent": (coherent_state, {"theta": 0.0, "phi": 0.0}),

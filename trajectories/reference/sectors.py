@@ -1,4 +1,4 @@
-"""Exact density-matrix evolution in the total-spin sector representation (DESIGN §2).
+"""Exact density-matrix evolution in the total-spin sector representation (docs/theory.md §2).
 
 A state invariant under permutations inside each block is rho = (+)_s rho_s (x) 1/d_s over the
 sector tuples s = (2j_1, ..., 2j_B), and the reduced dynamics is an ordinary Lindblad equation
@@ -49,8 +49,8 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
 from models.spin import BlockModel
-from .sector_ops import SectorOperators, sector_tuples, tuple_dim
-from .checks import check_times
+from ..sectors.operators import SectorOperators, sector_tuples, tuple_dim
+from ..base.checks import check_times
 
 #: refuse to run when the estimated memory of state plus workspace exceeds this (bytes)
 MAX_BYTES = 2 * 10**9

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .results import load_ensemble, save_ensemble
+from .files import load_ensemble, save_ensemble
 
 #: names used in the error when a checkpoint belongs to another run
 _FIELDS = {"model": "model", "state": "state", "times": "times", "options": "options", "seed": "seed",

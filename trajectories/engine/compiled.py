@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .dicke import OP_CODES
+from ..sectors.dicke import OP_CODES
 
 #: S_a = sum_q U[a, q] T_q with T = (J_+, J_-, J_z)
 LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
@@ -109,7 +109,7 @@ def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
 
 def _dense_tables(model, sstride):
     """Packed per-sector-tuple H_eff, Gamma_l and global indices (dense path)."""
-    from .sector_ops import SectorOperators, sector_tuples
+    from ..sectors.operators import SectorOperators, sector_tuples
 
     tuples = sector_tuples(model.sizes)
     dims = [int(np.prod([t + 1 for t in s])) for s in tuples]

@@ -1,4 +1,4 @@
-"""The effective local generator (paper eq. 50, Theorem 2; DESIGN §5).
+"""The effective local generator (paper eq. 50, Theorem 2; docs/theory.md §5).
 
 For k explicit sites (site i in block b_i) the generator is the sum of single-site mean-field
 generators with m frozen to the mean-field solution m(t):
@@ -19,7 +19,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
-from .checks import check_times
+from ..base.checks import check_times
 from .meanfield import _check_density, _pack, _unpack, initial_density, master_rhs, single_site_terms
 
 

@@ -1,4 +1,4 @@
-"""Dense collective operators on the sector tuples of a BlockModel (DESIGN §2).
+"""Dense collective operators on the sector tuples of a BlockModel (docs/theory.md §2).
 
 A sector tuple s = (2j_1, ..., 2j_B) labels the space (x)_b C^{2j_b+1}; its basis is the product
 of the per-block bases |j_b, m_b>, m_b = j_b, j_b - 1, ..., -j_b, in np.kron order (block 0

@@ -1,4 +1,4 @@
-"""Mean-field equations (paper eq. 21, Lemma 3; DESIGN §5, §6) for spin and d-level models.
+"""Mean-field equations (paper eq. 21, Lemma 3; docs/theory.md §5, §6) for spin and d-level models.
 
 Spin route (SpinModel / BlockModel, Pauli units, one single-site state rho_b per block b):
 
@@ -36,8 +36,8 @@ from scipy.integrate import solve_ivp
 
 from models.qudit import PAULI_OPS, QuditModel
 from models.spin import BlockModel
-from .checks import check_times
-from .states import CatState, CoherentState, DickeState, InitialState, ProductState, _per_block
+from ..base.checks import check_times
+from ..sectors.states import CatState, CoherentState, DickeState, InitialState, ProductState, _per_block
 
 PAULI = np.array([PAULI_OPS["x"], PAULI_OPS["y"], PAULI_OPS["z"]])
 
@@ -309,7 +309,7 @@ def mean_field(model, initial, times, rtol: float = 1e-10, atol: float = 1e-12,
                method: str | None = None) -> MeanFieldResult:
     """Integrate the mean-field equations (paper eq. 21) from t = 0 to times[-1] (solve_ivp, DOP853).
 
-    model: SpinModel, BlockModel or QuditModel. initial: an initial state of trajectories.states
+    model: SpinModel, BlockModel or QuditModel. initial: an initial state of trajectories.sectors.states
     (its exact one-site marginal is used, see `initial_bloch`), Bloch vectors / single-site density
     matrices, or for a QuditModel a (d, d) density matrix or (d^2,) components.
     method: "master" (single-site master equation; the only one for spin models) or "lemma3"

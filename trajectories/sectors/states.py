@@ -1,4 +1,4 @@
-"""Initial states (DESIGN §3), in the representations the engine and the exact solvers use.
+"""Initial states (docs/theory.md §3), in the representations the engine and the exact solvers use.
 
 Trajectory representation ("global layout"): for blocks of sizes N_b the state vector has
 length G = prod_b (N_b + 1) and index i = sum_b k_b * stride_b with k_b = N_b/2 - m_b
@@ -39,7 +39,7 @@ def _per_block(name: str, value, B: int, width: int | None = None) -> np.ndarray
 
 
 def coherent_amplitudes(n: int, theta: float, phi: float) -> np.ndarray:
-    """|theta, phi>^(x)n in the Dicke basis m = n/2 - k, k = 0..n (DESIGN §3, log-space)."""
+    """|theta, phi>^(x)n in the Dicke basis m = n/2 - k, k = 0..n (docs/theory.md §3, log-space)."""
     k = np.arange(n + 1)
     logc = np.array([math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in k])
     c, s = abs(math.cos(theta / 2)), abs(math.sin(theta / 2))
@@ -139,7 +139,7 @@ class ProductState(InitialState):
     """Mixed product state rho_1^(x)N, rho_1 = (1 + r.sigma)/2 with |r| <= 1 (one r or one per block).
 
     Trajectories sample (j, m) exactly, P(j, m) = d_j lambda_+^{N/2+m} lambda_-^{N/2-m} with
-    lambda_pm = (1 +- |r|)/2, and start from |j, m> rotated to the axis r/|r| (DESIGN §3).
+    lambda_pm = (1 +- |r|)/2, and start from |j, m> rotated to the axis r/|r| (docs/theory.md §3).
     """
 
     r: object = (0.0, 0.0, 0.0)

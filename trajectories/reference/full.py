@@ -1,4 +1,4 @@
-"""Brute-force 2^N Lindblad reference (DESIGN §1), independent of the sector machinery.
+"""Brute-force 2^N Lindblad reference (docs/theory.md §1), independent of the sector machinery.
 
 Everything is built from Pauli matrices on the full 2^N space. Sites are ordered block by
 block (block 0 holds sites 0..N_0-1, ...); site 0 is the most significant tensor factor
@@ -19,8 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
-from .states import CatState, CoherentState, DickeState, ProductState, _per_block
-from .checks import check_times
+from ..sectors.states import CatState, CoherentState, DickeState, ProductState, _per_block
+from ..base.checks import check_times
 
 MAX_N = 10
 PAULI = {

@@ -1,4 +1,4 @@
-"""Numba kernels of one quantum-jump trajectory in total-spin sectors (DESIGN §2).
+"""Numba kernels of one quantum-jump trajectory in total-spin sectors (docs/theory.md §2).
 
 A trajectory is a vector psi in one sector tuple 2j = (2j_1, ..., 2j_B), stored in the global
 layout (states.py) with a window [lo, hi) outside which it vanishes. Between jumps it evolves
@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 
 from .compiled import BANDED, DENSE
-from .dicke import kraus_coefficient, no_jump_weight
+from ..sectors.dicke import kraus_coefficient, no_jump_weight
 
 _DK = (-1, 1, 0)  # change of k = N/2 - m under T_+, T_-, T_z
 

@@ -1,5 +1,5 @@
 """Estimators on trajectory ensembles: variances, covariances, the clustering quantity E_N(t),
-two-site correlations, bootstrap intervals and power-law fits (DESIGN §4; paper eq. 24, Theorem 1).
+two-site correlations, bootstrap intervals and power-law fits (docs/theory.md §4; paper eq. 24, Theorem 1).
 
 Statistics come from the ensemble's streaming sums: per trajectory i and time t the block vector
 v = (m_x, m_y, m_z, m_xm_x, m_xm_y, m_xm_z, m_ym_y, m_ym_z, m_zm_z) (expectations in the trajectory's
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .ensemble import PAIRS
+from ..engine.ensemble import PAIRS
 
 #: index of the pair (a, c) (either order) in the block vector
 PAIR_INDEX = {}

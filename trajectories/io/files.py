@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ensemble import Ensemble
+from ..engine.ensemble import Ensemble
 
 FORMAT = "collective-trajectories/ensemble"
 FORMAT_VERSION = 1

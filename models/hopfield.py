@@ -1,4 +1,4 @@
-"""Open quantum Hopfield networks as multi-block spin models (docs/theory.md §7; Rotondo et al. 2018).
+"""Open quantum Hopfield networks as spin models (docs/theory.md §7; paper §5; Rotondo et al. 2018).
 
 Patterns xi^mu_k = +-1 (mu = 1..p, k = 1..N), H = Omega sum_k sigma_x^(k), jumps
 J_pm^(k) = sigma_pm^(k) Gamma_pm(dE_k), Gamma_pm(x) = e^{pm beta x/2} / sqrt(2 cosh(beta x)),
@@ -13,12 +13,18 @@ prod sigma_x^(k) over the sites with xi^1_k = -1 maps the model onto itself with
 negated (Gamma_+(-x) = Gamma_-(x)), so 2^(p-1) blocks suffice; the flipped sites' states are
 rotated by pi about x (Bloch vector (x, y, z) -> (x, -y, -z)). Pattern overlaps
 m^mu = (1/N) sum_k xi^mu_k sigma_z^(k) = sum_g (N_g/N) s^mu_g m_z^g are gauge invariant.
+
+One pattern (p = 1) gauges to a single ferromagnetic block: `hopfield_model` builds it directly, and
+`tagged_hopfield_model` splits off single tagged sites as blocks of their own (Theorem 2, paper eq. 50).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .spin import BlockModel, Channel
+from .catalog import check_integer, check_real
+from .spin import BlockModel, Channel, SpinModel
+
+VARIANTS = ("eq58", "eq59")
 
 
 def hopfield_rates(beta: float):
@@ -34,6 +40,79 @@ def hopfield_rates(beta: float):
 def random_patterns(p: int, N: int, seed=None) -> np.ndarray:
     """p random patterns of N entries +-1 (seeded)."""
     return np.where(np.random.default_rng(seed).random((p, N)) < 0.5, -1, 1)
+
+
+def _self_shift(variant: str, N: int) -> float:
+    """The offset p/N (p = 1) of Gamma_+'s argument that removes the self-interaction (eq. 58), else 0."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be 'eq58' or 'eq59', got {variant!r}")
+    return 1.0 / N if variant == "eq58" else 0.0
+
+
+def hopfield_model(N: int, beta: float, omega: float, variant: str = "eq59") -> SpinModel:
+    """Single-block quantum Hopfield model with one pattern (paper eqs. 58-59, docs/theory.md §7).
+
+    H = omega S_x; channels sigma_+ and sigma_- with amplitudes Gamma_pm(Delta_pm) of `hopfield_rates`,
+    Delta_pm = m_z (eq. 59), or Delta_pm = m_z pm 1/N (eq. 58: the site's own spin excluded).
+    The same model as HopfieldNetwork(np.ones((1, N)), beta, omega, variant).model.
+
+    Parameters
+    ----------
+    N : int >= 1
+    beta : float
+        Inverse temperature (any finite real; beta > 0 is ferromagnetic).
+    omega : float
+        Transverse field.
+    variant : "eq59" | "eq58"
+
+    Returns
+    -------
+    SpinModel with channels [sigma_+, sigma_-].
+    """
+    N = check_integer("N", N)
+    beta, omega = check_real("beta", beta), check_real("omega", omega)
+    shift = _self_shift(variant, N)
+    gp, gm = hopfield_rates(beta)
+    return SpinModel(N=N, h=(omega, 0, 0), channels=[
+        Channel("plus", gamma=gp, delta=(0, 0, 1), offset=+shift),
+        Channel("minus", gamma=gm, delta=(0, 0, 1), offset=-shift)])
+
+
+def tagged_hopfield_model(N: int, beta: float, omega: float, tagged: int = 1,
+                          variant: str = "eq59") -> BlockModel:
+    """The one-pattern Hopfield model of N bulk sites and `tagged` tagged sites, each its own block.
+
+    Blocks: sizes (N, 1, ..., 1) (block 0 the bulk, blocks 1..tagged the tagged sites), N_tot = N + tagged.
+    Every block has the field (omega, 0, 0) and the channels sigma_+, sigma_- (in this order, block by
+    block) with the rates of all N_tot sites: Delta = (N m_z^0 + sum_{t >= 1} m_z^t) / N_tot, shifted by
+    +1/N_tot (sigma_+) and -1/N_tot (sigma_-) for variant "eq58". With every block in the same state this
+    is `hopfield_model(N_tot, ...)`; Theorem 2 (paper eq. 50) concerns a tagged site prepared apart.
+
+    Parameters
+    ----------
+    N : int >= 1
+        Bulk sites.
+    beta, omega : float
+        Inverse temperature and transverse field (finite reals).
+    tagged : int >= 1
+        Number of tagged sites.
+    variant : "eq59" | "eq58"
+
+    Returns
+    -------
+    BlockModel with B = 1 + tagged blocks and 2 B channels.
+    """
+    N, tagged = check_integer("N", N), check_integer("tagged", tagged)
+    beta, omega = check_real("beta", beta), check_real("omega", omega)
+    sizes = (N,) + (1,) * tagged
+    total = N + tagged
+    shift = _self_shift(variant, total)
+    gp, gm = hopfield_rates(beta)
+    delta = np.zeros((len(sizes), 3))
+    delta[:, 2] = np.array(sizes) / total
+    channels = [Channel(op, gamma=g, delta=delta, offset=sign * shift, block=b) for b in range(len(sizes))
+                for op, g, sign in (("plus", gp, 1), ("minus", gm, -1))]
+    return BlockModel(sizes, h=[(omega, 0, 0)] * len(sizes), channels=channels)
 
 
 class HopfieldNetwork:
@@ -54,7 +133,7 @@ class HopfieldNetwork:
         xi = np.asarray(patterns)
         if xi.ndim != 2 or xi.size == 0 or not np.all(np.isin(xi, (-1, 1))):
             raise ValueError("patterns must be a non-empty (p, N) array of +1 and -1")
-        if variant not in ("eq58", "eq59"):
+        if variant not in VARIANTS:
             raise ValueError(f"variant must be 'eq58' or 'eq59', got {variant!r}")
         for name, v in (("beta", beta), ("omega", omega)):
             if not np.isfinite(v):

@@ -3,13 +3,12 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-from models import BlockModel, Channel, SpinModel
-from trajectories.cli.registry import named_model
+from models import BlockModel, Channel, SpinModel, hopfield_model
 
 
 def hopfield(N, beta=2.0, omega=0.5):
-    """Single-block quantum Hopfield model (docs/theory.md §7)."""
-    return named_model("hopfield", N=N, beta=beta, omega=omega)
+    """Single-block quantum Hopfield model, eq. 59 rates (docs/theory.md §7)."""
+    return hopfield_model(N, beta, omega)
 
 
 def rich_block_model(sizes=(3, 2)):

@@ -1,15 +1,36 @@
-"""Exact quantum-jump trajectories of spin systems with collective operator-valued rates."""
-from .engine.ensemble import Ensemble, run_ensemble
-from .analysis.estimators import clustering, covariance, fit_power_law, variance
-from .reference.exact import ExactResult, exact_evolution
-from .theory.local import local_expectations, local_generator
-from .theory.meanfield import MeanFieldResult, mean_field
-from .base.options import Options
-from .io.files import ResultsFileError, load_ensemble, merge_ensembles, save_ensemble
-from .sectors.states import (cat_state, classical_state, coherent_state, dicke_state, product_state)
+"""Exact quantum-jump trajectories of spin systems with collective operator-valued rates.
 
-__all__ = ["Ensemble", "ExactResult", "MeanFieldResult", "Options", "ResultsFileError", "cat_state",
-           "classical_state", "clustering", "coherent_state", "covariance", "dicke_state",
-           "exact_evolution", "fit_power_law", "load_ensemble", "local_expectations", "local_generator",
-           "mean_field", "merge_ensembles", "product_state", "run_ensemble", "save_ensemble", "variance"]
-__version__ = "0.1.0"
+Every solver has the form solver(model, state, times, *, options=...) and returns a result with
+the axis conventions of trajectories/base/results.py (time last, block axes dropped for a
+SpinModel). Theory notes: docs/theory.md; the paper: Fiorelli, Müller, Lesanovsky, Carollo,
+arXiv:2302.04155.
+"""
+from importlib import metadata as _metadata
+
+from .analysis.estimators import clustering, covariance, fit_power_law, variance
+from .base.ensemble import Ensemble
+from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
+                          ResultsFileError)
+from .base.options import ExecutionOptions, ODEOptions, TrajectoryOptions
+from .base.results import ExactResult, LocalResult, MeanFieldResult, Result
+from .engine.ensemble import run_ensemble
+from .io.files import load_ensemble, save_ensemble
+from .reference.exact import exact_evolution
+from .sectors.states import (CatState, CoherentState, DickeState, InitialState, ProductState, cat_state,
+                             classical_state, coherent_state, dicke_state, product_state)
+from .theory.local import local_generator
+from .theory.meanfield import mean_field
+
+try:
+    __version__ = _metadata.version("collective-trajectories")
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    "CatState", "CheckpointMismatchError", "CoherentState", "DickeState", "Ensemble", "ExactResult",
+    "ExecutionOptions", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
+    "MeanFieldResult", "MemoryLimitError", "ODEOptions", "ProductState", "Result", "ResultsFileError",
+    "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
+    "dicke_state", "exact_evolution", "fit_power_law", "load_ensemble", "local_generator", "mean_field",
+    "product_state", "run_ensemble", "save_ensemble", "variance",
+]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine.ensemble import PAIRS
+from ..base.results import PAIRS
 
 #: index of the pair (a, c) (either order) in the block vector
 PAIR_INDEX = {}

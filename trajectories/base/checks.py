@@ -1,4 +1,4 @@
-"""Argument checks shared by the solvers."""
+"""Argument checks shared by the solvers; every error names the parameter and the allowed range."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,3 +15,50 @@ def check_times(times) -> np.ndarray:
         i = int(np.argmax(np.diff(t) <= 0))
         raise ValueError(f"times must be strictly increasing: times[{i}] = {t[i]} >= times[{i + 1}] = {t[i + 1]}")
     return t
+
+
+def check_int(name: str, value, low: int, allow_none: bool = False):
+    """`value` as an int >= low (None passes when allow_none); bools and floats are refused."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def check_positive(name: str, value, upper: float | None = None) -> float:
+    """`value` as a float in (0, upper) (or (0, inf) without upper)."""
+    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not ok or not np.isfinite(value) or value <= 0 or (upper is not None and value >= upper):
+        rng = f"(0, {upper:g})" if upper is not None else "(0, inf)"
+        raise ValueError(f"{name} must be a number in {rng}, got {value!r}")
+    return float(value)
+
+
+def check_density(name: str, rho: np.ndarray, tol: float = 1e-10) -> None:
+    """ValueError naming `name` unless rho (..., D, D) is Hermitian, of trace one and positive."""
+    if not np.all(np.isfinite(rho)):
+        raise ValueError(f"{name} must be finite")
+    if not np.allclose(rho, np.conj(np.swapaxes(rho, -1, -2)), rtol=0, atol=tol):
+        raise ValueError(f"{name} must be Hermitian")
+    tr = np.trace(rho, axis1=-2, axis2=-1)
+    if not np.allclose(tr, 1.0, rtol=0, atol=tol):
+        raise ValueError(f"{name} must have trace 1, got {np.ravel(tr)[0]:.6g}")
+    smallest = float(np.min(np.linalg.eigvalsh(rho)))
+    if smallest < -1e-9:
+        raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue {smallest:.3g}")
+
+
+def per_block(name: str, value, B: int, width: int | None = None) -> np.ndarray:
+    """Broadcast a per-block parameter to shape (B,) or (B, width); the error names `name`."""
+    arr = np.asarray(value, dtype=float)
+    shape = (B,) if width is None else (B, width)
+    if width is None and arr.ndim == 0:
+        arr = np.full(B, float(arr))
+    elif width is not None and arr.shape == (width,):
+        arr = np.tile(arr, (B, 1))
+    if arr.shape != shape:
+        raise ValueError(f"{name} must be a scalar or one value per block {shape}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    return arr

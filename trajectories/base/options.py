@@ -1,30 +1,65 @@
-"""Numerical options of the trajectory engine."""
+"""Options of the solvers: how trajectories are integrated, ODE tolerances, and how a run executes.
+
+Each is a frozen dataclass that validates its fields and rejects unknown keys (`from_dict`).
+They say how to compute, never what to compute: the solver's own keywords (ntraj, seed, method)
+say that.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from .checks import check_int, check_positive
+
+#: ways to run batches of trajectories (engine/parallel.py)
+BACKENDS = ("auto", "serial", "joblib", "dask")
+#: default memory limit (bytes) of the dense trajectory path and the exact solvers
+MEMORY_LIMIT = 2 * 1024 ** 3
+
+
+class _FromDict:
+    @classmethod
+    def from_dict(cls, d: dict | None):
+        """Build from a plain dict; unknown keys raise ValueError naming them."""
+        d = dict(d or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown options {sorted(unknown)}; known: {sorted(known)}")
+        return cls(**d)
+
+    @classmethod
+    def coerce(cls, value, name: str = "options"):
+        """`value` if it is already an instance, else from_dict(value) (None gives the defaults)."""
+        if isinstance(value, cls):
+            return value
+        if value is None or isinstance(value, dict):
+            return cls.from_dict(value)
+        raise ValueError(f"{name} must be a {cls.__name__} or a dict, got {type(value).__name__}")
+
 
 @dataclass(frozen=True)
-class Options:
-    """How trajectories are integrated (not what is saved).
+class TrajectoryOptions(_FromDict):
+    """How one trajectory is integrated (docs/theory.md §2).
 
-    tol : float
+    tol : float in (0, 1)
         Truncation of the Taylor series of each no-jump step: terms are added until
         ||w_K|| < tol ||psi||. The error per step is ~tol; a trajectory takes O(N t) steps, so
-        the default 1e-12 keeps the accumulated error of observables below ~1e-7 at N t = 1e5,
-        far under any statistical error (tests compare against exact references at 4 stderr).
-        Measured (Hopfield N = 1000, t = 0..5, 8 seeded trajectories, against tol = 1e-15,
-        trim = 1e-40): the same jump records, and |delta <m_a>| = 5e-15 (tol 1e-12), 4e-13
-        (1e-10), 5e-11 (1e-8), 6e-9 (tol 1e-6, trim 1e-16), for a run time within 15%.
-    root_tol : float
+        1e-12 keeps the accumulated error of observables below ~1e-7 at N t = 1e5, far under
+        any statistical error. Measured (Hopfield N = 1000, t = 0..5, 8 seeded trajectories,
+        against tol = 1e-15, trim = 1e-40): the same jump records, and |delta <m_a>| = 5e-15
+        (tol 1e-12), 4e-13 (1e-10), 5e-11 (1e-8), 6e-9 (tol 1e-6, trim 1e-16).
+    root_tol : float in (0, 1)
         Accuracy of the jump time, as the residual of log||psi||^2 = log r.
-    trim : float
-        Window truncation: edge amplitudes with |psi_i|^2 <= trim ||psi||^2 are dropped (banded
-        path). 1e-30 keeps the state ~11 standard deviations around its support.
-    max_terms : int
+    trim : float in (0, 1)
+        Window truncation of the banded path: edge amplitudes with |psi_i|^2 <= trim ||psi||^2
+        are dropped; 1e-30 keeps the state ~11 standard deviations around its support.
+    max_terms : int in 4..200
         Largest number of Taylor terms before the step is halved.
     method : "auto" | "banded" | "dense"
         "banded" needs z-only Deltas; "dense" works for every model (O(dim^2) per step).
+    memory_limit : float > 0
+        Bytes the dense path may use for its per-sector matrices; a larger model is refused up
+        front (MemoryLimitError) with the estimate.
     """
 
     tol: float = 1e-12
@@ -32,22 +67,86 @@ class Options:
     trim: float = 1e-30
     max_terms: int = 30
     method: str = "auto"
+    memory_limit: float = MEMORY_LIMIT
 
     def __post_init__(self):
         for name in ("tol", "root_tol", "trim"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and 0 < v < 1):
-                raise ValueError(f"options.{name} must be a number in (0, 1), got {v!r}")
-        if not isinstance(self.max_terms, int) or not 4 <= self.max_terms <= 200:
+            check_positive(f"options.{name}", getattr(self, name), upper=1)
+        if check_int("options.max_terms", self.max_terms, 4) > 200:
             raise ValueError(f"options.max_terms must be an integer in 4..200, got {self.max_terms!r}")
         if self.method not in ("auto", "banded", "dense"):
             raise ValueError(f"options.method must be 'auto', 'banded' or 'dense', got {self.method!r}")
+        check_positive("options.memory_limit", self.memory_limit)
 
-    @classmethod
-    def from_dict(cls, d: dict | None) -> "Options":
-        d = dict(d or {})
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown options {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**d)
+
+@dataclass(frozen=True)
+class ODEOptions(_FromDict):
+    """Tolerances of the deterministic solvers (exact references, mean field, local generator).
+
+    rtol, atol : float > 0
+        Relative and absolute tolerances of scipy's DOP853 integrator.
+    memory_limit : float > 0
+        Bytes an exact solver may use; a larger problem is refused up front (MemoryLimitError).
+    """
+
+    rtol: float = 1e-12
+    atol: float = 1e-13
+    memory_limit: float = MEMORY_LIMIT
+
+    def __post_init__(self):
+        check_positive("options.rtol", self.rtol, upper=1)
+        check_positive("options.atol", self.atol)
+        check_positive("options.memory_limit", self.memory_limit)
+
+
+@dataclass(frozen=True)
+class ExecutionOptions(_FromDict):
+    """How an ensemble runs: workers, batches, progress and checkpoints (not what it computes).
+
+    n_jobs : int >= 1 or -1
+        Worker processes (-1: all cores).
+    backend : "auto" | "serial" | "joblib" | "dask"
+        "auto" is serial for n_jobs = 1, else joblib; "dask" runs on dask.distributed.
+    scheduler : str, distributed.Client or None
+        For "dask": an address such as "tcp://10.0.0.5:8786", a Client, or None (the current
+        client, else a LocalCluster of n_jobs processes).
+    batch_size : int >= 1 or None
+        Trajectories per task (default ~8 tasks per worker, at most 256).
+    progress : bool
+        Show trajectories done and an ETA on stderr.
+    checkpoint : path or None
+        Results file holding the running sums of the trajectories done so far; a run with the
+        same arguments resumes from it and ends with the same bits.
+    checkpoint_every : float >= 0
+        Seconds between checkpoint writes (and one at the end).
+    """
+
+    n_jobs: int = 1
+    backend: str = "auto"
+    scheduler: object = None
+    batch_size: int | None = None
+    progress: bool = False
+    checkpoint: object = None
+    checkpoint_every: float = 10.0
+
+    def __post_init__(self):
+        n = self.n_jobs
+        if isinstance(n, bool) or not isinstance(n, int) or n == 0 or n < -1:
+            raise ValueError(f"n_jobs must be a positive integer or -1 (all cores), got {n!r}")
+        backend = "joblib" if self.backend == "loky" else self.backend
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {self.backend!r}")
+        object.__setattr__(self, "backend", backend)
+        check_int("batch_size", self.batch_size, 1, allow_none=True)
+        if not isinstance(self.progress, bool):
+            raise ValueError(f"progress must be True or False, got {self.progress!r}")
+        every = self.checkpoint_every
+        if isinstance(every, bool) or not isinstance(every, (int, float)) or every < 0:
+            raise ValueError(f"checkpoint_every must be a number of seconds >= 0, got {every!r}")
+
+    @property
+    def resolved_backend(self) -> str:
+        """The backend that runs: "auto" resolved to "serial" (n_jobs = 1) or "joblib"."""
+        if self.backend == "auto":
+            return "serial" if self.n_jobs == 1 else "joblib"
+        return self.backend

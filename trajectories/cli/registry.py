@@ -3,13 +3,14 @@
     named_model("hopfield", N=200, beta=2.0, omega=0.5)
     named_state("coherent", theta=0.4)
 
-Models (single block of N spins, Pauli units, S_a = sum_k sigma_a^(k)):
-    hopfield  H = omega S_x; sigma_+ and sigma_- with Gamma_pm(m_z) = e^{pm beta m_z/2}/sqrt(2 cosh(beta m_z))
-              (docs/theory.md §7, one pattern)
-    kinetic   H = omega S_x; J_up = sqrt(gamma_up) sigma_+ n, J_down = sqrt(gamma_down) sigma_- n,
-              n = (1 + m_z)/2, i.e. Gamma = sqrt(gamma) (1 + m_z)/2 (docs/theory.md §8)
-    decay     H = h S_x; sigma_- at the constant rate gamma
-    ising     H = hx S_x + (J/N) S_z^2; sigma_- at the constant rate gamma (dissipative LMG / Ising)
+Models (single block of N spins, Pauli units, S_a = sum_k sigma_a^(k)), a table over the constructors
+of `models`:
+    hopfield  models.hopfield_model (eq. 59 rates): H = omega S_x; sigma_+ and sigma_- with
+              Gamma_pm(m_z) = e^{pm beta m_z/2}/sqrt(2 cosh(beta m_z)) (docs/theory.md §7, one pattern)
+    kinetic   models.kinetic_model: H = omega S_x; J_up = sqrt(gamma_up) sigma_+ n,
+              J_down = sqrt(gamma_down) sigma_- n, n = (1 + m_z)/2 (docs/theory.md §8)
+    decay     models.decay_model: H = h S_x; sigma_- at the constant rate gamma
+    ising     models.ising_model: H = hx S_x + (J/N) S_z^2; sigma_- at the constant rate gamma
 States: coherent (theta, phi), product (r), classical (p_up), dicke (j, m), cat.
 """
 from __future__ import annotations
@@ -18,55 +19,14 @@ import math
 
 import numpy as np
 
-from models.hopfield import hopfield_rates
-from models.spin import Channel, SpinModel
-
-
-def _hopfield(N, beta, omega):
-    gp, gm = hopfield_rates(beta)
-    return SpinModel(N=N, h=(omega, 0, 0), channels=[Channel("plus", gamma=gp, delta=(0, 0, 1)),
-                                                       Channel("minus", gamma=gm, delta=(0, 0, 1))])
-
-
-def _kinetic(N, gamma_up, gamma_down, omega):
-    if gamma_up < 0 or gamma_down < 0:
-        raise ValueError(f"model.gamma_up and model.gamma_down must be >= 0, got {gamma_up}, {gamma_down}")
-    up, down = math.sqrt(gamma_up), math.sqrt(gamma_down)
-
-    def gamma_up_fn(x):
-        return up * (1 + x) / 2
-
-    def gamma_down_fn(x):
-        return down * (1 + x) / 2
-    return SpinModel(N=N, h=(omega, 0, 0), channels=[Channel("plus", gamma=gamma_up_fn, delta=(0, 0, 1)),
-                                                       Channel("minus", gamma=gamma_down_fn, delta=(0, 0, 1))])
-
-
-def _constant_rate(gamma):
-    if gamma < 0:
-        raise ValueError(f"model.gamma must be >= 0, got {gamma}")
-
-    def rate(x):
-        return gamma + 0 * np.asarray(x, dtype=float)
-    return Channel("minus", rate=rate)
-
-
-def _decay(N, gamma, h):
-    return SpinModel(N=N, h=(h, 0, 0), channels=[_constant_rate(gamma)])
-
-
-def _ising(N, hx, J, gamma):
-    Jm = np.zeros((3, 3))
-    Jm[2, 2] = J
-    return SpinModel(N=N, h=(hx, 0, 0), J=Jm, channels=[_constant_rate(gamma)])
-
+from models import SpinModel, decay_model, hopfield_model, ising_model, kinetic_model
 
 #: name -> (builder, default parameters; None = required)
 MODELS = {
-    "hopfield": (_hopfield, {"N": None, "beta": 2.0, "omega": 0.5}),
-    "kinetic": (_kinetic, {"N": None, "gamma_up": 1.0, "gamma_down": 1.0, "omega": 1.0}),
-    "decay": (_decay, {"N": None, "gamma": 1.0, "h": 0.0}),
-    "ising": (_ising, {"N": None, "hx": 1.0, "J": 1.0, "gamma": 1.0}),
+    "hopfield": (hopfield_model, {"N": None, "beta": 2.0, "omega": 0.5}),
+    "kinetic": (kinetic_model, {"N": None, "gamma_up": 1.0, "gamma_down": 1.0, "omega": 1.0}),
+    "decay": (decay_model, {"N": None, "gamma": 1.0, "h": 0.0}),
+    "ising": (ising_model, {"N": None, "hx": 1.0, "J": 1.0, "gamma": 1.0}),
 }
 
 
@@ -110,9 +70,19 @@ def _params(kind: str, name: str, table: dict, params: dict) -> dict:
 
 
 def named_model(name: str, **params) -> SpinModel:
-    """The model `name` (see MODELS) with the given parameters (defaults for the others)."""
-    builder = MODELS.get(name, (None,))[0]
-    return builder(**_params("model", name, MODELS, params))
+    """The model `name` (see MODELS) with the given parameters (defaults for the others).
+
+    A constructor's error about one of its parameters is reported as "model.<parameter> ...".
+    """
+    params = _params("model", name, MODELS, params)
+    builder, defaults = MODELS[name]
+    try:
+        return builder(**params)
+    except ValueError as err:
+        message = str(err)
+        if message.split(" ", 1)[0] in defaults:
+            raise ValueError(f"model.{message}") from None
+        raise
 
 
 def named_state(name: str, **params):

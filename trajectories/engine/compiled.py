@@ -1,6 +1,6 @@
 """Compile a model into the plain arrays the Numba kernels read (no Python objects enter a kernel).
 
-Global layout (see states.py): index i = sum_b k_b stride_b, k_b = N_b/2 - m_b. The Hamiltonian is
+Global layout (trajectories/sectors/states.py): index i = sum_b k_b stride_b, k_b = N_b/2 - m_b. The Hamiltonian is
 written with the ladder operators T_+ = J_+, T_- = J_-, T_z = J_z of each block (S = 2 J):
 
     S_a = sum_q U[a, q] T_q,  U = [[1, 1, 0], [-i, i, 0], [0, 0, 2]]   (q = +, -, z)
@@ -20,15 +20,16 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..base.errors import MemoryLimitError
+from ..base.options import MEMORY_LIMIT
 from ..sectors.dicke import OP_CODES
+from ..sectors.operators import SectorOperators, sector_tuples
 
 #: S_a = sum_q U[a, q] T_q with T = (J_+, J_-, J_z)
 LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
 #: change of k = N/2 - m under T_+, T_-, T_z
 DK = np.array([-1, 1, 0], dtype=np.int64)
 BANDED, DENSE = 0, 1
-#: bytes above which the dense (general Delta) path refuses to precompute its matrices
-DENSE_MEMORY_LIMIT = 2 * 1024 ** 3
 
 
 class Compiled(NamedTuple):
@@ -107,19 +108,18 @@ def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
     return gtab, adiag
 
 
-def _dense_tables(model, sstride):
+def _dense_tables(model, sstride, memory_limit):
     """Packed per-sector-tuple H_eff, Gamma_l and global indices (dense path)."""
-    from ..sectors.operators import SectorOperators, sector_tuples
-
     tuples = sector_tuples(model.sizes)
     dims = [int(np.prod([t + 1 for t in s])) for s in tuples]
     L = len(model.channels)
     need = 16 * sum(d * d for d in dims) * (1 + L)
-    if need > DENSE_MEMORY_LIMIT:
-        raise ValueError(
+    if need > memory_limit:
+        raise MemoryLimitError(
             f"a Delta with x or y components needs dense matrices for every sector "
-            f"({need / 2**30:.1f} GiB for sizes {model.sizes}); the limit is "
-            f"{DENSE_MEMORY_LIMIT / 2**30:.0f} GiB: use fewer spins or z-only Deltas")
+            f"({need / 2**30:.2f} GiB for sizes {model.sizes}); options.memory_limit is "
+            f"{memory_limit / 2**30:.2f} GiB: use fewer spins, z-only Deltas or a larger limit",
+            need, memory_limit)
     ops = SectorOperators(model)
     S = int(np.prod([n // 2 + 1 for n in model.sizes]))
     heff, gam, idx = [None] * S, [None] * (L * S), [None] * S
@@ -150,8 +150,10 @@ def _strides(dims) -> np.ndarray:
     return st
 
 
-def compile_model(model, method: str = "auto") -> Compiled:
-    """The kernel arrays of `model`; method "auto" picks "banded" when every Delta is z-only."""
+def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMIT) -> Compiled:
+    """The kernel arrays of `model`; method "auto" picks "banded" when every Delta is z-only.
+
+    The dense path refuses (MemoryLimitError) when its matrices would exceed `memory_limit` bytes."""
     if method not in ("auto", "banded", "dense"):
         raise ValueError(f"method must be 'auto', 'banded' or 'dense', got {method!r}")
     if method == "banded" and not model.only_z:
@@ -176,7 +178,7 @@ def compile_model(model, method: str = "auto") -> Compiled:
                  np.zeros(0, np.int64), np.zeros(1, np.int64))
     else:
         gtab, adiag = np.zeros((max(L, 1), 1)), np.zeros(1)
-        dense = _dense_tables(model, sstride)
+        dense = _dense_tables(model, sstride, memory_limit)
     ints = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
     return Compiled(
         mode=mode, nb=np.array(sizes, dtype=float), nk=nk, gstride=gstride, G=G,

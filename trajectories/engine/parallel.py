@@ -1,6 +1,6 @@
 """One map signature for the serial, joblib and dask.distributed backends.
 
-map_batches(task, shared, batches, ...) yields task(shared, batch) for every batch, in batch
+map_batches(task, shared, batches, execution) yields task(shared, batch) for every batch, in batch
 order (so the caller can fold results in trajectory order while later batches still run).
 `shared` (the compiled model, state, times, options) is sent once per worker on dask.
 """
@@ -9,47 +9,31 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-BACKENDS = ("auto", "serial", "joblib", "dask")
+from ..base.options import ExecutionOptions
 
 
-def _check_backend(backend: str) -> str:
-    if backend == "loky":
-        backend = "joblib"
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
-    return backend
-
-
-def _resolve(n_jobs: int, backend: str) -> str:
-    backend = _check_backend(backend)
-    if backend == "auto":
-        return "serial" if n_jobs == 1 else "joblib"
-    return backend
-
-
-def worker_count(n_jobs: int, backend: str = "auto", scheduler=None) -> int:
+def worker_count(execution: ExecutionOptions) -> int:
     """How many tasks run at once (used to choose the batch size)."""
-    backend = _resolve(n_jobs, backend)
+    backend, scheduler = execution.resolved_backend, execution.scheduler
     if backend == "serial":
         return 1
     if backend == "dask" and scheduler is not None and not isinstance(scheduler, str):
         return max(1, sum(scheduler.nthreads().values()))
-    return n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+    return execution.n_jobs if execution.n_jobs > 0 else (os.cpu_count() or 1)
 
 
-def map_batches(task, shared, batches: list, n_jobs: int = 1, backend: str = "auto",
-                scheduler=None) -> Iterator:
+def map_batches(task, shared, batches: list, execution: ExecutionOptions) -> Iterator:
     """Yield task(shared, batch) for each batch, in order."""
-    backend = _resolve(n_jobs, backend)
+    backend = execution.resolved_backend
     if not batches:
         return iter(())
     if backend == "serial":
         return (task(shared, b) for b in batches)
     if backend == "joblib":
         from joblib import Parallel, delayed
-        workers = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+        workers = worker_count(execution)
         return iter(Parallel(n_jobs=workers, return_as="generator")(delayed(task)(shared, b) for b in batches))
-    return _dask_map(task, shared, batches, n_jobs, scheduler)
+    return _dask_map(task, shared, batches, execution.n_jobs, execution.scheduler)
 
 
 def dask_client(scheduler=None, n_jobs: int = 1):

@@ -8,15 +8,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..base.errors import CheckpointMismatchError
 from .files import load_ensemble, save_ensemble
 
-#: names used in the error when a checkpoint belongs to another run
-_FIELDS = {"model": "model", "state": "state", "times": "times", "options": "options", "seed": "seed",
-           "start": "start", "ntraj": "ntraj", "keep_trajectories": "keep_trajectories"}
+#: identity entries a checkpoint must share with the run that resumes it
+IDENTITY_FIELDS = ("model", "state", "times", "options", "seed", "start", "ntraj", "keep_trajectories")
 
 
 class Checkpoint:
-    """A checkpoint file of one run, identified by the run's identity (results.run_identity)."""
+    """A checkpoint file of one run, identified by the run's identity (provenance.run_identity)."""
 
     def __init__(self, path, identity: dict, every: float = 10.0):
         if not isinstance(every, (int, float)) or every < 0:
@@ -30,10 +30,11 @@ class Checkpoint:
             return None
         ens = load_ensemble(self.path)
         saved = ens.meta.get("identity", {})
-        differ = [name for key, name in _FIELDS.items() if saved.get(key) != self.identity.get(key)]
+        differ = [key for key in IDENTITY_FIELDS if saved.get(key) != self.identity.get(key)]
         if differ:
-            raise ValueError(f"checkpoint {self.path} was written for different arguments "
-                             f"({', '.join(differ)} differ): pass the same arguments or delete it")
+            raise CheckpointMismatchError(f"checkpoint {self.path} was written for different arguments "
+                                          f"({', '.join(differ)} differ): pass the same arguments or "
+                                          "delete it", differ)
         return ens
 
     def maybe_write(self, ens) -> None:

@@ -1,52 +1,65 @@
-"""Exact references: the full 2^N Lindblad evolution and the exact sector-reduced evolution."""
-from __future__ import annotations
+"""exact_evolution: the exact references behind one call (docs/theory.md §2, §6).
 
-from dataclasses import dataclass
+    method "sectors"  the sector-reduced density matrix (+)_s rho_s (reference/sectors.py): one block
+                      up to N ~ 120 (z-only Deltas) or ~ 80 (x/y in Delta), two blocks up to ~ 12 + 12
+    method "full"     the density matrix on the 2^N space built from Pauli matrices (N <= 10),
+                      independent of the sector formulas (reference/full.py)
+    method "qudit"    the d^N space of a QuditModel (d^N <= 300; reference/qudit.py)
+"""
+from __future__ import annotations
 
 import numpy as np
 
+from models.qudit import QuditModel
 from ..base.checks import check_times
+from ..base.options import ODEOptions
+from ..base.results import ExactResult, drops_block_axes
 from ..sectors.states import InitialState
+from .full import full_moments
+from .qudit import qudit_moments
+from .sectors import sector_moments
+
+METHODS = ("sectors", "full", "qudit")
 
 
-@dataclass
-class ExactResult:
-    """Exact omega_t(m_a^b) and omega_t((m_a^b m_c^g + m_c^g m_a^b)/2).
+def exact_evolution(model, state, times, *, method: str | None = None,
+                    options: ODEOptions | dict | None = None) -> ExactResult:
+    """Evolve the master equation exactly; return the first and second moments of the averages.
 
-    Shapes as Ensemble: mean (3, T) and second (3, 3, T) for a SpinModel, (B, 3, T) and
-    (B, 3, B, 3, T) for a BlockModel.
+    Parameters
+    ----------
+    model : SpinModel, BlockModel or QuditModel
+    state : InitialState for spin models; for a QuditModel a (d, d) single-site density matrix
+        (the product state) or a (d^N, d^N) density matrix
+    times : (T,) strictly increasing output times >= 0
+    method : "sectors" (default for spin models), "full", or "qudit" (the only one, and the default,
+        for a QuditModel)
+    options : ODEOptions (DOP853 tolerances, memory_limit)
+
+    Returns
+    -------
+    ExactResult: mean (B, 3, T), second (B, 3, B, 3, T), block axes dropped for a SpinModel
+    (trajectories/base/results.py); for a QuditModel mean (d^2, T), second (d^2, d^2, T).
     """
-
-    times: np.ndarray
-    mean: np.ndarray
-    second: np.ndarray
-    method: str
-
-    def __str__(self) -> str:
-        return f"ExactResult(method={self.method!r}, times {self.times[0]:g}..{self.times[-1]:g} ({len(self.times)}))"
-
-
-def exact_evolution(model, state: InitialState, times, method: str = "sectors",
-                    rtol: float = 1e-12, atol: float = 1e-13) -> ExactResult:
-    """Evolve the master equation exactly and return the first and second moments.
-
-    method "full": the density matrix on the 2^N space (N <= 10), built from Pauli matrices.
-    method "sectors": the sector-reduced density matrix (+)_j rho_j (docs/theory.md §2), O(N^3) memory
-    for one block: practical up to N ~ 120 (z-only Deltas) or ~ 80 (x/y parts in Delta), two
-    blocks of ~ 15 each; above ~2 GB of memory it refuses (see exact_sectors).
-    """
-    if method not in ("full", "sectors"):
-        raise ValueError(f"method must be 'full' or 'sectors', got {method!r}")
+    options = ODEOptions.coerce(options)
+    qudit = isinstance(model, QuditModel)
+    method = ("qudit" if qudit else "sectors") if method is None else method
+    if method not in METHODS or (method == "qudit") != qudit:
+        allowed = "'qudit'" if qudit else "'sectors' or 'full'"
+        raise ValueError(f"method must be {allowed} for a {type(model).__name__}, got {method!r}")
+    times = check_times(times)
+    if qudit:
+        mean, second = qudit_moments(model, state, times, options)
+        return ExactResult(times=times, sizes=(model.N,), single_block=True, mean=mean, second=second,
+                           method=method)
     if not isinstance(state, InitialState):
         raise ValueError(f"state must be an initial state (coherent_state(...), ...), got {type(state).__name__}")
-    times = check_times(times)
     state.validate(model.sizes)
-    if method == "full":
-        from .full import full_moments as solve
-    else:
-        from .sectors import sector_moments as solve
-    first, second = solve(model, state, times, rtol=rtol, atol=atol)
+    solve = full_moments if method == "full" else sector_moments
+    first, second = solve(model, state, times, options)
     mean, sec = np.moveaxis(first, 0, -1), np.moveaxis(second, 0, -1)
-    if len(model.sizes) == 1 and type(model).__name__ == "SpinModel":
+    single = drops_block_axes(model)
+    if single:
         mean, sec = mean[0], sec[0, :, 0]
-    return ExactResult(times=times, mean=mean, second=sec, method=method)
+    return ExactResult(times=times, sizes=model.sizes, single_block=single, mean=mean, second=sec,
+                       method=method)

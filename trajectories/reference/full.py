@@ -19,8 +19,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
-from ..sectors.states import CatState, CoherentState, DickeState, ProductState, _per_block
-from ..base.checks import check_times
+from ..base.checks import check_times, per_block
+from ..base.errors import IntegrationError, MemoryLimitError
+from ..base.options import ODEOptions
+from ..sectors.states import CatState, CoherentState, DickeState, ProductState
 
 MAX_N = 10
 PAULI = {
@@ -34,8 +36,10 @@ PAULI = {
 
 def _check_size(N: int) -> None:
     if N > MAX_N:
-        raise ValueError(f"the brute-force 2^N reference is limited to N <= {MAX_N} "
-                         f"(dense 2^N x 2^N matrices: memory and time), got N = {N}")
+        need = 16.0 * 4 ** N * 30
+        raise MemoryLimitError(f"the brute-force 2^N reference is limited to N <= {MAX_N} (dense 2^N x 2^N "
+                               f"matrices: ~{need / 2**30:.1f} GiB with the solver's stages), got N = {N}",
+                               need, 16.0 * 4 ** MAX_N * 30)
 
 
 def site_operator(op: np.ndarray, k: int, N: int) -> sp.csr_matrix:
@@ -131,16 +135,16 @@ def full_initial_density(state, sizes) -> np.ndarray:
     N, B = sum(sizes), len(sizes)
     _check_size(N)
     if isinstance(state, CoherentState):
-        th = _per_block("theta", state.theta, B)
-        ph = _per_block("phi", state.phi, B)
+        th = per_block("theta", state.theta, B)
+        ph = per_block("phi", state.phi, B)
         v = reduce(np.kron, [_site_state(th[b], ph[b]) for b in range(B) for _ in range(sizes[b])])
         return np.outer(v, v.conj())
     if isinstance(state, ProductState):
-        r = state._bloch(sizes)
+        r = state.bloch_vectors(sizes)
         one = [np.eye(2) / 2 + sum(r[b, i] * PAULI[a] for i, a in enumerate("xyz")) / 2 for b in range(B)]
         return reduce(np.kron, [one[b] for b in range(B) for _ in range(sizes[b])])
     if isinstance(state, DickeState):
-        j, m = state._jm(sizes)
+        j, m = state.quantum_numbers(sizes)
         blocks = []
         for b in range(B):
             P = _dicke_projector(sizes[b], j[b], m[b])
@@ -163,7 +167,7 @@ def _local_sandwich(out: np.ndarray, Y: np.ndarray, o: np.ndarray, k: int, N: in
             out6[:, i, :, :, j, :] += (o[i, p] * np.conj(o[j, q])) * Y6[:, p, :, :, q, :]
 
 
-def full_evolve(model, state, times, rtol: float = 1e-12, atol: float = 1e-13) -> np.ndarray:
+def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.ndarray:
     """rho(t) (T, 2^N, 2^N) of the Lindblad equation from rho(0) = full_initial_density(state)."""
     t = check_times(times)
     H, channels, _ = _factored(model)
@@ -188,20 +192,20 @@ def full_evolve(model, state, times, rtol: float = 1e-12, atol: float = 1e-13) -
     if t[-1] == 0:
         return rho0[None].copy()
     sol = solve_ivp(rhs, (0.0, t[-1]), rho0.ravel(), method="DOP853",
-                    t_eval=t, rtol=rtol, atol=atol)
+                    t_eval=t, rtol=options.rtol, atol=options.atol)
     if not sol.success:
-        raise RuntimeError(f"Lindblad integration failed: {sol.message}")
+        raise IntegrationError(f"Lindblad integration failed: {sol.message}")
     return sol.y.T.reshape(len(t), dim, dim)
 
 
-def full_moments(model, state, times, rtol: float = 1e-12, atol: float = 1e-13):
+def full_moments(model, state, times, options: ODEOptions = ODEOptions()):
     """Exact block moments: (first (T, B, 3), second (T, B, 3, B, 3)), real.
 
     first[t, b, a] = tr(rho(t) m_a^b), second[t, b, a, g, c] = tr(rho(t) {m_a^b, m_c^g}/2),
     m_a^b = S_a^b / N_b. Limited to N <= 10.
     """
     _check_size(model.N)
-    rhos = full_evolve(model, state, times, rtol=rtol, atol=atol)
+    rhos = full_evolve(model, state, times, options)
     B = model.B
     m = [S / n for Sb, n in zip(collective_operators(model.sizes), model.sizes) for S in Sb]
     # tr(rho X) = sum_pq rho_pq X_qp, and the symmetrised second moment is Re tr(rho m_i m_j)

@@ -6,19 +6,19 @@
 
 with Gamma_l applied as an operator function (eigendecomposition of the Hermitian Delta_l). Sites in
 np.kron order (site 0 most significant). Returns omega_t(M_alpha) (d^2, T) and the symmetrised
-second moments omega_t((M_a M_b + M_b M_a)/2) (d^2, d^2, T).
+second moments omega_t((M_a M_b + M_b M_a)/2) (d^2, d^2, T) (docs/theory.md §6).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import reduce
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
-from ..base.checks import check_times
-from ..theory.meanfield import _check_density
+from ..base.checks import check_density, check_times
+from ..base.errors import IntegrationError, MemoryLimitError
+from ..base.options import ODEOptions
 
 MAX_DIM = 300
 
@@ -33,40 +33,26 @@ def average_operators(model: QuditModel) -> np.ndarray:
     return np.array([sum(site_op(v, k, model.N) for k in range(model.N)) / model.N for v in model.basis])
 
 
-@dataclass
-class QuditExactResult:
-    times: np.ndarray
-    mean: np.ndarray     # (d^2, T)
-    second: np.ndarray   # (d^2, d^2, T)
-
-
-def qudit_initial_density(model: QuditModel, initial) -> np.ndarray:
+def qudit_initial_density(model: QuditModel, state) -> np.ndarray:
     """rho_1^(x)N from a (d, d) single-site density matrix, or a full (d^N, d^N) density matrix."""
     d, N = model.d, model.N
-    rho = np.asarray(initial)
+    rho = np.asarray(state)
     if rho.shape == (d, d):
-        _check_density("initial", rho.astype(complex))
+        check_density("state", rho.astype(complex))
         return reduce(np.kron, [rho.astype(complex)] * N)
     if rho.shape == (d ** N, d ** N):
-        _check_density("initial", rho.astype(complex))
+        check_density("state", rho.astype(complex))
         return rho.astype(complex)
-    raise ValueError(f"initial must be a ({d}, {d}) single-site or ({d ** N}, {d ** N}) density matrix, "
+    raise ValueError(f"state must be a ({d}, {d}) single-site or ({d ** N}, {d ** N}) density matrix, "
                      f"got shape {rho.shape}")
 
 
-def qudit_exact(model: QuditModel, initial, times, rtol: float = 1e-11, atol: float = 1e-12) -> QuditExactResult:
-    """Exact moments of the average operators of a QuditModel on the full d^N space (d^N <= 300)."""
-    if not isinstance(model, QuditModel):
-        raise ValueError(f"model must be a QuditModel, got {type(model).__name__}")
-    d, N = model.d, model.N
-    dim = d ** N
-    if dim > MAX_DIM:
-        raise ValueError(f"the d^N reference is limited to d^N <= {MAX_DIM}, got {d}^{N} = {dim}")
-    times = check_times(times)
-    rho0 = qudit_initial_density(model, initial)
+def qudit_generator(model: QuditModel):
+    """(H_eff (D, D), [(Gamma_l(Delta_l) (D, D), j_l (d, d))]) on the d^N space, D = d^N."""
+    N = model.N
     M = average_operators(model)
     K = np.tensordot(model.h, M, axes=(1, 0))               # K_a = sum_b h_ab M_b
-    H = N * (np.tensordot(model.eps, M, axes=(0, 0)) + sum(M[a] @ K[a] for a in range(d * d)))
+    H = N * (np.tensordot(model.eps, M, axes=(0, 0)) + sum(M[a] @ K[a] for a in range(model.d ** 2)))
     Heff = H.astype(complex)
     gammas = []
     for ch in model.channels:
@@ -76,33 +62,53 @@ def qudit_exact(model: QuditModel, initial, times, rtol: float = 1e-11, atol: fl
         Q = sum(site_op(ch.op.conj().T @ ch.op, k, N) for k in range(N))   # sum_k j^(k)+ j^(k)
         Heff = Heff - 0.5j * (G.conj().T @ Q @ G)
         gammas.append((G, ch.op))
+    return Heff, gammas
+
+
+def _local_jumps(out: np.ndarray, Y: np.ndarray, op: np.ndarray, d: int, N: int) -> None:
+    """out += sum_k j^(k) Y j^(k)+ by a tensor reshape (no d^N products)."""
+    nz = list(zip(*np.nonzero(op)))
+    for k in range(N):
+        shape = (d ** k, d, d ** (N - k - 1)) * 2
+        Y6, out6 = Y.reshape(shape), out.reshape(shape)
+        for i, p in nz:
+            for j, q in nz:
+                out6[:, i, :, :, j, :] += (op[i, p] * np.conj(op[j, q])) * Y6[:, p, :, :, q, :]
+
+
+def qudit_moments(model: QuditModel, state, times, options: ODEOptions = ODEOptions()):
+    """Exact moments of the average operators of a QuditModel on the full d^N space (d^N <= 300).
+
+    Returns mean (d^2, T), omega_t(M_alpha), and second (d^2, d^2, T), omega_t((M_a M_b + M_b M_a)/2).
+    """
+    if not isinstance(model, QuditModel):
+        raise ValueError(f"model must be a QuditModel, got {type(model).__name__}")
+    d, N = model.d, model.N
+    dim = d ** N
+    if dim > MAX_DIM:
+        raise MemoryLimitError(f"the d^N reference is limited to d^N <= {MAX_DIM}, got {d}^{N} = {dim}",
+                               16.0 * dim ** 2 * 30, 16.0 * MAX_DIM ** 2 * 30)
+    times = check_times(times)
+    rho0 = qudit_initial_density(model, state)
+    Heff, gammas = qudit_generator(model)
     Heff_d = Heff.conj().T
 
     def rhs(_t, y):
         rho = y.reshape(dim, dim)
         out = -1j * (Heff @ rho - rho @ Heff_d)
         for G, op in gammas:
-            Y = G @ rho @ G.conj().T
-            nz = list(zip(*np.nonzero(op)))
-            for k in range(N):       # out += j^(k) Y j^(k)+ by a tensor reshape (no d^N products)
-                shape = (d ** k, d, d ** (N - k - 1)) * 2
-                Y6, out6 = Y.reshape(shape), out.reshape(shape)
-                for i, p in nz:
-                    for j, q in nz:
-                        out6[:, i, :, :, j, :] += (op[i, p] * np.conj(op[j, q])) * Y6[:, p, :, :, q, :]
+            _local_jumps(out, G @ rho @ G.conj().T, op, d, N)
         return out.ravel()
 
     if times[-1] == 0:
         rhos = rho0[None]
     else:
-        sol = solve_ivp(rhs, (0.0, times[-1]), rho0.ravel(), method="DOP853", t_eval=times, rtol=rtol, atol=atol)
+        sol = solve_ivp(rhs, (0.0, times[-1]), rho0.ravel(), method="DOP853", t_eval=times,
+                        rtol=options.rtol, atol=options.atol)
         if not sol.success:
-            raise RuntimeError(f"d^N Lindblad integration failed: {sol.message}")
+            raise IntegrationError(f"d^N Lindblad integration failed: {sol.message}")
         rhos = sol.y.T.reshape(-1, dim, dim)
+    M = average_operators(model)
     mean = np.einsum("aij,tji->at", M, rhos).real
-    second = np.empty((d * d, d * d, len(times)))
-    for t, rho in enumerate(rhos):
-        MR = M @ rho                                             # M_b rho
-        second[:, :, t] = np.einsum("aij,bji->ab", M, MR).real  # tr(M_a M_b rho)
-    second = (second + second.transpose(1, 0, 2)) / 2
-    return QuditExactResult(times=times, mean=mean, second=second)
+    second = np.einsum("aij,bjk,tki->abt", M, M, rhos).real              # tr(M_a M_b rho)
+    return mean, (second + second.transpose(1, 0, 2)) / 2

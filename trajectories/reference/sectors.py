@@ -38,8 +38,8 @@ With multi-threaded BLAS on the same (busy) machine everything was 3-8 times slo
 18 s and 88 s): the work is many small products, so a single BLAS thread is recommended.
 Practical range: one block up to N ~ 120 (only-z Delta) or N ~ 80 (x/y in Delta); two blocks
 up to ~ 12 + 12. Memory (state, solver stages, stored output, sparse Liouvillian, dense Gammas)
-is estimated up front by `memory_estimate`; above MAX_BYTES (2 GB; with 21 output times one
-block of N ~ 175, or two blocks of 15 + 15) `sector_moments` raises ValueError instead of running
+is estimated up front by `memory_estimate`; above options.memory_limit (default 2 GiB; with 21 output times one
+block of N ~ 175, or two blocks of 15 + 15) `sector_moments` raises MemoryLimitError instead of running
 out of memory.
 """
 from __future__ import annotations
@@ -49,11 +49,11 @@ import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
 from models.spin import BlockModel
-from ..sectors.operators import SectorOperators, sector_tuples, tuple_dim
 from ..base.checks import check_times
+from ..base.errors import IntegrationError, MemoryLimitError
+from ..base.options import ODEOptions
+from ..sectors.operators import SectorOperators, sector_tuples, tuple_dim
 
-#: refuse to run when the estimated memory of state plus workspace exceeds this (bytes)
-MAX_BYTES = 2 * 10**9
 
 
 def evolved_tuples(model: BlockModel, initial_keys) -> list[tuple[int, ...]]:
@@ -197,8 +197,8 @@ def initial_vector(lind: SectorLindbladian, rho0: dict) -> np.ndarray:
     return y0
 
 
-def sector_evolve(model: BlockModel, state, times, rtol: float = 1e-12, atol: float = 1e-13,
-                  max_bytes: float = MAX_BYTES) -> tuple[SectorLindbladian, np.ndarray]:
+def sector_evolve(model: BlockModel, state, times,
+                  options: ODEOptions = ODEOptions()) -> tuple[SectorLindbladian, np.ndarray]:
     """Integrate the reduced Lindblad equation: (lind, Y) with Y[:, t] the flat state at times[t].
 
     `lind.blocks(Y[:, t])` gives the rho_s in the order of `lind.tuples`; arguments as in
@@ -208,21 +208,24 @@ def sector_evolve(model: BlockModel, state, times, rtol: float = 1e-12, atol: fl
     rho0 = state.sector_density(model.sizes)
     tuples = evolved_tuples(model, rho0.keys())
     need = memory_estimate(model, tuples, times.size)
+    max_bytes = options.memory_limit
     if need > max_bytes:
-        raise ValueError(f"the sector solver would need ~{need / 1e9:.2f} GB for sizes {model.sizes} "
-                         f"({times.size} output times), above the limit of {max_bytes / 1e9:.2f} GB")
+        raise MemoryLimitError(f"the sector solver would need ~{need / 1e9:.2f} GB for sizes {model.sizes} "
+                               f"({times.size} output times), above options.memory_limit = "
+                               f"{max_bytes / 1e9:.2f} GB", need, max_bytes)
     lind = SectorLindbladian(model, tuples)
     y0 = initial_vector(lind, rho0)
     if times[-1] == 0:
         return lind, y0[:, None]
-    sol = solve_ivp(lind, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=rtol, atol=atol)
+    sol = solve_ivp(lind, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=options.rtol,
+                    atol=options.atol)
     if not sol.success:
-        raise RuntimeError(f"solve_ivp failed: {sol.message}")
+        raise IntegrationError(f"sector Lindblad integration failed: {sol.message}")
     return lind, sol.y
 
 
-def sector_moments(model: BlockModel, state, times, rtol: float = 1e-12, atol: float = 1e-13,
-                   max_bytes: float = MAX_BYTES) -> tuple[np.ndarray, np.ndarray]:
+def sector_moments(model: BlockModel, state, times,
+                   options: ODEOptions = ODEOptions()) -> tuple[np.ndarray, np.ndarray]:
     """Exact <m_a^b>(t) and symmetrised <m_a^b m_c^g>(t) from the sector-reduced Lindblad equation.
 
     Parameters
@@ -230,15 +233,15 @@ def sector_moments(model: BlockModel, state, times, rtol: float = 1e-12, atol: f
     model : BlockModel (or SpinModel)
     state : InitialState with `sector_density(sizes)`
     times : 1D strictly increasing array, times[0] >= 0 (the state is the one at t = 0)
-    rtol, atol : DOP853 tolerances
-    max_bytes : refuse (ValueError) when the memory estimate exceeds this
+    options : ODEOptions (DOP853 tolerances; memory_limit: refuse with MemoryLimitError when the
+        memory estimate exceeds it)
 
     Returns
     -------
     first : (T, B, 3) real, first[t, b, a] = tr(rho(t) m_a^b)
     second : (T, B, 3, B, 3) real, second[t, b, a, g, c] = Re tr(rho(t) m_a^b m_c^g)
     """
-    lind, Y = sector_evolve(model, state, times, rtol, atol, max_bytes)
+    lind, Y = sector_evolve(model, state, times, options)
     B, ops = model.B, lind.ops
     sizes = np.array(model.sizes, dtype=float)
 

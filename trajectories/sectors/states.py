@@ -20,22 +20,8 @@ import numpy as np
 from scipy.linalg import eigh_tridiagonal, expm
 from scipy.special import xlogy
 
+from ..base.checks import per_block
 from .dicke import log_degeneracy, spin_matrices, spins
-
-
-def _per_block(name: str, value, B: int, width: int | None = None) -> np.ndarray:
-    """Broadcast a per-state parameter to one row per block; error names `name` if it cannot."""
-    arr = np.asarray(value, dtype=float)
-    shape = (B,) if width is None else (B, width)
-    if width is None and arr.ndim == 0:
-        arr = np.full(B, float(arr))
-    elif width is not None and arr.shape == (width,):
-        arr = np.tile(arr, (B, 1))
-    if arr.shape != shape:
-        raise ValueError(f"{name} must be a scalar or one value per block {shape}, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite")
-    return arr
 
 
 def coherent_amplitudes(n: int, theta: float, phi: float) -> np.ndarray:
@@ -96,12 +82,18 @@ class InitialState:
         """The exact state in the sector representation."""
         raise NotImplementedError
 
+    def bloch(self, sizes: tuple[int, ...]) -> np.ndarray:
+        """Bloch vectors (B, 3) of the exact one-site marginal in every block (the mean-field
+        initial state; docs/theory.md §5)."""
+        raise NotImplementedError
 
-def _global(vectors: list[np.ndarray]) -> np.ndarray:
+
+def global_vector(vectors: list[np.ndarray]) -> np.ndarray:
+    """The global-layout vector of one vector per block (np.kron order, block 0 slowest)."""
     return reduce(np.kron, vectors)
 
 
-def _embed(n: int, j: float, vec: np.ndarray) -> np.ndarray:
+def embed_block(n: int, j: float, vec: np.ndarray) -> np.ndarray:
     """Place a sector-j vector (m = j..-j) into the block's global layout (k = n/2 - m)."""
     out = np.zeros(n + 1, dtype=complex)
     start = int(round(n / 2 - j))
@@ -118,20 +110,25 @@ class CoherentState(InitialState):
     phi: object = 0.0
 
     def validate(self, sizes):
-        _per_block("theta", self.theta, len(sizes))
-        _per_block("phi", self.phi, len(sizes))
+        per_block("theta", self.theta, len(sizes))
+        per_block("phi", self.phi, len(sizes))
 
     def block_vectors(self, sizes):
-        th = _per_block("theta", self.theta, len(sizes))
-        ph = _per_block("phi", self.phi, len(sizes))
+        th = per_block("theta", self.theta, len(sizes))
+        ph = per_block("phi", self.phi, len(sizes))
         return [coherent_amplitudes(n, t, p) for n, t, p in zip(sizes, th, ph)]
 
     def sample(self, sizes, rng=None):
-        return np.array(sizes, dtype=np.int64), _global(self.block_vectors(sizes))
+        return np.array(sizes, dtype=np.int64), global_vector(self.block_vectors(sizes))
 
     def sector_density(self, sizes):
-        v = _global(self.block_vectors(sizes))
+        v = global_vector(self.block_vectors(sizes))
         return {tuple(sizes): np.outer(v, v.conj())}
+
+    def bloch(self, sizes):
+        th = per_block("theta", self.theta, len(sizes))
+        ph = per_block("phi", self.phi, len(sizes))
+        return np.stack([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)], axis=1)
 
 
 @dataclass(frozen=True)
@@ -146,18 +143,19 @@ class ProductState(InitialState):
 
     pure = False
 
-    def _bloch(self, sizes):
-        r = _per_block("r", self.r, len(sizes), 3)
+    def bloch_vectors(self, sizes):
+        """The Bloch vector r of every block, (B, 3), checked |r| <= 1."""
+        r = per_block("r", self.r, len(sizes), 3)
         norms = np.linalg.norm(r, axis=1)
         if np.any(norms > 1 + 1e-12):
             raise ValueError(f"r must have |r| <= 1 (a Bloch vector), got |r| = {norms.max():.6g}")
         return r
 
     def validate(self, sizes):
-        self._bloch(sizes)
+        self.bloch_vectors(sizes)
 
     def sample(self, sizes, rng):
-        r = self._bloch(sizes)
+        r = self.bloch_vectors(sizes)
         tj, vecs = [], []
         for n, rb in zip(sizes, r):
             norm, theta, phi = _bloch_angles(rb)
@@ -168,8 +166,8 @@ class ProductState(InitialState):
             w = np.exp(logw - logw.max())
             j = js[rng.choice(js.size, p=w / w.sum())]
             tj.append(int(round(2 * j)))
-            vecs.append(_embed(n, j, rotated_dicke(j, m, theta, phi)))
-        return np.array(tj, dtype=np.int64), _global(vecs)
+            vecs.append(embed_block(n, j, rotated_dicke(j, m, theta, phi)))
+        return np.array(tj, dtype=np.int64), global_vector(vecs)
 
     def block_sector_density(self, n: int, rb: np.ndarray) -> dict[int, np.ndarray]:
         norm, theta, phi = _bloch_angles(rb)
@@ -187,10 +185,13 @@ class ProductState(InitialState):
         return out
 
     def sector_density(self, sizes):
-        r = self._bloch(sizes)
+        r = self.bloch_vectors(sizes)
         per_block = [self.block_sector_density(n, rb) for n, rb in zip(sizes, r)]
         return {key: reduce(np.kron, [pb[k] for pb, k in zip(per_block, key)])
                 for key in itertools.product(*[sorted(pb) for pb in per_block])}
+
+    def bloch(self, sizes):
+        return self.bloch_vectors(sizes)
 
 
 def classical_state(p_up) -> ProductState:
@@ -213,10 +214,11 @@ class DickeState(InitialState):
     j: object = None
     m: object = None
 
-    def _jm(self, sizes):
+    def quantum_numbers(self, sizes):
+        """(j (B,), m (B,)) of every block, checked."""
         B = len(sizes)
-        j = _per_block("j", np.asarray(sizes) / 2 if self.j is None else self.j, B)
-        m = _per_block("m", j if self.m is None else self.m, B)
+        j = per_block("j", np.asarray(sizes) / 2 if self.j is None else self.j, B)
+        m = per_block("m", j if self.m is None else self.m, B)
         for b, n in enumerate(sizes):
             if not (0 <= j[b] <= n / 2) or abs(n / 2 - j[b] - round(n / 2 - j[b])) > 1e-12:
                 raise ValueError(f"j must be one of {n / 2}, {n / 2 - 1}, ... >= 0 for a block of {n}, got {j[b]}")
@@ -225,10 +227,10 @@ class DickeState(InitialState):
         return j, m
 
     def validate(self, sizes):
-        self._jm(sizes)
+        self.quantum_numbers(sizes)
 
-    def _vectors(self, sizes):
-        j, m = self._jm(sizes)
+    def block_vectors(self, sizes):
+        j, m = self.quantum_numbers(sizes)
         vecs = []
         for jb, mb in zip(j, m):
             v = np.zeros(int(round(2 * jb)) + 1, dtype=complex)
@@ -237,31 +239,46 @@ class DickeState(InitialState):
         return j, vecs
 
     def sample(self, sizes, rng=None):
-        j, vecs = self._vectors(sizes)
+        j, vecs = self.block_vectors(sizes)
         return (np.round(2 * j).astype(np.int64),
-                _global([_embed(n, jb, v) for n, jb, v in zip(sizes, j, vecs)]))
+                global_vector([embed_block(n, jb, v) for n, jb, v in zip(sizes, j, vecs)]))
 
     def sector_density(self, sizes):
-        j, vecs = self._vectors(sizes)
-        v = _global(vecs)
+        j, vecs = self.block_vectors(sizes)
+        v = global_vector(vecs)
         return {tuple(int(round(2 * jb)) for jb in j): np.outer(v, v.conj())}
+
+    def bloch(self, sizes):
+        """(0, 0, 2m/N_b): the one-site marginal of a permutation-invariant state is fixed by <m_a>."""
+        _, m = self.quantum_numbers(sizes)
+        out = np.zeros((len(sizes), 3))
+        out[:, 2] = 2 * m / np.asarray(sizes, dtype=float)
+        return out
 
 
 @dataclass(frozen=True)
 class CatState(InitialState):
     """(|up...up> + |down...down>)/sqrt(2) over all N sites: permutation invariant, not clustering."""
 
-    def _vector(self, sizes):
-        up = _global([np.eye(n + 1)[0] for n in sizes])
-        down = _global([np.eye(n + 1)[n] for n in sizes])
+    def vector(self, sizes):
+        """The state in the global layout."""
+        up = global_vector([np.eye(n + 1)[0] for n in sizes])
+        down = global_vector([np.eye(n + 1)[n] for n in sizes])
         return ((up + down) / math.sqrt(2)).astype(complex)
 
     def sample(self, sizes, rng=None):
-        return np.array(sizes, dtype=np.int64), self._vector(sizes)
+        return np.array(sizes, dtype=np.int64), self.vector(sizes)
 
     def sector_density(self, sizes):
-        v = self._vector(sizes)
+        v = self.vector(sizes)
         return {tuple(sizes): np.outer(v, v.conj())}
+
+    def bloch(self, sizes):
+        """(0, 0, 0); for one site the cat state is |+x>, Bloch vector (1, 0, 0)."""
+        out = np.zeros((len(sizes), 3))
+        if sum(sizes) == 1:
+            out[0, 0] = 1.0
+        return out
 
 
 def coherent_state(theta=0.0, phi=0.0) -> CoherentState:

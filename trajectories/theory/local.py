@@ -19,8 +19,12 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
-from ..base.checks import check_times
-from .meanfield import _check_density, _pack, _unpack, initial_density, master_rhs, single_site_terms
+from ..base.checks import check_density, check_times
+from ..base.errors import IntegrationError
+from ..base.options import ODEOptions
+from ..base.results import LocalResult
+from .meanfield import (initial_density, master_rhs, mean_field, pack_density, single_site_terms,
+                        unpack_density)
 
 
 def single_site_superoperator(H: np.ndarray, jumps) -> np.ndarray:
@@ -49,12 +53,12 @@ def _sites(model, rho_sites, block):
     d = model.d if isinstance(model, QuditModel) else 2
     rho = np.asarray(rho_sites)
     if rho.ndim != 2 or rho.shape[0] != rho.shape[1]:
-        raise ValueError(f"rho_sites must be a square (d^k, d^k) matrix, got shape {rho.shape}")
+        raise ValueError(f"local_state must be a square (d^k, d^k) matrix, got shape {rho.shape}")
     k = round(math.log(rho.shape[0], d)) if rho.shape[0] > 1 else 0
     if k < 1 or d ** k != rho.shape[0]:
-        raise ValueError(f"rho_sites must have dimension d^k = {d}^k (k >= 1), got {rho.shape[0]}")
+        raise ValueError(f"local_state must have dimension d^k = {d}^k (k >= 1), got {rho.shape[0]}")
     rho = rho.astype(complex)
-    _check_density("rho_sites", rho)
+    check_density("local_state", rho)
     B = model.B
     blocks = np.full(k, block, dtype=object) if np.ndim(block) == 0 else np.asarray(block, dtype=object)
     if blocks.shape != (k,):
@@ -65,53 +69,47 @@ def _sites(model, rho_sites, block):
     return rho, d, k, [int(b) for b in blocks]
 
 
-def local_evolution(model, initial, times, rho_sites, block=0, rtol: float = 1e-10, atol: float = 1e-12):
-    """(k-site states (T, d^k, d^k), mean-field single-site states (B, T, d, d)) under L_t (eq. 50)."""
+def local_generator(model, state, times, *, local_state, block=0,
+                    options: ODEOptions | dict | None = None) -> LocalResult:
+    """k sites evolved by the effective local generator (paper eq. 50; docs/theory.md §5).
+
+    Parameters
+    ----------
+    model : SpinModel / BlockModel (d = 2) or QuditModel
+    state : the bulk initial state (as for mean_field), which fixes m(t)
+    times : (T,) strictly increasing output times >= 0
+    local_state : (d^k, d^k) initial density matrix of the k sites (np.kron order, site 1 most
+        significant; product or entangled)
+    block : the block of every site (int) or one block per site
+    options : ODEOptions (DOP853 tolerances)
+
+    Returns
+    -------
+    LocalResult with rho (d^k, d^k, T), `expect(O)` (T,), and the mean-field solution.
+    """
     times = check_times(times)
-    rho_s, d, k, blocks = _sites(model, rho_sites, block)
-    rho1 = initial_density(model, initial)
+    options = ODEOptions.coerce(options)
+    rho_s, d, k, blocks = _sites(model, local_state, block)
+    rho1 = initial_density(model, state)
     B = rho1.shape[0]
     n1 = 2 * B * d * d
 
     def rhs(_t, y):
-        r1 = _unpack(y[:n1], B, d)
-        X = _unpack(y[n1:], 1, d ** k)[0]
-        terms = single_site_terms(model, r1)
-        Lb = [single_site_superoperator(H, jumps) for H, jumps in terms]
+        r1 = unpack_density(y[:n1], B, d)
+        X = unpack_density(y[n1:], 1, d ** k)[0]
+        Lb = [single_site_superoperator(H, jumps) for H, jumps in single_site_terms(model, r1)]
         dX = apply_local([Lb[b] for b in blocks], X, d, k)
-        return np.concatenate([_pack(master_rhs(model, r1)), _pack(dX[None])])
+        return np.concatenate([pack_density(master_rhs(model, r1)), pack_density(dX[None])])
 
-    y0 = np.concatenate([_pack(rho1), _pack(rho_s[None])])
+    y0 = np.concatenate([pack_density(rho1), pack_density(rho_s[None])])
     if times[-1] == 0:
         ys = y0[:, None]
     else:
-        sol = solve_ivp(rhs, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=rtol, atol=atol)
+        sol = solve_ivp(rhs, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=options.rtol,
+                        atol=options.atol)
         if not sol.success:
-            raise RuntimeError(f"local-generator integration failed: {sol.message}")
+            raise IntegrationError(f"local-generator integration failed: {sol.message}")
         ys = sol.y
-    states = _unpack(ys[n1:].T, 1, d ** k)[:, 0]
-    mf = np.moveaxis(_unpack(ys[:n1].T, B, d), 0, 1)
-    return states, mf
-
-
-def local_generator(model, initial, times, rho_sites, block=0, rtol: float = 1e-10,
-                    atol: float = 1e-12) -> np.ndarray:
-    """k-site states (T, d^k, d^k) along `times` under the effective local generator (paper eq. 50).
-
-    model: SpinModel / BlockModel (d = 2) or QuditModel; initial: the bulk initial state (as for
-    mean_field), which fixes m(t); rho_sites: the k-site initial density matrix (np.kron order, site 1
-    most significant; product or entangled); block: the block of every site (int) or one per site.
-    """
-    return local_evolution(model, initial, times, rho_sites, block, rtol, atol)[0]
-
-
-def local_expectations(model, initial, times, rho_sites, observables, block=0, rtol: float = 1e-10,
-                       atol: float = 1e-12) -> np.ndarray:
-    """tr(O rho_sites(t)) for every k-site observable O (d^k, d^k): shape (len(observables), T), complex
-    in general (real for Hermitian O)."""
-    states = local_generator(model, initial, times, rho_sites, block, rtol, atol)
-    obs = [np.asarray(O, dtype=complex) for O in observables]
-    for i, O in enumerate(obs):
-        if O.shape != states.shape[1:]:
-            raise ValueError(f"observables[{i}] must have shape {states.shape[1:]}, got {O.shape}")
-    return np.array([np.einsum("ij,tji->t", O, states) for O in obs])
+    rho = np.moveaxis(unpack_density(ys[n1:].T, 1, d ** k)[:, 0], 0, -1)
+    mf = mean_field(model, state, times, options=options)
+    return LocalResult(times=times, sizes=mf.sizes, rho=rho, blocks=tuple(blocks), mean_field=mf)

@@ -24,20 +24,21 @@ Q_wxyg = tr(v_w v_x v_y v_g) = sum_h P^h_wx P^g_hy. Lemma 4: |m_alpha(t)| <= ||v
 
 Validity: mean field describes clustering (product-like) initial states. For a non-clustering state
 (the cat state) the equations are still integrated from the state's exact one-site marginal, but they do
-not describe the dynamics of its average operators (E_N stays O(1), see estimators.clustering).
+not describe the dynamics of its average operators (E_N stays O(1), see analysis.estimators.clustering).
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
 from models.qudit import PAULI_OPS, QuditModel
 from models.spin import BlockModel
-from ..base.checks import check_times
-from ..sectors.states import CatState, CoherentState, DickeState, InitialState, ProductState, _per_block
+from ..base.checks import check_density, check_times, per_block
+from ..base.errors import IntegrationError
+from ..base.options import ODEOptions
+from ..base.results import MeanFieldResult, drops_block_axes
+from ..sectors.states import InitialState
 
 PAULI = np.array([PAULI_OPS["x"], PAULI_OPS["y"], PAULI_OPS["z"]])
 
@@ -46,60 +47,28 @@ PAULI = np.array([PAULI_OPS["x"], PAULI_OPS["y"], PAULI_OPS["z"]])
 # initial single-site states
 # ----------------------------------------------------------------------------------------------
 
-def initial_bloch(initial, sizes) -> np.ndarray:
+def initial_bloch(state, sizes) -> np.ndarray:
     """Exact one-site marginal Bloch vectors (B, 3) of a spin initial state.
 
-    CoherentState / ProductState: their Bloch vectors; DickeState |j, m>: (0, 0, 2m/N_b) (the
-    one-site marginal of a permutation-invariant state is fixed by <m_a>); CatState: (0, 0, 0)
-    (for N = 1 it is |+x>: (1, 0, 0)). Arrays: Bloch vectors (3,) / (B, 3) or density matrices
-    (2, 2) / (B, 2, 2).
+    state : an InitialState (its `bloch(sizes)`), Bloch vectors (3,) / (B, 3), or single-site
+    density matrices (2, 2) / (B, 2, 2).
     """
     B = len(sizes)
-    if isinstance(initial, CoherentState):
-        th = _per_block("theta", initial.theta, B)
-        ph = _per_block("phi", initial.phi, B)
-        return np.stack([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)], axis=1)
-    if isinstance(initial, ProductState):
-        return initial._bloch(sizes)
-    if isinstance(initial, DickeState):
-        _, m = initial._jm(sizes)
-        out = np.zeros((B, 3))
-        out[:, 2] = 2 * m / np.asarray(sizes, dtype=float)
-        return out
-    if isinstance(initial, CatState):
-        out = np.zeros((B, 3))
-        if sum(sizes) == 1:
-            out[0, 0] = 1.0
-        return out
-    if isinstance(initial, InitialState):
-        raise ValueError(f"initial: no one-site marginal known for {type(initial).__name__}")
-    arr = np.asarray(initial)
+    if isinstance(state, InitialState):
+        return state.bloch(sizes)
+    arr = np.asarray(state)
     if arr.shape in ((2, 2), (B, 2, 2)):
         rho = np.broadcast_to(arr.astype(complex), (B, 2, 2))
-        _check_density("initial", rho)
+        check_density("state", rho)
         return np.einsum("bij,aji->ba", rho, PAULI).real
     try:
-        r = _per_block("initial", arr, B, 3)
+        r = per_block("state", arr, B, 3)
     except ValueError:
-        raise ValueError(f"initial must be an initial state, Bloch vectors (3,) or ({B}, 3), or density "
+        raise ValueError(f"state must be an initial state, Bloch vectors (3,) or ({B}, 3), or density "
                          f"matrices (2, 2) or ({B}, 2, 2); got shape {arr.shape}") from None
     if np.any(np.linalg.norm(r, axis=1) > 1 + 1e-12):
-        raise ValueError(f"initial Bloch vectors must have |r| <= 1, got {np.linalg.norm(r, axis=1).max():.6g}")
+        raise ValueError(f"state Bloch vectors must have |r| <= 1, got {np.linalg.norm(r, axis=1).max():.6g}")
     return r
-
-
-def _check_density(name: str, rho: np.ndarray, tol: float = 1e-10) -> None:
-    """ValueError naming `name` unless rho (..., D, D) is Hermitian, trace one and positive."""
-    if not np.all(np.isfinite(rho)):
-        raise ValueError(f"{name} must be finite")
-    if not np.allclose(rho, np.conj(np.swapaxes(rho, -1, -2)), rtol=0, atol=tol):
-        raise ValueError(f"{name} must be Hermitian")
-    tr = np.trace(rho, axis1=-2, axis2=-1)
-    if not np.allclose(tr, 1.0, rtol=0, atol=tol):
-        raise ValueError(f"{name} must have trace 1, got {np.ravel(tr)[0]:.6g}")
-    if np.min(np.linalg.eigvalsh(rho)) < -1e-9:
-        raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue "
-                         f"{np.min(np.linalg.eigvalsh(rho)):.3g}")
 
 
 def bloch_density(r: np.ndarray) -> np.ndarray:
@@ -107,29 +76,29 @@ def bloch_density(r: np.ndarray) -> np.ndarray:
     return 0.5 * (np.eye(2) + np.einsum("...a,aij->...ij", np.asarray(r, dtype=float), PAULI))
 
 
-def initial_density(model, initial) -> np.ndarray:
-    """Initial single-site density matrices (B, d, d) of `initial` for `model`."""
+def initial_density(model, state) -> np.ndarray:
+    """Initial single-site density matrices (B, d, d) of `state` for `model`."""
     if isinstance(model, QuditModel):
         d = model.d
-        if isinstance(initial, InitialState):
+        if isinstance(state, InitialState):
             if d != 2:
-                raise ValueError(f"initial: spin states need d = 2, the model has d = {d}")
-            return bloch_density(initial_bloch(initial, model.sizes))
-        arr = np.asarray(initial)
+                raise ValueError(f"state: spin states need d = 2, the model has d = {d}")
+            return bloch_density(initial_bloch(state, model.sizes))
+        arr = np.asarray(state)
         if arr.shape == (d * d,):
             if not np.all(np.isfinite(arr)) or np.iscomplexobj(arr) and np.any(arr.imag != 0):
-                raise ValueError("initial components must be real and finite")
+                raise ValueError("state components must be real and finite")
             rho = model.density(arr.real)[None]
         elif arr.shape == (d, d):
             rho = arr.astype(complex)[None]
         else:
-            raise ValueError(f"initial must be a ({d}, {d}) density matrix or ({d * d},) components, "
+            raise ValueError(f"state must be a ({d}, {d}) density matrix or ({d * d},) components, "
                              f"got shape {arr.shape}")
-        _check_density("initial", rho)
+        check_density("state", rho)
         return rho
     if not isinstance(model, BlockModel):
         raise ValueError(f"model must be a SpinModel, BlockModel or QuditModel, got {type(model).__name__}")
-    return bloch_density(initial_bloch(initial, model.sizes))
+    return bloch_density(initial_bloch(state, model.sizes))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -229,93 +198,57 @@ def lemma3_matrices(model: QuditModel):
 
 
 # ----------------------------------------------------------------------------------------------
-# the result and the solver
+# the solver
 # ----------------------------------------------------------------------------------------------
 
-@dataclass
-class MeanFieldResult:
-    """Mean-field solution.
-
-    times (T,); mean: (3, T) SpinModel, (B, 3, T) BlockModel (Pauli units, like Ensemble.mean),
-    (d^2, T) QuditModel (components in the model's basis); rho (B, T, d, d) single-site states.
-    m_at(t) / rho_at(t): the dense-output interpolant (scalar t -> mean without the T axis).
-    """
-
-    times: np.ndarray
-    mean: np.ndarray
-    rho: np.ndarray
-    model: object = field(repr=False)
-    method: str = "master"
-    _interp: object = field(default=None, repr=False)
-    _rho0: np.ndarray = field(default=None, repr=False)
-
-    @property
-    def kind(self) -> str:
-        return "qudit" if isinstance(self.model, QuditModel) else "spin"
-
-    def _state_at(self, t) -> np.ndarray:
-        """Flattened ODE state at t (shape (n,) or (n, len(t)))."""
-        t = np.asarray(t, dtype=float)
-        if self._interp is None:
-            if np.any(t != 0):
-                raise ValueError("this solution only holds t = 0")
-            y0 = self._y0()
-            return y0 if t.ndim == 0 else np.repeat(y0[:, None], t.size, axis=1)
-        if np.any(t < 0) or np.any(t > self._interp.t_max + 1e-12):
-            raise ValueError(f"t must be in [0, {self._interp.t_max}] (the integrated range)")
-        return self._interp(t)
-
-    def _y0(self):
-        if self.method == "lemma3":
-            return self.model.components(self._rho0[0])
-        return _pack(self._rho0)
-
-    def rho_at(self, t) -> np.ndarray:
-        """Single-site states (B, d, d) at a scalar t, or (B, len(t), d, d)."""
-        y = self._state_at(t)
-        B, d = self.rho.shape[0], self.rho.shape[-1]
-        if self.method == "lemma3":
-            r = self.model.density(np.moveaxis(y, 0, -1))
-            return r[None]
-        r = _unpack(np.moveaxis(y, 0, -1), B, d)
-        return np.moveaxis(r, -3, 0) if r.ndim == 4 else r
-
-    def m_at(self, t) -> np.ndarray:
-        """Mean-field averages at t, with the conventions of `mean` (T axis last for array t)."""
-        if np.ndim(t) == 0:
-            return _means(self.model, self.rho_at(t)[:, None])[..., 0]
-        return _means(self.model, self.rho_at(t))
-
-
-def _pack(rho: np.ndarray) -> np.ndarray:
+def pack_density(rho: np.ndarray) -> np.ndarray:
+    """Complex (..., d, d) states -> one real vector (real parts, then imaginary parts)."""
     return np.concatenate([rho.real.ravel(), rho.imag.ravel()])
 
 
-def _unpack(y: np.ndarray, B: int, d: int) -> np.ndarray:
-    """(..., 2 B d d) real -> (..., B, d, d) complex."""
+def unpack_density(y: np.ndarray, B: int, d: int) -> np.ndarray:
+    """(..., 2 B d d) real -> (..., B, d, d) complex (inverse of pack_density)."""
     n = B * d * d
     return (y[..., :n] + 1j * y[..., n:]).reshape(y.shape[:-1] + (B, d, d))
 
 
-def _means(model, rho: np.ndarray) -> np.ndarray:
-    """rho (B, T, d, d) -> mean with the model's conventions."""
-    if isinstance(model, QuditModel):
-        return np.moveaxis(model.components(rho[0]), -1, 0)         # (d^2, T)
-    m = np.einsum("btij,aji->bat", rho, PAULI).real  # (B, 3, T)
-    return m[0] if type(model).__name__ == "SpinModel" else m
+class _Trajectory:
+    """The mean-field ODE of `model` in one of two forms, with conversions to states and averages."""
+
+    def __init__(self, model, method: str, rho0: np.ndarray):
+        self.model, self.method = model, method
+        self.B, self.d = rho0.shape[0], rho0.shape[-1]
+        self.y0 = model.components(rho0[0]) if method == "lemma3" else pack_density(rho0)
+        if method == "lemma3":
+            f = vector_field(model)
+            self.rhs = lambda _t, y: f(y)
+        else:
+            self.rhs = lambda _t, y: pack_density(master_rhs(model, unpack_density(y, self.B, self.d)))
+
+    def states(self, ys: np.ndarray) -> np.ndarray:
+        """ODE states (n, T) -> single-site states (B, d, d, T)."""
+        if self.method == "lemma3":
+            return np.moveaxis(self.model.density(ys.T), 0, -1)[None]
+        return np.moveaxis(unpack_density(ys.T, self.B, self.d), 0, -1)
+
+    def averages(self, rho: np.ndarray) -> np.ndarray:
+        """rho (B, d, d, T) -> (B, 3, T) Bloch vectors, or (d^2, T) components for a QuditModel."""
+        if isinstance(self.model, QuditModel):
+            return np.moveaxis(self.model.components(np.moveaxis(rho[0], -1, 0)), -1, 0)
+        return np.einsum("bijt,aji->bat", rho, PAULI).real
+
+    def public(self, ys: np.ndarray):
+        """(mean, rho) with the result conventions (block axes dropped for a SpinModel or qudit)."""
+        rho = self.states(ys)
+        mean = self.averages(rho)
+        if isinstance(self.model, QuditModel):
+            return mean, rho[0]
+        if drops_block_axes(self.model):
+            return mean[0], rho[0]
+        return mean, rho
 
 
-def mean_field(model, initial, times, rtol: float = 1e-10, atol: float = 1e-12,
-               method: str | None = None) -> MeanFieldResult:
-    """Integrate the mean-field equations (paper eq. 21) from t = 0 to times[-1] (solve_ivp, DOP853).
-
-    model: SpinModel, BlockModel or QuditModel. initial: an initial state of trajectories.sectors.states
-    (its exact one-site marginal is used, see `initial_bloch`), Bloch vectors / single-site density
-    matrices, or for a QuditModel a (d, d) density matrix or (d^2,) components.
-    method: "master" (single-site master equation; the only one for spin models) or "lemma3"
-    (QuditModel default: the vector field f_alpha(m) of Lemma 3).
-    """
-    times = check_times(times)
+def _check_method(model, method):
     if isinstance(model, QuditModel):
         method = "lemma3" if method is None else method
     else:
@@ -325,39 +258,71 @@ def mean_field(model, initial, times, rtol: float = 1e-10, atol: float = 1e-12,
                              f"for 'lemma3'), got {method!r}")
     if method not in ("master", "lemma3"):
         raise ValueError(f"method must be 'master' or 'lemma3', got {method!r}")
-    for name, v in (("rtol", rtol), ("atol", atol)):
-        if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a positive number, got {v!r}")
-    rho0 = initial_density(model, initial)
-    B, d = rho0.shape[0], rho0.shape[-1]
-    res = MeanFieldResult(times=times, mean=None, rho=None, model=model, method=method, _rho0=rho0)
-    y0 = res._y0()
-    if method == "lemma3":
-        f = vector_field(model)
-        rhs = lambda _t, y: f(y)  # noqa: E731
-    else:
-        rhs = lambda _t, y: _pack(master_rhs(model, _unpack(y, B, d)))  # noqa: E731
+    return method
+
+
+def mean_field(model, state, times, *, method: str | None = None,
+               options: ODEOptions | dict | None = None) -> MeanFieldResult:
+    """Integrate the mean-field equations (paper eq. 21; docs/theory.md §5) from t = 0 to times[-1].
+
+    Parameters
+    ----------
+    model : SpinModel, BlockModel or QuditModel
+    state : an InitialState (its exact one-site marginal is used, `InitialState.bloch`), Bloch
+        vectors (3,) / (B, 3) or single-site density matrices; for a QuditModel a (d, d) density
+        matrix or (d^2,) components
+    times : (T,) strictly increasing output times >= 0
+    method : "master" (the single-site master equation; the only one for spin models) or
+        "lemma3" (QuditModel default: the vector field f_alpha(m) of Lemma 3)
+    options : ODEOptions (DOP853 tolerances)
+
+    Returns
+    -------
+    MeanFieldResult with mean (B, 3, T) ((3, T) for a SpinModel, (d^2, T) for a QuditModel), second
+    the products of the means, rho (B, d, d, T) ((d, d, T) for one block) and the interpolants
+    m_at(t), rho_at(t).
+    """
+    times = check_times(times)
+    method = _check_method(model, method)
+    options = ODEOptions.coerce(options)
+    ode = _Trajectory(model, method, initial_density(model, state))
+    interpolant = None
     if times[-1] == 0:
-        ys = y0[:, None]
+        ys = ode.y0[:, None]
     else:
-        sol = solve_ivp(rhs, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=rtol, atol=atol,
-                        dense_output=True)
+        sol = solve_ivp(ode.rhs, (0.0, times[-1]), ode.y0, method="DOP853", t_eval=times,
+                        rtol=options.rtol, atol=options.atol, dense_output=True)
         if not sol.success:
-            raise RuntimeError(f"mean-field integration failed: {sol.message}")
+            raise IntegrationError(f"mean-field integration failed: {sol.message}")
         ys = sol.y
-        res._interp = sol.sol
-    if method == "lemma3":
-        rho = model.density(ys.T)[None]                     # (1, T, d, d)
-    else:
-        rho = np.moveaxis(_unpack(ys.T, B, d), 0, 1)        # (B, T, d, d)
-    res.rho = rho
-    res.mean = _means(model, rho)
-    return res
+
+        def interpolant(t):
+            y = sol.sol(t)
+            mean, rho = ode.public(y if y.ndim == 2 else y[:, None])
+            return (mean, rho) if np.ndim(t) else (mean[..., 0], rho[..., 0])
+    mean, rho = ode.public(ys)
+    qudit = isinstance(model, QuditModel)
+    second = None if qudit else _product_moments(mean, drops_block_axes(model))
+    return MeanFieldResult(times=times, sizes=(model.N,) if qudit else model.sizes,
+                           single_block=qudit or drops_block_axes(model), mean=mean, second=second,
+                           rho=rho, method=method, kind="qudit" if qudit else "spin",
+                           interpolant=interpolant)
 
 
-def lemma4_margin(result: MeanFieldResult) -> float:
-    """min over alpha, t of ||v_alpha|| - |m_alpha(t)| (Lemma 4 says >= 0; Pauli units: ||sigma_a|| = 1)."""
+def _product_moments(mean: np.ndarray, single: bool) -> np.ndarray:
+    """Second moments m_a^b m_c^g of a product state: (B, 3, B, 3, T) or (3, 3, T)."""
+    if single:
+        return mean[:, None] * mean[None, :]
+    return mean[:, :, None, None] * mean[None, None]
+
+
+def lemma4_margin(result: MeanFieldResult, model=None) -> float:
+    """min over alpha, t of ||v_alpha|| - |m_alpha(t)| (Lemma 4 says >= 0).
+
+    Spin results use Pauli units (||sigma_a|| = 1); a qudit result needs its QuditModel for the basis."""
     if result.kind == "qudit":
-        norms = np.linalg.norm(result.model.basis, ord=2, axis=(1, 2))
+        if model is None:
+            raise ValueError("lemma4_margin of a qudit result needs model= (its basis)")
+        norms = np.linalg.norm(model.basis, ord=2, axis=(1, 2))
         return float(np.min(norms[:, None] - np.abs(result.mean)))
     return float(np.min(1.0 - np.abs(result.mean)))

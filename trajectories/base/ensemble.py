@@ -1,0 +1,210 @@
+"""The result of a trajectory ensemble: running sums in trajectory order, and merging.
+
+Bit-identity: every number a trajectory contributes is computed elementwise, and the running sums
+fold trajectories one at a time in trajectory order (docs/theory.md §4), so the same seed gives the
+same bits for any number of workers, batch size, backend, or checkpoint/resume split. Axis
+conventions: trajectories/base/results.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .results import Result, Statistics, block_vector
+
+#: identity entries that must agree for two ensembles to be merged
+SAME_PHYSICS = ("model", "state", "times", "options")
+
+
+@dataclass
+class Ensemble(Result):
+    """Statistics of an ensemble of trajectories (axes: trajectories/base/results.py).
+
+    mean[b, a, t]            omega_t(m_a^b), the ensemble average of <m_a^b>
+    stderr                   its standard error (sample std of the trajectory values / sqrt(ntraj))
+    second[b, a, g, c, t]    omega_t((m_a^b m_c^g + m_c^g m_a^b) / 2)
+    second_stderr            its standard error
+    cross[t, b, i, g, k]     sum over trajectories of v^b_i v^g_k with v = block_vector (streaming
+                             statistics for the estimators)
+    trajectory_means(), trajectory_seconds()   per-trajectory data, when keep_trajectories=True
+    segments                 which trajectories were run: [{"entropy", "spawn_key", "start",
+                             "stop"}], trajectory i of a segment used SeedSequence(entropy,
+                             spawn_key + (i,)), i in start..stop-1 (replayable)
+    meta                     plain-data description of the run (model, state, options, identity
+                             hashes, versions); saved with the results (trajectories/io/files.py)
+    """
+
+    times: np.ndarray
+    sizes: tuple
+    single_block: bool
+    ntraj: int = 0
+    seed: object = None
+    njumps: int = 0
+    sum1: np.ndarray = field(default=None, repr=False)   # (T, B, 3)
+    sq1: np.ndarray = field(default=None, repr=False)
+    sum2: np.ndarray = field(default=None, repr=False)   # (T, B, 3, B, 3)
+    sq2: np.ndarray = field(default=None, repr=False)
+    cross: np.ndarray = field(default=None, repr=False)  # (T, B, 9, B, 9): sums of v^b_i v^g_k (block_vector)
+    keep_trajectories: bool = False
+    traj_mean: list = field(default_factory=list, repr=False)
+    traj_second: list = field(default_factory=list, repr=False)
+    segments: list = field(default_factory=list, repr=False)
+    meta: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self.times = np.asarray(self.times, dtype=float)
+        self.sizes = tuple(int(n) for n in self.sizes)
+        T, B = len(self.times), len(self.sizes)
+        for name, shape in (("sum1", (T, B, 3)), ("sq1", (T, B, 3)), ("sum2", (T, B, 3, B, 3)),
+                            ("sq2", (T, B, 3, B, 3)), ("cross", (T, B, 9, B, 9))):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(shape))
+
+    def add(self, mean: np.ndarray, second: np.ndarray, njumps: int = 0) -> None:
+        """Fold one trajectory's <m_a^b> (T, B, 3) and <m m> (T, B, 3, B, 3) into the sums."""
+        self.add_batch(np.asarray(mean)[None], np.asarray(second)[None], [njumps])
+
+    def add_batch(self, means: np.ndarray, seconds: np.ndarray, njumps) -> None:
+        """Fold trajectories (leading axis, in trajectory order) one at a time into the sums."""
+        sq_m, sq_s = means * means, seconds * seconds
+        v = block_vector(means, seconds)
+        vv = v[..., :, :, None, None] * v[..., None, None, :, :]
+        for i in range(len(means)):
+            self.sum1 += means[i]
+            self.sq1 += sq_m[i]
+            self.sum2 += seconds[i]
+            self.sq2 += sq_s[i]
+            self.cross += vv[i]
+            if self.keep_trajectories:
+                self.traj_mean.append(means[i])
+                self.traj_second.append(seconds[i])
+        self.ntraj += len(means)
+        self.njumps += int(np.sum(njumps))
+
+    exact = False
+
+    def _stderr(self, s, sq):
+        n = self.ntraj
+        if n < 2:
+            return np.full(s.shape, np.nan)
+        var = (sq - s * s / n) / (n - 1)
+        return np.sqrt(np.maximum(var, 0.0) / n)  # tiny negative values are round-off of var = 0
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.public(self.sum1 / self.ntraj)
+
+    @property
+    def stderr(self) -> np.ndarray:
+        return self.public(self._stderr(self.sum1, self.sq1))
+
+    @property
+    def second(self) -> np.ndarray:
+        return self.public(self.sum2 / self.ntraj, blocks=2)
+
+    @property
+    def second_stderr(self) -> np.ndarray:
+        return self.public(self._stderr(self.sum2, self.sq2), blocks=2)
+
+    def moment_arrays(self):
+        return self.sum1 / self.ntraj, self.sum2 / self.ntraj
+
+    def statistics(self) -> Statistics:
+        """Mean block vector, covariance of the per-trajectory block vectors across blocks
+        (T, B, 9, B, 9) from the streamed cross-products (None for ntraj < 2), and ntraj."""
+        n = self.ntraj
+        s = block_vector(self.sum1, self.sum2)
+        mu = s / max(n, 1)
+        if n < 2:
+            return Statistics(mu, None, n)
+        cov = (self.cross - s[..., :, :, None, None] * s[..., None, None, :, :] / n) / (n - 1)
+        return Statistics(mu, cov, n)
+
+    def trajectory_means(self) -> np.ndarray:
+        """Per-trajectory <m_a^b>, shape (ntraj, T, B, 3) (needs keep_trajectories=True)."""
+        if not self.keep_trajectories:
+            raise ValueError("per-trajectory data was not kept: run with keep_trajectories=True")
+        return np.array(self.traj_mean).reshape(-1, len(self.times), len(self.sizes), 3)
+
+    def trajectory_seconds(self) -> np.ndarray:
+        """Per-trajectory symmetrised <m_a^b m_c^g>, shape (ntraj, T, B, 3, B, 3)."""
+        if not self.keep_trajectories:
+            raise ValueError("per-trajectory data was not kept: run with keep_trajectories=True")
+        B = len(self.sizes)
+        return np.array(self.traj_second).reshape(-1, len(self.times), B, 3, B, 3)
+
+    def merge(self, other: "Ensemble") -> "Ensemble":
+        """A new ensemble with the trajectories of both (same model, state, times and options).
+
+        The two are ordered by their seeds' trajectory ranges. If the later one kept per-trajectory
+        data, its trajectories are folded one at a time onto the earlier one's running sums: when
+        the two are trajectories 0..k-1 and k..n-1 of one seed this is exactly the order of one run
+        of n, so the merge is bit-identical to it. Otherwise the running sums are added, which
+        equals one run to round-off (floating-point addition is not associative: ~1e-16 relative).
+        """
+        return _merge(self, other)
+
+    def __str__(self) -> str:
+        return (f"Ensemble(ntraj={self.ntraj}, sizes={self.sizes}, times {self.times[0]:g}..{self.times[-1]:g} "
+                f"({len(self.times)}), jumps/trajectory={self.njumps / max(self.ntraj, 1):.1f})")
+
+
+def _overlap(a: list, b: list):
+    for s in a:
+        for t in b:
+            if (s["entropy"], s["spawn_key"]) == (t["entropy"], t["spawn_key"]) and \
+                    max(s["start"], t["start"]) < min(s["stop"], t["stop"]):
+                return max(s["start"], t["start"]), min(s["stop"], t["stop"])
+    return None
+
+
+def _coalesce(segments: list) -> list:
+    out = []
+    for s in segments:
+        if out and (out[-1]["entropy"], out[-1]["spawn_key"]) == (s["entropy"], s["spawn_key"]) \
+                and out[-1]["stop"] == s["start"]:
+            out[-1] = {**out[-1], "stop": s["stop"]}
+        else:
+            out.append(dict(s))
+    return out
+
+
+def _merge(a: Ensemble, b: Ensemble) -> Ensemble:
+    """Ensemble.merge."""
+    if a.sizes != b.sizes or a.single_block != b.single_block:
+        raise ValueError(f"cannot merge ensembles of different models: sizes {a.sizes} and {b.sizes}")
+    if a.times.shape != b.times.shape or not np.array_equal(a.times, b.times):
+        raise ValueError("cannot merge ensembles recorded at different times")
+    ia, ib = a.meta.get("identity", {}), b.meta.get("identity", {})
+    differ = [k for k in SAME_PHYSICS if k in ia and k in ib and ia[k] != ib[k]]
+    if differ:
+        raise ValueError(f"cannot merge ensembles with different {', '.join(differ)}")
+    shared = _overlap(a.segments, b.segments)
+    if shared:
+        raise ValueError(f"the ensembles share trajectories {shared[0]}..{shared[1] - 1} of the same seed: "
+                         "merging would count them twice (run the second with start=...)")
+
+    def order(e):
+        s = e.segments[0] if e.segments else {"entropy": 0, "spawn_key": [], "start": 0}
+        return (str(s["entropy"]), s["spawn_key"], s["start"])
+    first, later = (a, b) if order(a) <= order(b) else (b, a)
+    keep = first.keep_trajectories and later.keep_trajectories
+    out = Ensemble(times=first.times.copy(), sizes=first.sizes, single_block=first.single_block,
+                   ntraj=first.ntraj, seed=first.seed, njumps=first.njumps, keep_trajectories=keep,
+                   **{k: getattr(first, k).copy() for k in ("sum1", "sq1", "sum2", "sq2", "cross")})
+    if keep:
+        out.traj_mean, out.traj_second = list(first.traj_mean), list(first.traj_second)
+    if later.keep_trajectories:
+        out.add_batch(later.trajectory_means(), later.trajectory_seconds(), [later.njumps])
+    else:
+        for k in ("sum1", "sq1", "sum2", "sq2", "cross"):
+            setattr(out, k, getattr(out, k) + getattr(later, k))
+        out.ntraj += later.ntraj
+        out.njumps += later.njumps
+    out.segments = _coalesce(list(first.segments) + list(later.segments))
+    out.meta = dict(first.meta)
+    if "identity" in out.meta:
+        out.meta["identity"] = {k: v for k, v in out.meta["identity"].items() if k in SAME_PHYSICS}
+    out.meta["seconds"] = first.meta.get("seconds", 0.0) + later.meta.get("seconds", 0.0)
+    return out

@@ -1,0 +1,39 @@
+"""Exception classes a caller may need to tell apart (catch these, never match message text).
+
+All derive from ValueError or RuntimeError, so code that catches those keeps working.
+"""
+from __future__ import annotations
+
+
+class ResultsFileError(ValueError):
+    """A file that is not a readable results file (foreign, corrupted or truncated)."""
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint file written by a run with other arguments; `.fields` names those that differ."""
+
+    def __init__(self, message: str, fields=()):
+        super().__init__(message)
+        self.fields = tuple(fields)
+
+
+class InsufficientDataError(ValueError):
+    """Too little data for an uncertainty; `.estimate` carries the point estimate (when defined)."""
+
+    def __init__(self, message: str, estimate=None):
+        super().__init__(message)
+        self.estimate = estimate
+
+
+class MemoryLimitError(ValueError):
+    """A run refused up front because its memory estimate exceeds the limit.
+
+    `.needed` and `.limit` are in bytes."""
+
+    def __init__(self, message: str, needed: float, limit: float):
+        super().__init__(message)
+        self.needed, self.limit = needed, limit
+
+
+class IntegrationError(RuntimeError):
+    """An ODE integration (exact reference, mean field, local generator) did not succeed."""

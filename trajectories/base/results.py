@@ -1,0 +1,199 @@
+"""Result types of the deterministic solvers and the axis conventions every result shares.
+
+Conventions (docs/theory.md §9), with B blocks, a, c in (x, y, z) and T output times:
+
+    times (T,)                       output times
+    sizes (B,)                       block sizes N_b (a tuple)
+    mean[b, a, t]                    omega_t(m_a^b)
+    second[b, a, g, c, t]            omega_t((m_a^b m_c^g + m_c^g m_a^b) / 2)
+    stderr, second_stderr            standard errors, same shapes (zero for exact and mean-field)
+
+The time axis is always last. For a SpinModel (one block) the block axes are dropped: mean (3, T),
+second (3, 3, T); `single_block` records that. Estimators (trajectories.analysis) accept any
+result through `statistics()`: the ensemble mean of the per-block vector (`block_vector`) and the
+covariance of its per-trajectory values; an exact result has zero covariance, hence zero error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from models.spin import SpinModel
+
+#: the 6 distinct second moments of one block, (a, c) with a <= c, in block_vector order
+PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+
+
+def block_vector(mean: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Per block the 9 numbers (m_x, m_y, m_z, m_xm_x, m_xm_y, m_xm_z, m_ym_y, m_ym_z, m_zm_z).
+
+    mean (..., B, 3), second (..., B, 3, B, 3) -> (..., B, 9) (docs/theory.md §4).
+    """
+    within = np.moveaxis(np.diagonal(second, axis1=-4, axis2=-2), -1, -3)  # (..., B, 3, 3)
+    pairs = np.stack([within[..., a, c] for a, c in PAIRS], axis=-1)
+    return np.concatenate([mean, pairs], axis=-1)
+
+
+def drops_block_axes(model) -> bool:
+    """True for a SpinModel, whose results carry no block axes."""
+    return isinstance(model, SpinModel)
+
+
+class Statistics(NamedTuple):
+    """What estimators need of a result: mu (T, B, 9) the mean block vector, cov (T, B, 9, B, 9)
+    the covariance of per-trajectory block vectors (zero when exact) and n the number of
+    trajectories (None when exact)."""
+    mu: np.ndarray
+    cov: np.ndarray
+    n: int | None
+
+
+class Result:
+    """Base of every result: times, sizes, single_block and the axis conventions above.
+
+    Subclasses provide `moment_arrays()`; `exact` is False only for sampled results.
+    """
+
+    exact = True
+
+    def moment_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """(first (T, B, 3), second (T, B, 3, B, 3)): time first, block axes kept."""
+        raise NotImplementedError
+
+    def public(self, a: np.ndarray, blocks: int = 1) -> np.ndarray:
+        """(T, B, ...) -> (B, ..., T), the leading block axis dropped for a single-block SpinModel
+        result; blocks=2 also drops the second block axis of (T, B, 3, B, 3) arrays."""
+        a = np.moveaxis(np.asarray(a), 0, -1)
+        if self.single_block:
+            a = a[0]
+            if blocks == 2:
+                a = a[:, 0]
+        return a
+
+    def statistics(self) -> Statistics:
+        first, second = self.moment_arrays()
+        mu = block_vector(first, second)
+        T, B = mu.shape[:2]
+        return Statistics(mu, np.zeros((T, B, 9, B, 9)), None)
+
+    @property
+    def stderr(self) -> np.ndarray:
+        return np.zeros_like(self.mean)
+
+    @property
+    def second_stderr(self) -> np.ndarray:
+        return np.zeros_like(self.second)
+
+
+def with_blocks(mean: np.ndarray, second: np.ndarray, single_block: bool):
+    """Public-convention arrays -> (first (T, B, 3), second (T, B, 3, B, 3))."""
+    mean, second = np.asarray(mean), np.asarray(second)
+    if single_block:
+        mean, second = mean[None], second[None, :, None]
+    return np.moveaxis(mean, -1, 0), np.moveaxis(second, -1, 0)
+
+
+@dataclass
+class ExactResult(Result):
+    """Exact omega_t(m_a^b) and omega_t((m_a^b m_c^g + m_c^g m_a^b)/2) of the master equation.
+
+    mean, second: the shapes of the module conventions; method: "full" (2^N) or "sectors".
+    For a QuditModel (method "qudit") mean has shape (d^2, T) and second (d^2, d^2, T): the
+    components in the model's orthonormal basis.
+    """
+
+    times: np.ndarray
+    sizes: tuple
+    single_block: bool
+    mean: np.ndarray
+    second: np.ndarray
+    method: str
+
+    def moment_arrays(self):
+        if self.method == "qudit":
+            raise ValueError("estimators of spin average operators need a spin model result, got a "
+                             "QuditModel result (components in the model's basis)")
+        return with_blocks(self.mean, self.second, self.single_block)
+
+    def __str__(self) -> str:
+        return (f"ExactResult(method={self.method!r}, sizes={self.sizes}, times {self.times[0]:g}.."
+                f"{self.times[-1]:g} ({len(self.times)}))")
+
+
+@dataclass
+class MeanFieldResult(Result):
+    """Mean-field solution (paper eq. 21; docs/theory.md §5).
+
+    mean : (B, 3, T), (3, T) for a SpinModel (Pauli units, like every result), or (d^2, T) for a
+        QuditModel (components in the model's basis)
+    second : products of the means, the second moments of the mean-field product state
+        (block axes as mean; None for a QuditModel)
+    rho : single-site states (B, d, d, T), (d, d, T) for a SpinModel or a QuditModel
+    method : "master" (single-site master equation) or "lemma3"
+    m_at(t), rho_at(t) : the dense-output interpolant at a scalar t (no T axis) or an array t
+    """
+
+    times: np.ndarray
+    sizes: tuple
+    single_block: bool
+    mean: np.ndarray
+    second: np.ndarray | None
+    rho: np.ndarray
+    method: str
+    kind: str = "spin"
+    interpolant: Callable | None = field(default=None, repr=False)
+
+    def m_at(self, t) -> np.ndarray:
+        """Mean-field averages at t (scalar: the shape of mean without T; array: T axis last)."""
+        return self._evaluate(t)[0]
+
+    def rho_at(self, t) -> np.ndarray:
+        """Single-site states at t, with the axes of rho (no T axis for a scalar t)."""
+        return self._evaluate(t)[1]
+
+    def _evaluate(self, t):
+        t = np.asarray(t, dtype=float)
+        if self.interpolant is None:
+            if np.any(t != 0):
+                raise ValueError("this solution only holds t = 0")
+            pick = (lambda a: a[..., 0]) if t.ndim == 0 else (lambda a: np.repeat(a[..., :1], t.size, -1))
+            return pick(self.mean), pick(self.rho)
+        if np.any(t < 0) or np.any(t > self.times[-1] + 1e-12):
+            raise ValueError(f"t must be in [0, {self.times[-1]}] (the integrated range)")
+        return self.interpolant(t)
+
+    def moment_arrays(self):
+        if self.kind != "spin":
+            raise ValueError("estimators of spin average operators need a spin mean-field result, "
+                             "got a qudit one")
+        return with_blocks(self.mean, self.second, self.single_block)
+
+    def __str__(self) -> str:
+        return (f"MeanFieldResult(method={self.method!r}, sizes={self.sizes}, times {self.times[0]:g}.."
+                f"{self.times[-1]:g} ({len(self.times)}))")
+
+
+@dataclass
+class LocalResult:
+    """k sites under the effective local generator (paper eq. 50; docs/theory.md §5).
+
+    rho : (d^k, d^k, T) the k-site state (np.kron order, site 1 most significant)
+    blocks : the block of each site
+    mean_field : the MeanFieldResult that fixes the generator's m(t)
+    """
+
+    times: np.ndarray
+    sizes: tuple
+    rho: np.ndarray
+    blocks: tuple
+    mean_field: MeanFieldResult = field(repr=False)
+
+    def expect(self, observable) -> np.ndarray:
+        """tr(O rho(t)), shape (T,); real for a Hermitian O (d^k, d^k), complex otherwise."""
+        O = np.asarray(observable, dtype=complex)
+        if O.shape != self.rho.shape[:2]:
+            raise ValueError(f"observable must have shape {self.rho.shape[:2]}, got {O.shape}")
+        values = np.einsum("ij,jit->t", O, self.rho)
+        return values.real if np.allclose(O, O.conj().T) else values

@@ -1,0 +1,79 @@
+"""Provenance of a run as plain data: what its numbers depend on (compared on resume and merge)
+and how it was made (model, state, options, package and library versions, time)."""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import platform
+from importlib import metadata as importlib_metadata
+
+import numpy as np
+
+
+def to_json(obj) -> str:
+    """JSON text of plain data; numpy scalars and arrays become numbers and lists."""
+    def default(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        return repr(o)
+    return json.dumps(obj, default=default, sort_keys=True)
+
+
+def model_hash(compiled) -> str:
+    """sha256 of the compiled model's arrays (the rate functions tabulated on their spectra, so two
+    models with different parameters hash differently even when their Python code is the same)."""
+    h = hashlib.sha256()
+    for name, value in zip(compiled._fields, compiled):
+        a = np.ascontiguousarray(value)
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def state_description(state) -> dict:
+    """{"kind": class name, **fields} of an initial state."""
+    d = dataclasses.asdict(state) if dataclasses.is_dataclass(state) else {}
+    return {"kind": type(state).__name__, **d}
+
+
+def run_identity(compiled, state, times, options, root, start, ntraj, keep_trajectories) -> dict:
+    """What a run's numbers depend on, as plain data (compared on resume and on merge)."""
+    ident = {
+        "model": model_hash(compiled),
+        "state": state_description(state),
+        "times": hashlib.sha256(np.ascontiguousarray(times, dtype=float).tobytes()).hexdigest(),
+        "options": dataclasses.asdict(options),
+        "seed": {"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
+        "start": int(start),
+        "ntraj": int(ntraj),
+        "keep_trajectories": bool(keep_trajectories),
+    }
+    return json.loads(to_json(ident))
+
+
+def versions() -> dict:
+    """Python, package and library versions."""
+    out = {"python": platform.python_version()}
+    for dist in ("collective-trajectories", "numpy", "scipy", "numba", "joblib", "dask", "distributed"):
+        try:
+            out[dist] = importlib_metadata.version(dist)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def run_metadata(model, state, options, identity, describe=None) -> dict:
+    """How a run was made, saved in Ensemble.meta."""
+    return json.loads(to_json({
+        "identity": identity,
+        "model": model.describe(),
+        "state": state_description(state),
+        "options": dataclasses.asdict(options),
+        "describe": describe,
+        "versions": versions(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }))

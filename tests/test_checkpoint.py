@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trajectories import coherent_state, product_state, run_ensemble
-from trajectories.io.files import load_ensemble
+from trajectories import CheckpointMismatchError, coherent_state, load_ensemble, product_state, run_ensemble
 
 from systems import hopfield
 
@@ -24,7 +23,7 @@ sys.path.insert(0, {tests!r})
 from systems import hopfield
 from trajectories import coherent_state, run_ensemble
 run_ensemble(hopfield(60), coherent_state(0.4), np.linspace(0, 3, 4), ntraj={ntraj}, seed=11,
-             batch_size=20, checkpoint={path!r}, checkpoint_every=0)
+             execution=dict(batch_size=20, checkpoint={path!r}, checkpoint_every=0))
 """
 
 
@@ -46,8 +45,8 @@ def test_killed_run_resumes_with_identical_statistics(tmp_path):
     assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert 100 <= load_ensemble(path).ntraj < ntraj
     args = (hopfield(60), coherent_state(0.4), np.linspace(0, 3, 4))
-    resumed = run_ensemble(*args, ntraj=ntraj, seed=11, batch_size=64, checkpoint=path)
-    straight = run_ensemble(*args, ntraj=ntraj, seed=11, n_jobs=2)
+    resumed = run_ensemble(*args, ntraj=ntraj, seed=11, execution=dict(batch_size=64, checkpoint=path))
+    straight = run_ensemble(*args, ntraj=ntraj, seed=11, execution=dict(n_jobs=2))
     for name in SUMS:
         np.testing.assert_array_equal(getattr(resumed, name), getattr(straight, name), err_msg=name)
     assert (resumed.ntraj, resumed.njumps) == (straight.ntraj, straight.njumps)
@@ -57,17 +56,20 @@ def test_killed_run_resumes_with_identical_statistics(tmp_path):
 def test_resume_refuses_a_checkpoint_of_other_arguments(tmp_path):
     path = tmp_path / "ck.npz"
     base = dict(model=hopfield(6), state=coherent_state(0.4), times=[0, 0.5], ntraj=3, seed=2)
-    run_ensemble(**base, checkpoint=path)
+    ck = dict(execution=dict(checkpoint=path))
+    run_ensemble(**base, **ck)
     for change, name in [(dict(model=hopfield(6, beta=1.0)), "model"),
                          (dict(state=product_state((0, 0, 0.5))), "state"),
                          (dict(times=[0, 0.6]), "times"), (dict(seed=3), "seed"), (dict(ntraj=4), "ntraj"),
                          (dict(options=dict(tol=1e-10)), "options")]:
-        with pytest.raises(ValueError, match=rf"written for different arguments \({name} differ"):
-            run_ensemble(**{**base, **change}, checkpoint=path)
-    again = run_ensemble(**base, checkpoint=path)  # same arguments: the finished run is read back
+        with pytest.raises(CheckpointMismatchError, match=rf"written for different arguments \({name} differ") \
+                as err:
+            run_ensemble(**{**base, **change}, **ck)
+        assert err.value.fields == (name,)
+    again = run_ensemble(**base, **ck)  # same arguments: the finished run is read back
     assert again.ntraj == 3
 
 
 def test_checkpoint_needs_a_seed(tmp_path):
     with pytest.raises(ValueError, match="checkpoint needs an explicit seed"):
-        run_ensemble(hopfield(4), coherent_state(), [0, 1], ntraj=2, checkpoint=tmp_path / "c.npz")
+        run_ensemble(hopfield(4), coherent_state(), [0, 1], ntraj=2, execution=dict(checkpoint=tmp_path / "c.npz"))

@@ -9,7 +9,7 @@ import pytest
 from trajectories.cli.registry import MODELS, named_model, named_state
 from trajectories.cli.main import main
 from trajectories.cli.config import load_config
-from trajectories.io.files import load_ensemble
+from trajectories import load_ensemble
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -149,6 +149,6 @@ def test_plain_progress_line_without_tqdm(monkeypatch):
 def test_run_refuses_a_checkpoint_of_another_config(tmp_path, capsys):
     from trajectories import coherent_state, run_ensemble
     run_ensemble(named_model("hopfield", N=8), coherent_state(0.5), [0, 1], ntraj=2, seed=4,
-                 checkpoint=tmp_path / "r.checkpoint.npz")
+                 execution=dict(checkpoint=tmp_path / "r.checkpoint.npz"))
     one_line_error(capsys, ["run", write_config(tmp_path), "--quiet"], "or run with --fresh")
     assert main(["run", str(write_config(tmp_path)), "--quiet", "--fresh", "--no-plot"]) == 0

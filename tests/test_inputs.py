@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from models import BlockModel, Channel, SpinModel
-from trajectories import (Options, coherent_state, dicke_state, exact_evolution, product_state,
-                          run_ensemble)
+from trajectories import (ExecutionOptions, MemoryLimitError, ODEOptions, TrajectoryOptions, coherent_state,
+                          dicke_state, exact_evolution, mean_field, product_state, run_ensemble)
 
 from systems import hopfield
 
@@ -81,7 +81,12 @@ def test_bad_rate_functions_are_caught_on_the_spectrum(channel, match):
     (dict(times=[]), "times must be a non-empty"),
     (dict(ntraj=0), "ntraj must be an integer >= 1"),
     (dict(ntraj=2.0), "ntraj must be an integer >= 1"),
-    (dict(n_jobs=0), "n_jobs must be"),
+    (dict(execution=dict(n_jobs=0)), "n_jobs must be"),
+    (dict(execution=dict(backend="mpi")), "backend must be one of"),
+    (dict(execution=dict(batch_size=0)), "batch_size must be an integer >= 1"),
+    (dict(execution=dict(checkpoint_every=-1)), "checkpoint_every must be"),
+    (dict(execution=dict(workers=2)), "unknown options"),
+    (dict(execution=TrajectoryOptions()), "execution must be a ExecutionOptions or a dict"),
     (dict(state="up"), "state must be an initial state"),
     (dict(state=coherent_state(theta=[0.1, 0.2, 0.3])), "theta must be a scalar or one value per block"),
     (dict(state=product_state((0, 0, 1.5))), r"r must have \|r\| <= 1"),
@@ -90,6 +95,8 @@ def test_bad_rate_functions_are_caught_on_the_spectrum(channel, match):
     (dict(options=dict(tol=0)), r"options.tol must be a number in \(0, 1\)"),
     (dict(options=dict(tolerance=1e-9)), "unknown options"),
     (dict(options=dict(method="rk4")), "options.method must be"),
+    (dict(options=dict(max_terms=2)), "options.max_terms must be an integer"),
+    (dict(options=dict(memory_limit=0)), "options.memory_limit must be"),
 ])
 def test_run_ensemble_errors(kwargs, match):
     args = dict(model=hopfield(4), state=coherent_state(), times=[0, 1], ntraj=2)
@@ -99,16 +106,39 @@ def test_run_ensemble_errors(kwargs, match):
 
 
 def test_exact_evolution_errors():
-    with pytest.raises(ValueError, match="method must be 'full' or 'sectors'"):
+    with pytest.raises(ValueError, match="method must be 'sectors' or 'full'"):
         exact_evolution(hopfield(3), coherent_state(), [0, 1], method="exact")
-    with pytest.raises(ValueError, match="N <= 10"):
+    with pytest.raises(MemoryLimitError, match="N <= 10"):
         exact_evolution(hopfield(12), coherent_state(), [0, 1], method="full")
+    with pytest.raises(MemoryLimitError, match="options.memory_limit") as err:
+        exact_evolution(hopfield(40), coherent_state(), [0, 1], options=dict(memory_limit=1e6))
+    assert err.value.needed > err.value.limit == 1e6
+    with pytest.raises(ValueError, match=r"options.rtol must be a number in \(0, 1\)"):
+        exact_evolution(hopfield(3), coherent_state(), [0, 1], options=ODEOptions(rtol=2.0))
+    with pytest.raises(ValueError, match="options.atol must be"):
+        mean_field(hopfield(3), coherent_state(), [0, 1], options=dict(atol=-1))
+
+
+def test_dense_path_refuses_above_its_memory_limit():
+    model = SpinModel(N=60, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0))])
+    with pytest.raises(MemoryLimitError, match="options.memory_limit") as err:
+        run_ensemble(model, coherent_state(), [0, 1], ntraj=1, options=dict(memory_limit=1e5))
+    assert err.value.needed > 1e5
+
+
+def test_options_are_frozen_and_reject_unknown_keys():
+    with pytest.raises(ValueError, match="unknown options"):
+        ODEOptions.from_dict({"rtol": 1e-8, "method": "rk4"})
+    opts = ExecutionOptions(n_jobs=2)
+    assert opts.resolved_backend == "joblib" and ExecutionOptions().resolved_backend == "serial"
+    with pytest.raises(AttributeError):
+        opts.n_jobs = 3
 
 
 def test_same_seed_same_numbers_for_any_n_jobs_and_batch_size():
     model, state, times = hopfield(16), product_state((0.2, 0.1, 0.6)), np.linspace(0, 1, 3)
-    a = run_ensemble(model, state, times, ntraj=24, seed=42, n_jobs=1, batch_size=24)
-    b = run_ensemble(model, state, times, ntraj=24, seed=42, n_jobs=2, batch_size=5)
+    a = run_ensemble(model, state, times, ntraj=24, seed=42, execution=dict(n_jobs=1, batch_size=24))
+    b = run_ensemble(model, state, times, ntraj=24, seed=42, execution=ExecutionOptions(n_jobs=2, batch_size=5))
     c = run_ensemble(model, state, times, ntraj=24, seed=43)
     for name in ("mean", "stderr", "second", "second_stderr"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
@@ -119,8 +149,8 @@ def test_same_seed_same_numbers_for_any_n_jobs_and_batch_size():
 def test_banded_and_dense_paths_give_identical_trajectories():
     """Same seed, same model: the two propagators agree to the integration tolerance."""
     model, state, times = hopfield(8), coherent_state(0.5, 0.1), np.linspace(0, 1.5, 4)
-    a = run_ensemble(model, state, times, ntraj=20, seed=3, options=Options(method="banded"))
-    b = run_ensemble(model, state, times, ntraj=20, seed=3, options=Options(method="dense"))
+    a = run_ensemble(model, state, times, ntraj=20, seed=3, options=TrajectoryOptions(method="banded"))
+    b = run_ensemble(model, state, times, ntraj=20, seed=3, options=TrajectoryOptions(method="dense"))
     assert a.njumps == b.njumps
     np.testing.assert_allclose(a.mean, b.mean, atol=1e-8)
     np.testing.assert_allclose(a.second, b.second, atol=1e-8)

@@ -14,7 +14,7 @@ import pytest
 from models import BlockModel, Channel
 from trajectories import coherent_state, dicke_state, exact_evolution
 from trajectories.analysis.estimators import connected_correlations
-from trajectories.theory.local import local_evolution, local_expectations, local_generator
+from trajectories import local_generator
 from trajectories.theory.meanfield import PAULI, bloch_density, mean_field
 
 from systems import hopfield
@@ -24,7 +24,13 @@ TIMES = np.linspace(0, 2, 9)
 
 
 def bloch(rho):
-    return np.einsum("tij,aji->at", rho, PAULI).real
+    """Bloch vectors (3, T) of single-site states (2, 2, T)."""
+    return np.einsum("ijt,aji->at", rho, PAULI).real
+
+
+def evolve(model, state, X, **kw):
+    """k-site states (T, d^k, d^k) under the local generator from X (time first, for the einsums here)."""
+    return np.moveaxis(local_generator(model, state, TIMES, local_state=X, **kw).rho, -1, 0)
 
 
 def partial_trace(rho, keep, k, d=2):
@@ -42,65 +48,66 @@ def partial_trace(rho, keep, k, d=2):
 
 def test_site_like_the_bulk_follows_the_mean_field():
     model, state = hopfield(100, beta=2.0, omega=0.5), coherent_state(theta=0.4, phi=0.2)
-    mf = mean_field(model, state, TIMES, rtol=1e-12, atol=1e-13)
-    rho = local_generator(model, state, TIMES, mf.rho[0, 0], rtol=1e-12, atol=1e-13)
-    np.testing.assert_allclose(rho, mf.rho[0], rtol=0, atol=1e-10)
-    states, mf_states = local_evolution(model, state, TIMES, mf.rho[0, 0])
-    np.testing.assert_allclose(mf_states, mf.rho, rtol=0, atol=1e-8)
+    mf = mean_field(model, state, TIMES)
+    local = local_generator(model, state, TIMES, local_state=mf.rho[..., 0])
+    assert local.rho.shape == (2, 2, len(TIMES)) and local.blocks == (0,)
+    np.testing.assert_allclose(local.rho, mf.rho, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(local.mean_field.mean, mf.mean, rtol=0, atol=1e-12)
 
 
 def test_products_stay_products_and_entangled_states_stay_states():
     model, state = rich_spin_model(50), coherent_state(theta=0.9, phi=0.4)
     a, b = bloch_density([0, 0, -1]), bloch_density([0.6, 0, 0.8])
-    three = local_generator(model, state, TIMES, np.kron(np.kron(a, b), a))
-    sa, sb = (local_generator(model, state, TIMES, x) for x in (a, b))
+    three = evolve(model, state, np.kron(np.kron(a, b), a))
+    sa, sb = (evolve(model, state, x) for x in (a, b))
     product = np.einsum("tij,tkl,tmn->tikmjln", sa, sb, sa).reshape(-1, 8, 8)
     np.testing.assert_allclose(three, product, rtol=0, atol=1e-9)
     # entangled two-site state (random mixed, then a Bell state)
     rng = np.random.default_rng(3)
     for rho0 in (random_density(rng, 4), np.outer([1, 0, 0, 1], [1, 0, 0, 1]) / 2):
-        rho = local_generator(model, state, TIMES, rho0)
+        rho = evolve(model, state, rho0)
         np.testing.assert_allclose(np.trace(rho, axis1=1, axis2=2), 1, atol=1e-10)
         np.testing.assert_allclose(rho, np.conj(np.swapaxes(rho, 1, 2)), atol=1e-10)
         assert np.linalg.eigvalsh(rho).min() > -1e-9
         for site in (0, 1):
             marginal = partial_trace(rho, site, 2)
-            single = local_generator(model, state, TIMES, partial_trace(rho0[None], site, 2)[0])
+            single = evolve(model, state, partial_trace(rho0[None], site, 2)[0])
             np.testing.assert_allclose(marginal, single, rtol=0, atol=1e-9)
     # linearity
     x, y = random_density(rng, 4), random_density(rng, 4)
-    lin = local_generator(model, state, TIMES, 0.3 * x + 0.7 * y)
-    np.testing.assert_allclose(lin, 0.3 * local_generator(model, state, TIMES, x)
-                               + 0.7 * local_generator(model, state, TIMES, y), rtol=0, atol=1e-9)
+    lin = evolve(model, state, 0.3 * x + 0.7 * y)
+    np.testing.assert_allclose(lin, 0.3 * evolve(model, state, x) + 0.7 * evolve(model, state, y),
+                               rtol=0, atol=1e-9)
 
 
 def test_local_expectations_and_qudits():
     model, state = three_level_model(100), three_level_state()
     rng = np.random.default_rng(4)
     rho0 = random_density(rng, 9)
-    rho = local_generator(model, state, TIMES, rho0)
+    local = local_generator(model, state, TIMES, local_state=rho0)
     O = model.basis[4]
-    obs = [np.kron(O, np.eye(3)), np.kron(model.basis[2], model.basis[7])]
-    vals = local_expectations(model, state, TIMES, rho0, obs)
-    np.testing.assert_allclose(vals, [np.einsum("ij,tji->t", A, rho) for A in obs], atol=1e-12)
+    for A in (np.kron(O, np.eye(3)), np.kron(model.basis[2], model.basis[7])):
+        values = local.expect(A)
+        np.testing.assert_allclose(values, np.einsum("ij,jit->t", A, local.rho), atol=1e-12)
+        assert np.isrealobj(values)  # Hermitian observables give real values
     # site prepared like the bulk: the mean field of the Lemma 3 form
-    mf = mean_field(model, state, TIMES, rtol=1e-12, atol=1e-13)
-    one = local_generator(model, state, TIMES, state, rtol=1e-12, atol=1e-13)
+    mf = mean_field(model, state, TIMES)
+    one = evolve(model, state, state)
     np.testing.assert_allclose(model.components(one), mf.mean.T, rtol=0, atol=1e-9)
 
 
 def test_bad_inputs():
     model, state = hopfield(10), coherent_state()
-    with pytest.raises(ValueError, match="rho_sites"):
-        local_generator(model, state, TIMES, np.eye(3) / 3)
-    with pytest.raises(ValueError, match="rho_sites"):
-        local_generator(model, state, TIMES, np.eye(2))      # trace 2
+    with pytest.raises(ValueError, match="local_state"):
+        evolve(model, state, np.eye(3) / 3)
+    with pytest.raises(ValueError, match="local_state"):
+        evolve(model, state, np.eye(2))      # trace 2
     with pytest.raises(ValueError, match="block"):
-        local_generator(model, state, TIMES, np.eye(2) / 2, block=1)
+        evolve(model, state, np.eye(2) / 2, block=1)
     with pytest.raises(ValueError, match="block"):
-        local_generator(model, state, TIMES, np.eye(4) / 4, block=[0])
-    with pytest.raises(ValueError, match="observables"):
-        local_expectations(model, state, TIMES, np.eye(2) / 2, [np.eye(4)])
+        evolve(model, state, np.eye(4) / 4, block=[0])
+    with pytest.raises(ValueError, match="observable must have shape"):
+        local_generator(model, state, TIMES, local_state=np.eye(2) / 2).expect(np.eye(4))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -127,8 +134,8 @@ def _tagged_site_deviation(N):
     state = coherent_state(theta=[0.3, 2.5], phi=[0.0, 1.0])       # tag far from the bulk
     model = tagged_model((N, 1))
     exact = exact_evolution(model, state, TIMES).mean[1]
-    tag = local_generator(model, state, TIMES, bloch_density(exact[:, 0]), block=1)
-    return np.abs(bloch(tag) - exact).max()
+    tag = local_generator(model, state, TIMES, local_state=bloch_density(exact[:, 0]), block=1)
+    return np.abs(bloch(tag.rho) - exact).max()
 
 
 def test_tagged_site_follows_the_local_generator():
@@ -145,10 +152,10 @@ def _singlet_deviation(N):
     model = tagged_model((N, 2))
     exact = exact_evolution(model, state, TIMES)
     s = np.array([0, 1, -1, 0]) / np.sqrt(2)
-    rho = local_generator(model, state, TIMES, np.outer(s, s), block=1)
+    local = local_generator(model, state, TIMES, local_state=np.outer(s, s), block=1)
     m1 = [(np.kron(P, np.eye(2)) + np.kron(np.eye(2), P)) / 2 for P in PAULI]
-    first = np.array([np.einsum("ij,tji->t", A, rho).real for A in m1])
-    second = np.array([[np.einsum("ij,tji->t", (A @ B + B @ A) / 2, rho).real for B in m1] for A in m1])
+    first = np.array([local.expect(A) for A in m1])
+    second = np.array([[local.expect((A @ B + B @ A) / 2) for B in m1] for A in m1])
     # the singlet's correlations are O(1): second moments (up to 0.6) are not products of the means
     assert np.abs(second - np.einsum("at,ct->act", first, first)).max() > 0.2
     return max(np.abs(first - exact.mean[1]).max(), np.abs(second - exact.second[1, :, 1]).max())

@@ -17,14 +17,13 @@ from scipy.integrate import solve_ivp
 
 from models import BlockModel, Channel, SpinModel
 from models.qudit import QuditChannel, QuditModel, gell_mann
-from trajectories import cat_state, coherent_state, dicke_state, exact_evolution, product_state, run_ensemble
-from trajectories.reference.qudit import qudit_exact
+from trajectories import MemoryLimitError, ODEOptions, cat_state, coherent_state, dicke_state, exact_evolution, product_state, run_ensemble
 from trajectories.theory.meanfield import (bloch_density, initial_bloch, lemma4_margin, master_rhs, mean_field,
                                      vector_field)
 
 from systems import hopfield, rich_block_model
 
-TIGHT = dict(rtol=1e-12, atol=1e-13)
+TIGHT = dict(options=ODEOptions(rtol=1e-12, atol=1e-13))
 
 
 def random_ball(rng, n, dim=3):
@@ -74,7 +73,7 @@ def test_hand_derived_single_block_equations(system):
     state = coherent_state(theta=0.7, phi=0.3)
     mf = mean_field(model, state, times, **TIGHT)
     ref = solve_ivp(lambda _t, m: hand(m), (0, 6), initial_bloch(state, (100,))[0], method="DOP853",
-                    t_eval=times, **TIGHT).y
+                    t_eval=times, rtol=1e-12, atol=1e-13).y
     np.testing.assert_allclose(mf.mean, ref, rtol=0, atol=1e-9)
     # the interpolant agrees with the output grid, and m_at keeps the conventions of mean
     np.testing.assert_allclose(mf.m_at(times), mf.mean, rtol=0, atol=1e-10)
@@ -128,10 +127,11 @@ def test_lemma3_vector_field_equals_master_equation(d):
     np.testing.assert_allclose(a.mean, b.mean, rtol=0, atol=1e-9)
     np.testing.assert_allclose(a.rho, b.rho, rtol=0, atol=1e-9)
     # Lemma 4 along the vector-field solution (positivity is not built into that form)
-    assert lemma4_margin(a) >= -1e-12
+    assert lemma4_margin(a, model) >= -1e-12
     # the solution is a state: trace one, positive
-    assert np.allclose(np.trace(a.rho[0], axis1=1, axis2=2), 1, atol=1e-10)
-    assert np.min(np.linalg.eigvalsh(a.rho[0])) > -1e-9
+    assert a.rho.shape == (d, d, len(times))
+    assert np.allclose(np.trace(a.rho), 1, atol=1e-10)
+    assert np.min(np.linalg.eigvalsh(np.moveaxis(a.rho, -1, 0))) > -1e-9
 
 
 def test_gell_mann_basis():
@@ -165,7 +165,8 @@ def test_from_spin_mean_field_and_exact_dynamics():
     np.testing.assert_allclose(np.sqrt(2) * qudit.mean[1:], spin.mean, rtol=0, atol=1e-9)
     # exact: d^N evolution of the converted model equals the 2^N reference of the spin model
     ref = exact_evolution(model, state, times, method="full")
-    ex = qudit_exact(q, bloch_density(initial_bloch(state, (4,))[0]), times)
+    ex = exact_evolution(q, bloch_density(initial_bloch(state, (4,))[0]), times)
+    assert ex.method == "qudit"
     np.testing.assert_allclose(np.sqrt(2) * ex.mean[1:], ref.mean, rtol=0, atol=1e-9)
     np.testing.assert_allclose(2 * ex.second[1:, 1:], ref.second, rtol=0, atol=1e-9)
     with pytest.raises(ValueError, match="blocks"):
@@ -231,7 +232,7 @@ def test_multi_block_error_decreases_with_N():
     for sizes in ((2, 1), (4, 2), (8, 4)):
         model = multi_block_model(sizes)
         mf = mean_field(model, state, times)
-        assert mf.mean.shape == (2, 3, 9) and mf.rho.shape == (2, 9, 2, 2)
+        assert mf.mean.shape == (2, 3, 9) and mf.rho.shape == (2, 2, 2, 9) and mf.second.shape == (2, 3, 2, 3, 9)
         errs.append(np.abs(exact_evolution(model, state, times).mean - mf.mean).max())
     # measured 0.459, 0.351, 0.243 (and 0.146 at (16, 8)): strong couplings, slow 1/N onset
     assert errs[0] > errs[1] > errs[2], errs
@@ -261,8 +262,8 @@ def _three_level_trend(Ns):
     times = np.linspace(0, 2, 11)
     rho1 = three_level_state()
     mf = mean_field(three_level_model(2), rho1, times, **TIGHT)
-    assert lemma4_margin(mf) >= -1e-12
-    exact = {N: qudit_exact(three_level_model(N), rho1, times).mean for N in Ns}
+    assert lemma4_margin(mf, three_level_model(2)) >= -1e-12
+    exact = {N: exact_evolution(three_level_model(N), rho1, times).mean for N in Ns}
     errs = [np.abs(exact[N] - mf.mean).max() for N in Ns]
     assert all(errs[i] > errs[i + 1] for i in range(len(errs) - 1)), errs
     # Richardson: fit exact(N) = m_inf + a/N + b/N^2 through the last three N; m_inf is the mean field
@@ -305,7 +306,7 @@ def _allowance_coefficient():
 def _ensemble_vs_mean_field(N, ntraj, seed):
     c = _allowance_coefficient()
     model = hopfield(N, **PARA)
-    ens = run_ensemble(model, PARA_STATE, PARA_TIMES, ntraj=ntraj, seed=seed, n_jobs=2)
+    ens = run_ensemble(model, PARA_STATE, PARA_TIMES, ntraj=ntraj, seed=seed, execution=dict(n_jobs=2))
     mf = mean_field(model, PARA_STATE, PARA_TIMES)
     allowance = 2 * c / N
     excess = np.abs(ens.mean - mf.mean) - (4 * ens.stderr + allowance)
@@ -340,7 +341,7 @@ def test_initial_one_site_marginals_match_exact_states():
 
 def test_bad_inputs_name_the_parameter():
     model = hopfield(10)
-    with pytest.raises(ValueError, match="initial"):
+    with pytest.raises(ValueError, match="state"):
         mean_field(model, np.ones(4), [0, 1])
     with pytest.raises(ValueError, match=r"\|r\| <= 1"):
         mean_field(model, (1, 1, 0), [0, 1])
@@ -349,7 +350,7 @@ def test_bad_inputs_name_the_parameter():
     with pytest.raises(ValueError, match="method"):
         mean_field(model, (0, 0, 1), [0, 1], method="lemma3")
     with pytest.raises(ValueError, match="rtol"):
-        mean_field(model, (0, 0, 1), [0, 1], rtol=0)
+        mean_field(model, (0, 0, 1), [0, 1], options=dict(rtol=0))
     with pytest.raises(ValueError, match="op"):
         QuditChannel(np.ones(3), gamma=np.cos)
     with pytest.raises(ValueError, match="gamma"):
@@ -369,9 +370,11 @@ def test_bad_inputs_name_the_parameter():
     with pytest.raises(ValueError, match=r"channels\[0\]"):
         QuditModel(3, 2, channels=[QuditChannel(np.eye(3), gamma=np.cos)])
     q = QuditModel(3, 3)
-    with pytest.raises(ValueError, match="initial"):
+    with pytest.raises(ValueError, match="state"):
         mean_field(q, np.eye(3), [0, 1])           # trace 3
     with pytest.raises(ValueError, match="d = 2"):
         mean_field(q, coherent_state(), [0, 1])
-    with pytest.raises(ValueError, match="d\\^N"):
-        qudit_exact(QuditModel(6, 3), np.eye(3) / 3, [0, 1])
+    with pytest.raises(MemoryLimitError, match="d\\^N"):
+        exact_evolution(QuditModel(6, 3), np.eye(3) / 3, [0, 1])
+    with pytest.raises(ValueError, match="method must be 'qudit'"):
+        exact_evolution(q, np.eye(3) / 3, [0, 1], method="sectors")

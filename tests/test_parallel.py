@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from trajectories import product_state, run_ensemble
-from trajectories.engine.ensemble import SeedRange, root_seed
+from trajectories.engine.seeds import SeedRange, root_seed
 
 from systems import hopfield
 
@@ -26,14 +26,14 @@ def system():
 @pytest.fixture(scope="module")
 def reference(system):
     model, state, times = system
-    return run_ensemble(model, state, times, ntraj=70, seed=5, n_jobs=1, batch_size=1)
+    return run_ensemble(model, state, times, ntraj=70, seed=5, execution=dict(n_jobs=1, batch_size=1))
 
 
 @pytest.mark.parametrize("n_jobs, batch_size", [(1, 64), (2, 1), (2, 64), (2, None), (-1, 7)])
 def test_identical_statistics_for_any_n_jobs_and_batch_size(system, reference, n_jobs, batch_size):
     model, state, times = system
-    assert_same(reference, run_ensemble(model, state, times, ntraj=70, seed=5, n_jobs=n_jobs,
-                                        batch_size=batch_size))
+    assert_same(reference, run_ensemble(model, state, times, ntraj=70, seed=5,
+                                        execution=dict(n_jobs=n_jobs, batch_size=batch_size)))
 
 
 def test_seed_range_is_spawn():
@@ -53,8 +53,8 @@ def test_start_continues_the_same_seed(system, reference):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(backend="spark"), "backend must be one of"),
-    (dict(batch_size=0), "batch_size must be an integer >= 1"),
+    (dict(execution=dict(backend="spark")), "backend must be one of"),
+    (dict(execution=dict(batch_size=0)), "batch_size must be an integer >= 1"),
     (dict(start=-1), "start must be an integer >= 0"),
     (dict(seed=-3), "seed must be None, an integer >= 0"),
     (dict(seed=1.5), "seed must be None, an integer >= 0"),
@@ -84,9 +84,10 @@ def test_dask_local_cluster_gives_the_local_numbers(system, reference):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
-            by_client = run_ensemble(model, state, times, ntraj=70, seed=5, backend="dask",
-                                     scheduler=client, batch_size=9)
-        by_address = run_ensemble(model, state, times, ntraj=70, seed=5, backend="dask",
-                                  scheduler=cluster.scheduler_address, batch_size=64)
+            by_client = run_ensemble(model, state, times, ntraj=70, seed=5,
+                                     execution=dict(backend="dask", scheduler=client, batch_size=9))
+        by_address = run_ensemble(model, state, times, ntraj=70, seed=5,
+                                  execution=dict(backend="dask", scheduler=cluster.scheduler_address,
+                                                 batch_size=64))
     assert_same(reference, by_client)
     assert_same(reference, by_address)

@@ -4,8 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from trajectories import Ensemble, coherent_state, run_ensemble
-from trajectories.io.files import ResultsFileError, load_ensemble
+from trajectories import ResultsFileError, coherent_state, load_ensemble, run_ensemble, save_ensemble
 
 from systems import hopfield
 
@@ -20,8 +19,8 @@ def full():
 
 def test_save_load_round_trip(full, tmp_path):
     path = tmp_path / "ens.npz"
-    full.save(path)
-    back = Ensemble.load(path)
+    save_ensemble(full, path)
+    back = load_ensemble(path)
     for name in SUMS + ("times", "mean", "stderr", "second", "second_stderr"):
         np.testing.assert_array_equal(getattr(back, name), getattr(full, name))
     np.testing.assert_array_equal(back.trajectory_means(), full.trajectory_means())
@@ -40,7 +39,7 @@ def test_missing_corrupted_and_foreign_files(full, tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_ensemble(tmp_path / "nope.npz")
     good = tmp_path / "good.npz"
-    full.save(good)
+    save_ensemble(full, good)
     data = good.read_bytes()
     cases = {"truncated.npz": data[: len(data) // 2], "garbage.npz": b"\x00not a results file" * 50,
              "flipped.npz": data[:200] + bytes(b ^ 0xFF for b in data[200:400]) + data[400:]}
@@ -58,7 +57,7 @@ def test_merge_of_halves_is_bit_identical_when_the_later_half_kept_its_trajector
     model, state = hopfield(10), coherent_state(0.4)
     first = run_ensemble(model, state, TIMES, ntraj=20, seed=3)
     second = run_ensemble(model, state, TIMES, ntraj=20, seed=3, start=20, keep_trajectories=True)
-    second.save(tmp_path / "second.npz")
+    save_ensemble(second, tmp_path / "second.npz")
     merged = load_ensemble(tmp_path / "second.npz").merge(first)  # order of the operands is irrelevant
     for name in SUMS:
         np.testing.assert_array_equal(getattr(merged, name), getattr(full, name))

@@ -5,7 +5,7 @@
     [times]   stop = 6.0, num = 25 (start = 0.0)  or  values = [0.0, 0.5, ...]
     [run]     ntraj, seed, n_jobs = 1, batch_size, backend = "auto", scheduler, keep_trajectories,
               checkpoint_every = 10.0
-    [options] Options fields (tol, root_tol, trim, max_terms, method)
+    [options] TrajectoryOptions fields (tol, root_tol, trim, max_terms, method, memory_limit)
     [output]  results = "results/x.npz", plot = "plots/x.png"
 
 Every mistake raises ValueError naming the field (e.g. "run.ntraj must be an integer >= 1, got -5").
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..base.checks import check_times
-from ..base.options import Options
-from ..engine.parallel import BACKENDS
+from ..base.checks import check_int, check_times
+from ..base.options import ExecutionOptions, TrajectoryOptions
+from .registry import named_model, named_state
 
 SECTIONS = {
     "model": None, "state": None,
@@ -54,20 +54,16 @@ class RunConfig:
 
     def build(self):
         """(model, state) of the configuration."""
-        from .registry import named_model, named_state
         m, s = dict(self.model), dict(self.state)
         return named_model(m.pop("name"), **m), named_state(s.pop("name"), **s)
 
+    def execution(self, **extra) -> ExecutionOptions:
+        """The ExecutionOptions of the [run] section (plus `extra` fields, e.g. checkpoint)."""
+        return ExecutionOptions(n_jobs=self.n_jobs, backend=self.backend, scheduler=self.scheduler,
+                                batch_size=self.batch_size, checkpoint_every=self.checkpoint_every, **extra)
+
     def describe(self) -> dict:
         return asdict(self)
-
-
-def _int(name, value, low, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return value
 
 
 def _named(section: str, d: dict) -> dict:
@@ -78,8 +74,7 @@ def _named(section: str, d: dict) -> dict:
     return dict(d)
 
 
-def parse_config(data: dict, where: str = "config") -> RunConfig:
-    """Validate a config dict (as read from TOML); errors name the field."""
+def _check_sections(data: dict) -> None:
     for section, value in data.items():
         if section not in SECTIONS:
             raise ValueError(f"unknown section [{section}] (sections: {', '.join(SECTIONS)})")
@@ -93,9 +88,9 @@ def parse_config(data: dict, where: str = "config") -> RunConfig:
     for section in ("model", "state", "times", "run"):
         if section not in data:
             raise ValueError(f"section [{section}] is missing")
-    model, state = _named("model", data["model"]), _named("state", data["state"])
 
-    t = data["times"]
+
+def _parse_times(t: dict) -> list:
     if "values" in t:
         if set(t) - {"values"}:
             raise ValueError("times: give either values or start/stop/num, not both")
@@ -110,48 +105,56 @@ def parse_config(data: dict, where: str = "config") -> RunConfig:
         for key, v in (("start", start), ("stop", stop)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ValueError(f"times.{key} must be a finite number, got {v!r}")
-        num = _int("times.num", t["num"], 1)
+        num = check_int("times.num", t["num"], 1)
         values = np.linspace(start, stop, num).tolist()
     try:
-        times = check_times(values).tolist()
+        return check_times(values).tolist()
     except ValueError as err:
         raise ValueError(f"times: {err}") from None
 
-    run = data["run"]
+
+def _parse_run(run: dict) -> dict:
+    """The [run] section as RunConfig fields; the execution fields are checked by ExecutionOptions."""
     if "ntraj" not in run:
         raise ValueError("run.ntraj is required")
     if "seed" not in run:
         raise ValueError("run.seed is required (an integer >= 0: results are reproducible and resumable)")
-    n_jobs = run.get("n_jobs", 1)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise ValueError(f"run.n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}")
-    backend = run.get("backend", "auto")
-    if backend not in BACKENDS:
-        raise ValueError(f"run.backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
     scheduler = run.get("scheduler")
     if scheduler is not None and not isinstance(scheduler, str):
         raise ValueError(f"run.scheduler must be an address string like 'tcp://host:8786', got {scheduler!r}")
     keep = run.get("keep_trajectories", False)
     if not isinstance(keep, bool):
         raise ValueError(f"run.keep_trajectories must be true or false, got {keep!r}")
-    every = run.get("checkpoint_every", 10.0)
-    if isinstance(every, bool) or not isinstance(every, (int, float)) or every < 0:
-        raise ValueError(f"run.checkpoint_every must be a number of seconds >= 0, got {every!r}")
+    fields = dict(ntraj=check_int("run.ntraj", run["ntraj"], 1), seed=check_int("run.seed", run["seed"], 0),
+                  n_jobs=run.get("n_jobs", 1), batch_size=run.get("batch_size"),
+                  backend=run.get("backend", "auto"), scheduler=scheduler, keep_trajectories=keep,
+                  checkpoint_every=run.get("checkpoint_every", 10.0))
+    try:
+        ExecutionOptions(**{k: fields[k] for k in ("n_jobs", "batch_size", "backend", "scheduler",
+                                                    "checkpoint_every")})
+    except ValueError as err:
+        raise ValueError(f"run.{err}") from None
+    fields["checkpoint_every"] = float(fields["checkpoint_every"])
+    return fields
+
+
+def parse_config(data: dict, where: str = "config") -> RunConfig:
+    """Validate a config dict (as read from TOML); errors name the field."""
+    _check_sections(data)
+    model, state = _named("model", data["model"]), _named("state", data["state"])
+    times = _parse_times(data["times"])
+    run = _parse_run(data["run"])
     options = dict(data.get("options", {}))
     try:
-        Options.from_dict(options)
+        TrajectoryOptions.from_dict(options)
     except (TypeError, ValueError) as err:
         raise ValueError(f"options: {err}") from None
     out = data.get("output", {})
     for key in ("results", "plot"):
         if key in out and not isinstance(out[key], str):
             raise ValueError(f"output.{key} must be a path string, got {out[key]!r}")
-    cfg = RunConfig(model=model, state=state, times=times, ntraj=_int("run.ntraj", run["ntraj"], 1),
-                    seed=_int("run.seed", run["seed"], 0), n_jobs=n_jobs,
-                    batch_size=_int("run.batch_size", run.get("batch_size"), 1, allow_none=True),
-                    backend=backend, scheduler=scheduler, keep_trajectories=keep, checkpoint_every=float(every),
-                    options=options, results=out.get("results", f"results/{Path(where).stem}.npz"),
-                    plot=out.get("plot"))
+    cfg = RunConfig(model=model, state=state, times=times, options=options,
+                    results=out.get("results", f"results/{Path(where).stem}.npz"), plot=out.get("plot"), **run)
     model, state = cfg.build()  # model and state parameters are checked here (model.x / state.x)
     try:
         state.validate(model.sizes)

@@ -8,6 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..base.errors import CheckpointMismatchError
+from ..engine.ensemble import run_ensemble
+from ..io.files import load_ensemble, save_ensemble
+from .config import load_config
+from .plotting import clustering_for, mean_field_for, plot_ensemble
+
 DESCRIPTION = """\
 Monte Carlo quantum-jump trajectories of spin systems with collective operator-valued rates.
 
@@ -30,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run the ensemble of a TOML config",
                        description="Run the ensemble a TOML config describes (see configs/ and "
-                                   "trajectories/config.py). Options given here override the config.")
+                                   "trajectories/cli/config.py). Options given here override the config.")
     r.add_argument("config", help="TOML file: [model], [state], [times], [run], [options], [output]")
     r.add_argument("--ntraj", type=int, help="number of trajectories (run.ntraj)")
     r.add_argument("--seed", type=int, help="root seed (run.seed)")
@@ -46,10 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 
     s = sub.add_parser("show", help="print what a results file holds")
-    s.add_argument("results", help="a .npz written by run or Ensemble.save")
+    s.add_argument("results", help="a .npz written by run or save_ensemble")
 
     pl = sub.add_parser("plot", help="plot a results file")
-    pl.add_argument("results", help="a .npz written by run or Ensemble.save")
+    pl.add_argument("results", help="a .npz written by run or save_ensemble")
     pl.add_argument("--out", help="PNG path (default: beside the results, .png)")
 
     m = sub.add_parser("merge", help="merge results files of the same model")
@@ -75,7 +81,6 @@ def _at(ens, i) -> str:
 
 
 def _plot(ens, out) -> list[str]:
-    from .plotting import clustering_for, mean_field_for, plot_ensemble
     mf, note = mean_field_for(ens)
     en, note2 = clustering_for(ens, mf)
     plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens))
@@ -94,10 +99,6 @@ def _plot(ens, out) -> list[str]:
 
 
 def cmd_run(args) -> None:
-    from .config import load_config
-    from ..engine.ensemble import run_ensemble
-    from ..engine.parallel import _resolve
-
     cfg = load_config(args.config)
     for key in ("ntraj", "seed", "n_jobs", "backend", "scheduler"):
         if getattr(args, key) is not None:
@@ -112,24 +113,20 @@ def cmd_run(args) -> None:
     if args.fresh and checkpoint.exists():
         checkpoint.unlink()
     model, state = cfg.build()
+    execution = cfg.execution(checkpoint=checkpoint, progress=not args.quiet)
     t0 = time.perf_counter()
     try:
-        ens = run_ensemble(model, state, cfg.times, cfg.ntraj, seed=cfg.seed, n_jobs=cfg.n_jobs,
-                           batch_size=cfg.batch_size, options=cfg.options,
-                           keep_trajectories=cfg.keep_trajectories, start=args.start, backend=cfg.backend,
-                           scheduler=cfg.scheduler, checkpoint=checkpoint,
-                           checkpoint_every=cfg.checkpoint_every, progress=not args.quiet,
-                           describe={"config": cfg.describe()})
-    except ValueError as err:
-        if "written for different arguments" in str(err):
-            raise ValueError(f"{err} (or run with --fresh)") from None
-        raise
+        ens = run_ensemble(model, state, cfg.times, ntraj=cfg.ntraj, seed=cfg.seed, start=args.start,
+                           keep_trajectories=cfg.keep_trajectories, options=cfg.options,
+                           execution=execution, describe={"config": cfg.describe()})
+    except CheckpointMismatchError as err:
+        raise ValueError(f"{err} (or run with --fresh)") from None
     seconds = time.perf_counter() - t0
-    ens.save(results)
+    save_ensemble(ens, results)
     checkpoint.unlink(missing_ok=True)
     workers = cfg.n_jobs if cfg.n_jobs > 0 else "all"
     print(f"{_label(ens)}: {ens.ntraj} trajectories (seed {cfg.seed}) in {seconds:.1f} s, "
-          f"n_jobs = {workers}, backend {_resolve(cfg.n_jobs, cfg.backend)}")
+          f"n_jobs = {workers}, backend {execution.resolved_backend}")
     print(f"t = {ens.times[-1]:g}: {_at(ens, -1)}")
     print(f"jumps per trajectory: {ens.njumps / ens.ntraj:.1f}")
     if plot is not None:
@@ -139,7 +136,6 @@ def cmd_run(args) -> None:
 
 
 def cmd_show(args) -> None:
-    from ..io.files import load_ensemble
     ens = load_ensemble(args.results)
     meta = ens.meta
     print(f"{args.results}: {ens}")
@@ -156,7 +152,6 @@ def cmd_show(args) -> None:
 
 
 def cmd_plot(args) -> None:
-    from ..io.files import load_ensemble
     ens = load_ensemble(args.results)
     out = Path(args.out or Path(args.results).with_suffix(".png"))
     for line in _plot(ens, out):
@@ -165,11 +160,10 @@ def cmd_plot(args) -> None:
 
 
 def cmd_merge(args) -> None:
-    from ..io.files import load_ensemble
     merged = load_ensemble(args.inputs[0])
     for path in args.inputs[1:]:
         merged = merged.merge(load_ensemble(path))
-    merged.save(args.output)
+    save_ensemble(merged, args.output)
     print(f"wrote {args.output}: {merged}")
 
 

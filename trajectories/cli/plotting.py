@@ -8,14 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..analysis.estimators import clustering
+from ..theory.meanfield import mean_field
+from .config import RunConfig
+
 
 def mean_field_for(ens):
     """(mean-field object with .mean like ens.mean, or None, note explaining a None)."""
     cfg = (ens.meta.get("describe") or {}).get("config")
     if not cfg:
         return None, "mean-field curve skipped: the file has no named model (run from a config)"
-    from .config import RunConfig
-    from ..theory.meanfield import mean_field
     model, state = RunConfig(**cfg).build()
     try:
         return mean_field(model, state, ens.times), None
@@ -27,7 +29,7 @@ def clustering_for(ens, mf):
     """((E_N, stderr) or None, note)."""
     if mf is None:
         return None, None
-    return ens.clustering(mf), None
+    return clustering(ens, mf), None
 
 
 def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:

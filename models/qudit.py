@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .spin import BlockModel, _real_array, evaluate_amplitude
+from .spin import BlockModel, real_array, evaluate_amplitude
 
 PAULI_OPS = {
     "x": np.array([[0, 1], [1, 0]], dtype=complex),
@@ -105,7 +105,7 @@ class QuditChannel:
         self.op = arr
         self.d = arr.shape[0]
         self.gamma, self.rate = gamma, rate
-        self.r = _real_array("r", np.zeros(self.d ** 2) if r is None else r, (self.d ** 2,))
+        self.r = real_array("r", np.zeros(self.d ** 2) if r is None else r, (self.d ** 2,))
 
     def amplitude(self, x) -> np.ndarray:
         """Gamma on the real values x (checked: vectorised, real, finite; rate >= 0)."""
@@ -132,8 +132,8 @@ class QuditModel:
         self.N, self.d = int(N), int(d)
         n = self.d ** 2
         self.basis = gell_mann(self.d) if basis is None else check_basis(basis, self.d)
-        self.eps = _real_array("eps", np.zeros(n) if eps is None else eps, (n,))
-        self.h = _real_array("h", np.zeros((n, n)) if h is None else h, (n, n))
+        self.eps = real_array("eps", np.zeros(n) if eps is None else eps, (n,))
+        self.h = real_array("h", np.zeros((n, n)) if h is None else h, (n, n))
         if not np.allclose(self.h, self.h.T, rtol=0, atol=1e-12):
             raise ValueError("h must be symmetric (h_ab V_a V_b is Hermitian only then)")
         self.channels = tuple(channels)

@@ -21,7 +21,7 @@ _OPERATORS = {
 }
 
 
-def _real_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
+def real_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
     """`value` as a finite real float array of the given shape, or a ValueError naming `name`."""
     arr = np.asarray(value)
     if np.iscomplexobj(arr):
@@ -103,10 +103,10 @@ class Channel:
         self.gamma = gamma
         self.rate = rate
         delta = np.asarray(delta)
-        self.delta = _real_array("delta", delta, delta.shape)
+        self.delta = real_array("delta", delta, delta.shape)
         if self.delta.ndim not in (1, 2) or self.delta.shape[-1] != 3:
             raise ValueError(f"delta must have shape (3,) or (B, 3), got {self.delta.shape}")
-        self.offset = float(_real_array("offset", offset, ()))
+        self.offset = float(real_array("offset", offset, ()))
         self.block = int(block)
 
     def amplitude(self, x) -> np.ndarray:
@@ -154,8 +154,8 @@ class BlockModel:
         B = len(self.sizes)
         self.B = B
         self.N = int(sum(self.sizes))
-        self.h = _real_array("h", np.zeros((B, 3)) if h is None else h, (B, 3))
-        self.J = _real_array("J", np.zeros((B, B, 3, 3)) if J is None else J, (B, B, 3, 3))
+        self.h = real_array("h", np.zeros((B, 3)) if h is None else h, (B, 3))
+        self.J = real_array("J", np.zeros((B, B, 3, 3)) if J is None else J, (B, B, 3, 3))
         for b in range(B):
             if not np.allclose(self.J[b, b], self.J[b, b].T, rtol=0, atol=1e-12):
                 raise ValueError(f"J[{b}, {b}] must be symmetric (J_ac S_a S_c is Hermitian only then)")
@@ -211,8 +211,8 @@ class SpinModel(BlockModel):
             raise ValueError(f"N must be an integer >= 1, got {N!r}")
         if N < 1:
             raise ValueError(f"N must be an integer >= 1, got {N}")
-        h = _real_array("h", h, (3,))
-        J = _real_array("J", np.zeros((3, 3)) if J is None else J, (3, 3))
+        h = real_array("h", h, (3,))
+        J = real_array("J", np.zeros((3, 3)) if J is None else J, (3, 3))
         for i, ch in enumerate(channels):
             if isinstance(ch, Channel) and ch.block != 0:
                 raise ValueError(f"channels[{i}].block must be 0 for a SpinModel, got {ch.block}")

@@ -3,8 +3,10 @@
     python benchmarks/bench_parallel.py [--N 100] [--ntraj 1000] [--workers 2]
 
 1. Overhead: N = 10 quantum Hopfield trajectories (beta = 2, Omega = 0.5, t = 0..5, 11 times),
-   1000 of them on one core, against the bare Numba kernel calls for the same seeds: the rest
-   (seeds, generators, moments, folding into the running sums) per trajectory.
+   1000 of them on one core: run_ensemble against run_batch (a worker's task: seeds, generators,
+   kernel, moments) for the same seeds gives the cost of folding into the running sums; run_batch
+   with the single output time t = 0 (the kernel records once and returns) gives the fixed cost of
+   a trajectory outside the propagation.
 2. Efficiency: a 1000-trajectory ensemble at N (default 100) with 1 and with `workers` worker
    processes (joblib): efficiency = T_1 / (workers T_workers); the statistics are checked identical.
 """
@@ -13,44 +15,43 @@ import time
 
 import numpy as np
 
-from trajectories.cli.registry import named_model
-from trajectories import coherent_state, run_ensemble
+from models import hopfield_model
+from trajectories import TrajectoryOptions, coherent_state, run_ensemble
+from trajectories.engine.batch import run_batch
 from trajectories.engine.compiled import compile_model
-from trajectories.engine.ensemble import SeedRange
-from trajectories.engine.driver import run_trajectory
-from trajectories.base.options import Options
+from trajectories.engine.seeds import SeedRange
 
 TIMES = np.linspace(0, 5, 11)
 
 
 def overhead(ntraj=1000, N=10):
-    model, state, opt = named_model("hopfield", N=N), coherent_state(0.4), Options()
+    model, state, opt = hopfield_model(N, 2.0, 0.5), coherent_state(0.4), TrajectoryOptions()
     run_ensemble(model, state, TIMES, ntraj=2, seed=0)  # compile / load the cache
     start = time.perf_counter()
-    run_ensemble(model, state, TIMES, ntraj=ntraj, seed=0, batch_size=256)
+    run_ensemble(model, state, TIMES, ntraj=ntraj, seed=0, execution=dict(batch_size=256))
     total = time.perf_counter() - start
-    P = compile_model(model, opt.method)
-    tj, psi = state.sample(model.sizes, None)
-    first, second = np.empty((len(TIMES), 1, 3), complex), np.empty((len(TIMES), 3, 3), complex)
-    gens = [np.random.Generator(np.random.PCG64(s)) for s in SeedRange(0, (), 0, ntraj)]
+    P, seeds = compile_model(model, opt.method), SeedRange(0, (), 0, ntraj)
     start = time.perf_counter()
-    for rng in gens:
-        run_trajectory(P, psi, tj, TIMES, rng, opt.tol, opt.root_tol, opt.trim, opt.max_terms, first, second)
-    kernel = time.perf_counter() - start
-    per = (total - kernel) / ntraj
-    print(f"overhead at N = {N}: {1e6 * total / ntraj:.0f} us per trajectory in run_ensemble, "
-          f"{1e6 * kernel / ntraj:.0f} us in the kernel: {1e6 * per:.1f} us "
-          f"({100 * per * ntraj / total:.1f}%) outside it")
+    run_batch(P, state, model.sizes, TIMES, seeds, opt)
+    batch = time.perf_counter() - start
+    start = time.perf_counter()
+    run_batch(P, state, model.sizes, TIMES[:1], seeds, opt)
+    fixed = time.perf_counter() - start
+    us = lambda x: 1e6 * x / ntraj  # noqa: E731
+    print(f"overhead at N = {N}: {us(total):.0f} us per trajectory in run_ensemble, {us(batch):.0f} us in "
+          f"run_batch: folding and orchestration {us(total - batch):.1f} us "
+          f"({100 * (total - batch) / total:.1f}%); a trajectory with nothing to propagate costs "
+          f"{us(fixed):.1f} us ({100 * fixed / total:.1f}%)")
 
 
 def efficiency(N=100, ntraj=1000, workers=2):
-    model, state = named_model("hopfield", N=N), coherent_state(0.4)
-    run_ensemble(model, state, TIMES, ntraj=2 * workers, seed=0, n_jobs=workers)  # start the pool
+    model, state = hopfield_model(N, 2.0, 0.5), coherent_state(0.4)
+    run_ensemble(model, state, TIMES, ntraj=2 * workers, seed=0, execution=dict(n_jobs=workers))  # start the pool
     seconds = {}
     results = {}
     for n in (1, workers):
         start = time.perf_counter()
-        results[n] = run_ensemble(model, state, TIMES, ntraj=ntraj, seed=1, n_jobs=n)
+        results[n] = run_ensemble(model, state, TIMES, ntraj=ntraj, seed=1, execution=dict(n_jobs=n))
         seconds[n] = time.perf_counter() - start
     same = all(np.array_equal(getattr(results[1], k), getattr(results[workers], k))
                for k in ("sum1", "sq1", "sum2", "sq2", "cross"))

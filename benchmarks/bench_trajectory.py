@@ -10,18 +10,14 @@ import time
 
 import numpy as np
 
-from trajectories.cli.registry import named_model
+from models import hopfield_model
 from trajectories import coherent_state, run_ensemble
 
 BETA, OMEGA, T_END = 2.0, 0.5, 5.0
 
 
-def hopfield(N):
-    return named_model("hopfield", N=N, beta=BETA, omega=OMEGA)
-
-
 def seconds_per_trajectory(N, min_seconds=5.0, max_traj=200):
-    model = hopfield(N)
+    model = hopfield_model(N, BETA, OMEGA)
     times = np.linspace(0, T_END, 11)
     run_ensemble(model, coherent_state(0.0), [0, 0.01], ntraj=1, seed=0)  # compile / load cache
     ntraj, elapsed, jumps = 0, 0.0, 0

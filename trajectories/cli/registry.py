@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from models import SpinModel, decay_model, hopfield_model, ising_model, kinetic_model
+from ..sectors.states import cat_state, classical_state, coherent_state, dicke_state, product_state
 
 #: name -> (builder, default parameters; None = required)
 MODELS = {
@@ -30,16 +31,14 @@ MODELS = {
 }
 
 
-def _states():
-    from trajectories.sectors.states import (cat_state, classical_state, coherent_state, dicke_state,
-                                     product_state)
-    return {
-        "coherent": (coherent_state, {"theta": 0.0, "phi": 0.0}),
-        "product": (product_state, {"r": None}),
-        "classical": (classical_state, {"p_up": None}),
-        "dicke": (dicke_state, {"j": "default", "m": "default"}),
-        "cat": (cat_state, {}),
-    }
+#: name -> (builder, default parameters; None = required, "default" = the builder's default)
+STATES = {
+    "coherent": (coherent_state, {"theta": 0.0, "phi": 0.0}),
+    "product": (product_state, {"r": None}),
+    "classical": (classical_state, {"p_up": None}),
+    "dicke": (dicke_state, {"j": "default", "m": "default"}),
+    "cat": (cat_state, {}),
+}
 
 
 def _params(kind: str, name: str, table: dict, params: dict) -> dict:
@@ -87,6 +86,5 @@ def named_model(name: str, **params) -> SpinModel:
 
 def named_state(name: str, **params):
     """The initial state `name` (coherent, product, classical, dicke, cat) with its parameters."""
-    table = _states()
-    builder = table.get(name, (None,))[0]
-    return builder(**_params("state", name, table, params))
+    params = _params("state", name, STATES, params)
+    return STATES[name][0](**params)

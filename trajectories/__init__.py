@@ -7,7 +7,8 @@ arXiv:2302.04155.
 """
 from importlib import metadata as _metadata
 
-from .analysis.estimators import clustering, covariance, fit_power_law, variance
+from .analysis import (PowerLawFit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
+                       linear_functional, paired_difference, pattern_overlaps, variance)
 from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
                           ResultsFileError)
@@ -27,7 +28,8 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
     __version__ = "0+unknown"
 
 __all__ = [
-    "CatState", "CheckpointMismatchError", "CoherentState", "DickeState", "Ensemble", "ExactResult",
+    "CatState", "CheckpointMismatchError", "PowerLawFit", "bootstrap", "connected_correlations",
+    "linear_functional", "paired_difference", "pattern_overlaps", "CoherentState", "DickeState", "Ensemble", "ExactResult",
     "ExecutionOptions", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
     "MeanFieldResult", "MemoryLimitError", "ODEOptions", "ProductState", "Result", "ResultsFileError",
     "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",

@@ -1,0 +1,24 @@
+"""Estimators for any result (Ensemble, ExactResult, MeanFieldResult; docs/theory.md §4).
+
+moments      variance, covariance, connected_correlations, linear_functional, pattern_overlaps,
+             paired_difference, trajectory_values
+clustering   clustering (E_N, paper eq. 24), clustering_components, mean_field_bloch
+bootstrap    bootstrap, resampled_ensembles
+fits         fit_power_law, PowerLawFit
+propagation  the standard-error machinery shared by the estimators
+
+Every estimator returns (value, stderr): exact results give the exact value with zero error; an
+ensemble of one trajectory raises InsufficientDataError carrying `.estimate`.
+"""
+from ..base.errors import InsufficientDataError
+from .bootstrap import bootstrap, resampled_ensembles
+from .clustering import clustering, clustering_components, mean_field_bloch
+from .fits import PowerLawFit, fit_power_law
+from .moments import (connected_correlations, covariance, linear_functional, paired_difference, pattern_overlaps,
+                      trajectory_values, variance)
+
+__all__ = [
+    "InsufficientDataError", "PowerLawFit", "bootstrap", "clustering", "clustering_components",
+    "connected_correlations", "covariance", "fit_power_law", "linear_functional", "mean_field_bloch",
+    "paired_difference", "pattern_overlaps", "resampled_ensembles", "trajectory_values", "variance",
+]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis.estimators import clustering
+from ..analysis import clustering
 from ..theory.meanfield import mean_field
 from .config import RunConfig
 

@@ -24,7 +24,7 @@ Q_wxyg = tr(v_w v_x v_y v_g) = sum_h P^h_wx P^g_hy. Lemma 4: |m_alpha(t)| <= ||v
 
 Validity: mean field describes clustering (product-like) initial states. For a non-clustering state
 (the cat state) the equations are still integrated from the state's exact one-site marginal, but they do
-not describe the dynamics of its average operators (E_N stays O(1), see analysis.estimators.clustering).
+not describe the dynamics of its average operators (E_N stays O(1), see trajectories.analysis.clustering).
 """
 from __future__ import annotations
 

@@ -20,15 +20,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .spin import BlockModel, real_array, evaluate_amplitude
+from .spin import PAULI_OPS, BlockModel, evaluate_amplitude, real_array
 
-PAULI_OPS = {
-    "x": np.array([[0, 1], [1, 0]], dtype=complex),
-    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
-    "z": np.array([[1, 0], [0, -1]], dtype=complex),
-    "minus": np.array([[0, 0], [1, 0]], dtype=complex),
-    "plus": np.array([[0, 1], [0, 0]], dtype=complex),
-}
 
 
 def gell_mann(d: int) -> np.ndarray:

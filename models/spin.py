@@ -14,6 +14,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 AXES = ("x", "y", "z")
+#: the 2x2 matrices of the local operators in the basis (up, down)
+PAULI_OPS = {
+    "x": np.array([[0, 1], [1, 0]], dtype=complex),
+    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
+    "z": np.array([[1, 0], [0, -1]], dtype=complex),
+    "minus": np.array([[0, 0], [1, 0]], dtype=complex),
+    "plus": np.array([[0, 1], [0, 0]], dtype=complex),
+}
 _OPERATORS = {
     "minus": "minus", "sigma_-": "minus", "sm": "minus", "-": "minus",
     "plus": "plus", "sigma_+": "plus", "sp": "plus", "+": "plus",

@@ -19,19 +19,14 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
 
+from models.spin import PAULI_OPS
 from ..base.checks import check_times, per_block
 from ..base.errors import IntegrationError, MemoryLimitError
 from ..base.options import ODEOptions
 from ..sectors.states import CatState, CoherentState, DickeState, ProductState
 
 MAX_N = 10
-PAULI = {
-    "x": np.array([[0, 1], [1, 0]], dtype=complex),
-    "y": np.array([[0, -1j], [1j, 0]], dtype=complex),
-    "z": np.array([[1, 0], [0, -1]], dtype=complex),
-    "minus": np.array([[0, 0], [1, 0]], dtype=complex),
-    "plus": np.array([[0, 1], [0, 0]], dtype=complex),
-}
+
 
 
 def _check_size(N: int) -> None:
@@ -57,7 +52,7 @@ def block_sites(sizes) -> list[range]:
 def collective_operators(sizes) -> list[list[sp.csr_matrix]]:
     """S[b][a] = sum_{k in block b} sigma_a^(k) (a = x, y, z), sparse 2^N x 2^N."""
     N = int(sum(sizes))
-    return [[sum(site_operator(PAULI[a], k, N) for k in sites) for a in "xyz"]
+    return [[sum(site_operator(PAULI_OPS[a], k, N) for k in sites) for a in "xyz"]
             for sites in block_sites(sizes)]
 
 
@@ -100,7 +95,7 @@ def _factored(model):
             G = sp.diags(ch.amplitude(Delta.diagonal().real)).astype(complex).tocsr()
         else:
             G = _operator_function(ch.amplitude, Delta.toarray())
-        channels.append((G, [site_operator(PAULI[ch.op], k, N) for k in sites[ch.block]]))
+        channels.append((G, [site_operator(PAULI_OPS[ch.op], k, N) for k in sites[ch.block]]))
     return H.tocsr(), channels, S
 
 
@@ -141,7 +136,7 @@ def full_initial_density(state, sizes) -> np.ndarray:
         return np.outer(v, v.conj())
     if isinstance(state, ProductState):
         r = state.bloch_vectors(sizes)
-        one = [np.eye(2) / 2 + sum(r[b, i] * PAULI[a] for i, a in enumerate("xyz")) / 2 for b in range(B)]
+        one = [np.eye(2) / 2 + sum(r[b, i] * PAULI_OPS[a] for i, a in enumerate("xyz")) / 2 for b in range(B)]
         return reduce(np.kron, [one[b] for b in range(B) for _ in range(sizes[b])])
     if isinstance(state, DickeState):
         j, m = state.quantum_numbers(sizes)
@@ -177,7 +172,7 @@ def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.n
     A = [G.conj().T @ (sum(o.conj().T @ o for o in ops) @ G) for G, ops in channels]
     Heff = H - 0.5j * sum(A) if all(sp.issparse(a) for a in A) else H.toarray() - 0.5j * sum(map(_dense, A))
     Heff_d = Heff.conj().T
-    local = [(G, G.conj().T, PAULI[ch.op], block_sites(model.sizes)[ch.block])
+    local = [(G, G.conj().T, PAULI_OPS[ch.op], block_sites(model.sizes)[ch.block])
              for (G, _), ch in zip(channels, model.channels)]
 
     def rhs(_, y):

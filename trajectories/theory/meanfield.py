@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from models.qudit import PAULI_OPS, QuditModel
+from models.qudit import QuditModel
+from models.spin import PAULI_OPS
 from models.spin import BlockModel
 from ..base.checks import check_density, check_times, per_block
 from ..base.errors import IntegrationError

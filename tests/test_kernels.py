@@ -1,16 +1,33 @@
-"""Unit checks of the Numba kernels against the dense sector operators (sector_ops)."""
+"""Unit checks of the Numba kernels against the dense sector operators (sector_ops).
+
+Every step kernel of a trajectory (engine/driver.py) is run on a random state of a sector tuple
+and compared with the dense per-tuple operators of SectorOperators (docs/theory.md §2): H_eff,
+Gamma_l, Q_l and the Kraus operators K_{s -> s'}. "banded" models have z-only Deltas (diagonal
+Gamma, DIA H_eff); "dense" models have x/y parts in Delta (rich_block_model).
+"""
+import math
+
 import numpy as np
 import pytest
+from scipy.linalg import expm
+from scipy.optimize import brentq
 
 from models import BlockModel, Channel, SpinModel
-from trajectories.engine.compiled import compile_model
-from trajectories.engine.ensemble import ladder_to_moments
-from trajectories.engine.driver import (apply_kraus, build_banded, channel_weights, kraus_norm,
-                                  matvec_banded, moments)
+from trajectories.engine.banded import build_banded, matvec_banded
+from trajectories.engine.batch import ladder_to_moments
+from trajectories.engine.compiled import BANDED, DENSE, compile_model
+from trajectories.engine.jumps import (Jump, Targets, apply_jump, apply_kraus, channel_weights,
+                                       choose_channel, choose_sector, sector_weights)
+from trajectories.engine.observables import moments, record
+from trajectories.engine.propagate import propagate
+from trajectories.engine.workspace import Tolerances, heff_operator, load_state, workspace
 from trajectories.sectors.operators import SectorOperators, sector_tuples
-from trajectories.sectors.states import _embed, _global
+from trajectories.sectors.states import embed_block, global_vector
 
 from systems import rich_block_model
+
+TOLS = Tolerances(1e-12, 1e-12, 1e-30)
+PATHS = [("banded", (4,)), ("banded", (3, 2)), ("dense", (4,)), ("dense", (3, 2))]
 
 
 def _z_only(model):
@@ -24,11 +41,19 @@ def _z_only(model):
     return BlockModel(model.sizes, h=model.h, J=model.J, channels=chans)
 
 
+def _model(path, sizes):
+    """rich_block_model(sizes) on the requested path, its compiled arrays and dense operators."""
+    model = rich_block_model(sizes) if path == "dense" else _z_only(rich_block_model(sizes))
+    P = compile_model(model)
+    assert P.mode == (DENSE if path == "dense" else BANDED)
+    return model, P, SectorOperators(model)
+
+
 def _random_state(sizes, s, rng):
     """A random normalised vector of sector tuple s, in the global layout and compact."""
     vecs = [rng.normal(size=t + 1) + 1j * rng.normal(size=t + 1) for t in s]
-    compact = _global(vecs)
-    glob = _global([_embed(n, t / 2, v) for n, t, v in zip(sizes, s, vecs)])
+    compact = global_vector(vecs)
+    glob = global_vector([embed_block(n, t / 2, v) for n, t, v in zip(sizes, s, vecs)])
     nrm = np.linalg.norm(compact)
     return compact / nrm, glob / nrm
 
@@ -41,6 +66,33 @@ def _gather(P, s, glob):
     return glob[idx]
 
 
+def _start(P, s, glob):
+    """A workspace holding the state glob (global layout) of sector tuple s."""
+    ws = workspace(P, np.array(s, np.int64), 30)
+    load_state(P, ws, glob)
+    return ws
+
+
+def _compact(P, ws):
+    """The current state of ws as the compact vector of its sector tuple ws.tj."""
+    st = ws.state[0]
+    if P.mode == DENSE:
+        return ws.terms[0, :st["hi"]].copy()
+    glob = np.zeros(P.G, complex)
+    glob[st["lo"]:st["hi"]] = ws.terms[0, st["lo"]:st["hi"]]
+    return _gather(P, tuple(ws.tj), glob)
+
+
+def _same_ray(a, b, atol):
+    """a and b (normalised) equal up to a global phase."""
+    phase = np.vdot(a, b)
+    assert abs(abs(phase) - 1) < atol
+    np.testing.assert_allclose(a * phase / abs(phase), b, atol=atol)
+
+
+# ---------------------------------------------------------------------------------------------
+# primitives
+
 @pytest.mark.parametrize("sizes", [(5,), (4,), (3, 2), (2, 1, 2)])
 def test_banded_heff_equals_dense(sizes):
     model = _z_only(rich_block_model(sizes))
@@ -48,11 +100,12 @@ def test_banded_heff_equals_dense(sizes):
     ops = SectorOperators(model)
     rng = np.random.default_rng(1)
     data = np.zeros((P.offsets.size, P.G), complex)
+    H = heff_operator(P, data)
     y = np.zeros(P.G, complex)
     for s in sector_tuples(sizes):
         build_banded(P, np.array(s, np.int64), data, 0, P.G)
         compact, glob = _random_state(sizes, s, rng)
-        lo, hi = matvec_banded(P, data, glob, 0, P.G, y)
+        lo, hi = matvec_banded(H, glob, 0, P.G, y)
         np.testing.assert_allclose(_gather(P, s, y), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
 
 
@@ -63,19 +116,20 @@ def test_jump_probabilities_and_kraus(sizes):
     P = compile_model(model)
     ops = SectorOperators(model)
     rng = np.random.default_rng(2)
-    w = np.zeros(len(model.channels))
     out = np.zeros(P.G, complex)
     for s in sector_tuples(sizes):
         tj = np.array(s, np.int64)
         compact, glob = _random_state(sizes, s, rng)
-        channel_weights(P, tj, glob, 0, P.G, w)
+        ws = _start(P, s, glob)
+        w = channel_weights(P, ws)
         for l in range(len(model.channels)):
             gam = ops.gamma(s, l)
             expected = np.vdot(compact, gam @ ops.no_jump(s, l) @ gam @ compact).real
             assert w[l] == pytest.approx(expected, rel=1e-12, abs=1e-14)
-            phi = P.gtab[l] * glob
-            norms = [kraus_norm(P, l, dj, tj, phi, 0, P.G) for dj in (1, 0, -1)]
+            t = sector_weights(P, ws, l)
+            norms = (t.up, t.stay, t.down)
             assert sum(norms) == pytest.approx(expected, rel=1e-12, abs=1e-14)
+            phi = P.gtab[l] * glob
             for dj, nrm in zip((1, 0, -1), norms):
                 K = ops.kraus(s, l, dj)
                 if K is None:
@@ -99,15 +153,22 @@ def test_moments_equal_dense_expectations(sizes):
     for s in sector_tuples(sizes):
         compact, glob = _random_state(sizes, s, rng)
         moments(P, np.array(s, np.int64), glob, 0, P.G, u, first, second)
-        mean, sec = ladder_to_moments(first, second, sizes)
-        m = [[ops.collective(s, b, a) / sizes[b] for a in range(3)] for b in range(B)]
-        for b in range(B):
-            for a in range(3):
-                assert mean[b, a] == pytest.approx(np.vdot(compact, m[b][a] @ compact).real, abs=1e-12)
-                for g in range(B):
-                    for c in range(3):
-                        sym = (m[b][a] @ m[g][c] + m[g][c] @ m[b][a]) / 2
-                        assert sec[b, a, g, c] == pytest.approx(np.vdot(compact, sym @ compact).real, abs=1e-12)
+        _check_moments(ops, s, compact, first, second)
+
+
+def _check_moments(ops, s, compact, first, second):
+    """first, second (ladder moments of the kernels) against dense <m_a^b>, <{m_a^b, m_c^g}>/2."""
+    sizes = ops.sizes
+    B = len(sizes)
+    mean, sec = ladder_to_moments(first, second, sizes)
+    m = [[ops.collective(s, b, a) / sizes[b] for a in range(3)] for b in range(B)]
+    for b in range(B):
+        for a in range(3):
+            assert mean[b, a] == pytest.approx(np.vdot(compact, m[b][a] @ compact).real, abs=1e-12)
+            for g in range(B):
+                for c in range(3):
+                    sym = (m[b][a] @ m[g][c] + m[g][c] @ m[b][a]) / 2
+                    assert sec[b, a, g, c] == pytest.approx(np.vdot(compact, sym @ compact).real, abs=1e-12)
 
 
 def test_banded_and_dense_paths_compile_the_same_model():
@@ -117,3 +178,163 @@ def test_banded_and_dense_paths_compile_the_same_model():
     assert banded.mode == 0 and dense.mode == 1
     with pytest.raises(ValueError, match="method='banded'"):
         compile_model(rich_block_model(), "banded")
+
+
+# ---------------------------------------------------------------------------------------------
+# the step kernels of run_trajectory, on both paths
+
+@pytest.mark.parametrize("path, sizes", PATHS)
+def test_propagate_equals_expm(path, sizes):
+    """Steps without a jump up to t_out: psi = exp(-i H_eff t) psi0 / norm (up to a global phase),
+    lognorm = log ||exp(-i H_eff t) psi0||^2, t = t_out exactly."""
+    model, P, ops = _model(path, sizes)
+    rng = np.random.default_rng(4)
+    t_out = 0.7
+    steps = 0
+    for s in sector_tuples(sizes)[:3]:
+        compact, glob = _random_state(sizes, s, rng)
+        ws = _start(P, s, glob)
+        st = ws.state[0]
+        st["logr"] = -np.inf
+        while st["t"] < t_out:
+            assert not propagate(P, ws, t_out, TOLS)
+            steps += 1
+        assert st["t"] == t_out
+        exact = expm(-1j * ops.effective_hamiltonian(s) * t_out) @ compact
+        norm2 = np.vdot(exact, exact).real
+        assert norm2 < 0.99
+        assert st["lognorm"] == pytest.approx(math.log(norm2), abs=1e-10)
+        _same_ray(_compact(P, ws), exact / math.sqrt(norm2), 1e-10)
+    assert steps > 6
+
+
+@pytest.mark.parametrize("path, sizes", PATHS)
+def test_jump_time_is_the_norm_crossing(path, sizes):
+    """propagate stops at the time t* where ||exp(-i H_eff t) psi0||^2 = r, with psi(t*) there."""
+    model, P, ops = _model(path, sizes)
+    rng = np.random.default_rng(5)
+    T = 4.0
+    for s in sector_tuples(sizes)[:3]:
+        compact, glob = _random_state(sizes, s, rng)
+        Heff = ops.effective_hamiltonian(s)
+        evolve = lambda t: expm(-1j * Heff * t) @ compact  # noqa: E731
+        logn = lambda t: math.log(np.vdot(evolve(t), evolve(t)).real)  # noqa: E731
+        assert logn(T) < -0.2
+        logr = 0.6 * logn(T)
+        t_star = brentq(lambda t: logn(t) - logr, 0.0, T, xtol=1e-14, rtol=1e-15)
+        ws = _start(P, s, glob)
+        st = ws.state[0]
+        st["logr"] = logr
+        while not propagate(P, ws, T, TOLS):
+            assert st["t"] < T
+        assert st["t"] == pytest.approx(t_star, abs=1e-10)
+        exact = evolve(t_star)
+        _same_ray(_compact(P, ws), exact / np.linalg.norm(exact), 1e-10)
+
+
+@pytest.mark.parametrize("path, sizes", PATHS)
+def test_channel_weights_equal_gamma_q_gamma(path, sizes):
+    """w[l] = <psi| Gamma_l Q_l Gamma_l |psi> on every sector tuple."""
+    model, P, ops = _model(path, sizes)
+    rng = np.random.default_rng(6)
+    for s in sector_tuples(sizes):
+        compact, glob = _random_state(sizes, s, rng)
+        w = channel_weights(P, _start(P, s, glob))
+        for l in range(len(model.channels)):
+            gam = ops.gamma(s, l)
+            expected = np.vdot(compact, gam @ ops.no_jump(s, l) @ gam @ compact).real
+            assert expected > 1e-3
+            assert w[l] == pytest.approx(expected, rel=1e-10, abs=1e-14)
+
+
+@pytest.mark.parametrize("path, sizes", PATHS)
+def test_sector_weights_equal_kraus_norms(path, sizes):
+    """Targets of channel l: ||K_{s -> s'} Gamma_l psi||^2 for j_b -> j_b + 1, j_b, j_b - 1, and
+    Gamma_l psi left in work."""
+    model, P, ops = _model(path, sizes)
+    rng = np.random.default_rng(7)
+    for s in sector_tuples(sizes):
+        compact, glob = _random_state(sizes, s, rng)
+        ws = _start(P, s, glob)
+        for l in range(len(model.channels)):
+            phi = ops.gamma(s, l) @ compact
+            t = sector_weights(P, ws, l)
+            assert t.l == l
+            support = np.zeros(P.G, complex)
+            support[t.lo:t.hi] = ws.work[t.lo:t.hi]
+            np.testing.assert_allclose(_gather(P, s, support), phi, atol=1e-12)
+            for dj, got in zip((1, 0, -1), (t.up, t.stay, t.down)):
+                K = ops.kraus(s, l, dj)
+                expected = 0.0 if K is None else np.linalg.norm(K @ phi) ** 2
+                assert got == pytest.approx(expected, rel=1e-10, abs=1e-14)
+
+
+@pytest.mark.parametrize("path, sizes", PATHS)
+def test_apply_jump_equals_kraus_of_gamma(path, sizes):
+    """psi -> K_{s -> s'} Gamma_l psi / ||K Gamma_l psi|| in the target tuple s', for every channel
+    and every reachable target; on the dense path the global scratch is left zero."""
+    model, P, ops = _model(path, sizes)
+    rng = np.random.default_rng(8)
+    checked = 0
+    for s in sector_tuples(sizes):
+        compact, glob = _random_state(sizes, s, rng)
+        for l in range(len(model.channels)):
+            for dj, name in ((1, "up"), (0, "stay"), (-1, "down")):
+                K = ops.kraus(s, l, dj)
+                ws = _start(P, s, glob)
+                t = sector_weights(P, ws, l)
+                norm = getattr(t, name)
+                if K is None or norm < 1e-12:
+                    continue
+                apply_jump(P, ws, Jump(l, dj, norm, t.lo, t.hi), TOLS.trim)
+                target = ops.target(s, l, dj)
+                assert tuple(ws.tj) == target
+                expected = K @ ops.gamma(s, l) @ compact
+                np.testing.assert_allclose(_compact(P, ws), expected / np.linalg.norm(expected), atol=1e-12)
+                assert not ws.glob.any()
+                checked += 1
+    assert checked > 3 * len(model.channels)
+
+
+@pytest.mark.parametrize("path, sizes", PATHS)
+def test_record_equals_dense_expectations(path, sizes):
+    """The recorded moments of the current state equal the dense expectations."""
+    model, P, ops = _model(path, sizes)
+    rng = np.random.default_rng(9)
+    B = len(sizes)
+    for s in sector_tuples(sizes):
+        compact, glob = _random_state(sizes, s, rng)
+        ws = _start(P, s, glob)
+        first = np.zeros((B, 3), complex)
+        second = np.zeros((3 * B, 3 * B), complex)
+        record(P, ws, first, second)
+        _check_moments(ops, s, compact, first, second)
+        assert not ws.glob.any()
+
+
+def test_choose_channel_follows_the_weights():
+    """Channel l is the first whose cumulative weight exceeds x = u sum(w); zero weights never."""
+    w = np.array([0.3, 0.0, 1.2, 0.5])
+    picked = np.zeros(w.size, int)
+    for seed in range(400):
+        l = choose_channel(w, np.random.default_rng(seed))
+        x = np.random.default_rng(seed).random() * w.sum()
+        assert l == np.searchsorted(np.cumsum(w), x, side="right")
+        picked[l] += 1
+    assert picked[1] == 0
+    np.testing.assert_allclose(picked / 400, w / w.sum(), atol=0.08)
+
+
+def test_choose_sector_follows_the_weights():
+    """dj = +1, 0, -1 with probability up, stay, down over their sum; the Jump carries its weight."""
+    up, stay, down = 0.2, 0.5, 0.3
+    t = Targets(2, 5, 9, up, stay, down)
+    counts = {1: 0, 0: 0, -1: 0}
+    for seed in range(400):
+        jump = choose_sector(t, np.random.default_rng(seed))
+        x = np.random.default_rng(seed).random() * (up + stay + down)
+        dj = 1 if x < up else (0 if x < up + stay else -1)
+        assert jump == Jump(2, dj, {1: up, 0: stay, -1: down}[dj], 5, 9)
+        counts[dj] += 1
+    assert counts[1] > 50 and counts[0] > 150 and counts[-1] > 80
+    assert choose_sector(Targets(0, 0, 1, 0.0, 0.0, 1.0), np.random.default_rng(1)).dj == -1

@@ -1,0 +1,90 @@
+"""Banded path: H_eff in diagonal (DIA) storage on rows of the global layout, and the window.
+
+Used when every Delta_l involves only z components: Gamma_l is then diagonal on the global
+layout (compiled.gtab) and H_eff couples index i only to i + offsets[d] (docs/theory.md §2). The
+state vanishes outside its window [lo, hi), and H_eff is built only on rows around it.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .layout import DK, digit, ladder
+
+
+@njit(cache=True)
+def build_banded(P, tj, data, r0, r1):
+    """Fill data[:, r0:r1] (n_offsets, G) with H_eff of sector tuple tj (B,):
+    (H_eff x)[i] = sum_d data[d, i] x[i + offsets[d]]."""
+    B = P.nb.size
+    k = np.empty(B, np.int64)
+    kc = np.empty(B, np.int64)
+    for i in range(r0, r1):
+        for d in range(P.offsets.size):
+            data[d, i] = 0.0
+    for i in range(r0, r1):
+        for b in range(B):
+            k[b] = digit(P, i, b)
+        for t in range(P.lin_b.size):
+            b, q = P.lin_b[t], P.lin_q[t]
+            kb = k[b] - DK[q]
+            if kb < 0 or kb >= P.nk[b]:
+                continue
+            data[P.lin_d[t], i] += P.lin_c[t] * ladder(q, 0.5 * tj[b], 0.5 * P.nb[b] - kb)
+        for t in range(P.quad_b.size):
+            b, q, g, r = P.quad_b[t], P.quad_q[t], P.quad_g[t], P.quad_r[t]
+            for a in range(B):
+                kc[a] = k[a]
+            kc[b] -= DK[q]
+            kc[g] -= DK[r]
+            if kc[b] < 0 or kc[b] >= P.nk[b] or kc[g] < 0 or kc[g] >= P.nk[g]:
+                continue
+            mg = 0.5 * P.nb[g] - kc[g]
+            e1 = ladder(r, 0.5 * tj[g], mg)
+            if e1 == 0.0:
+                continue
+            mb = mg - DK[r] if b == g else 0.5 * P.nb[b] - kc[b]
+            data[P.quad_d[t], i] += P.quad_c[t] * e1 * ladder(q, 0.5 * tj[b], mb)
+        data[P.diag0, i] += -0.5j * P.adiag[i]
+
+
+@njit(cache=True)
+def matvec_banded(H, x, lo, hi, y):
+    """y = H_eff x (G,) for x supported on [lo, hi) (H: workspace.Heff); returns the support
+    [ylo, yhi) of y."""
+    data = H.data
+    ylo = max(lo - H.maxoff, 0)
+    yhi = min(hi + H.maxoff, H.G)
+    for i in range(ylo, yhi):
+        y[i] = 0.0
+    for d in range(H.offsets.size):
+        o = H.offsets[d]
+        for i in range(max(ylo, lo - o), min(yhi, hi - o)):
+            y[i] += data[d, i] * x[i + o]
+    return ylo, yhi
+
+
+@njit(cache=True)
+def cover_window(st, reach, G):
+    """Whether the rows of H_eff must be rebuilt, i.e. the window [st.lo, st.hi) has come within
+    `reach` (how far one step can spread the state) of the edge of the built rows; if so sets the
+    rows to build, [st.built_lo, st.built_hi) = the window widened by 2 reach."""
+    if ((st.lo - reach < st.built_lo and st.built_lo > 0)
+            or (st.hi + reach > st.built_hi and st.built_hi < G)):
+        st.built_lo, st.built_hi = max(st.lo - 2 * reach, 0), min(st.hi + 2 * reach, G)
+        return True
+    return False
+
+
+@njit(cache=True)
+def trim_window(psi, lo, hi, trim):
+    """Shrink [lo, hi) past edge entries of psi (G,) with |psi_i|^2 <= trim ||psi||^2."""
+    nrm = 0.0
+    for i in range(lo, hi):
+        nrm += psi[i].real ** 2 + psi[i].imag ** 2
+    cut = trim * nrm
+    while hi - lo > 1 and psi[lo].real ** 2 + psi[lo].imag ** 2 <= cut:
+        lo += 1
+    while hi - lo > 1 and psi[hi - 1].real ** 2 + psi[hi - 1].imag ** 2 <= cut:
+        hi -= 1
+    return lo, hi

@@ -1,0 +1,68 @@
+"""Dense path: H_eff and Gamma_l as dense matrices per sector tuple (docs/theory.md §2).
+
+Used when some Delta_l has x or y parts, so Gamma_l is not diagonal on the global layout. The
+state is kept as the compact vector of its sector tuple s (dimension d = prod_b (2j_b + 1),
+np.kron order, block 0 slowest, m_b = j_b..-j_b); sector_basis(P, s) (d,) gives the global
+index of each basis state, and compiled.py packs H_eff (d, d) and Gamma_l (d, d) per tuple.
+"""
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def sector_index(P, tj):
+    """Index s = sum_b (N_b - 2j_b)/2 sstride_b of the sector tuple tj (B,)."""
+    s = 0
+    for b in range(P.nb.size):
+        s += ((P.nk[b] - 1 - tj[b]) // 2) * P.sstride[b]
+    return s
+
+
+@njit(cache=True)
+def sector_basis(P, s):
+    """Global-layout indices (d,) of the basis states of sector tuple s."""
+    return P.idx_data[P.idx_ptr[s]:P.idx_ptr[s + 1]]
+
+
+@njit(cache=True)
+def matvec_dense(H, s, x, d, y):
+    """y[:d] = H_eff x[:d] in sector tuple s (H: workspace.Heff); returns the support (0, d) of y."""
+    M = H.dense[H.ptr[s]:H.ptr[s + 1]].reshape((d, d))
+    y[:d] = M @ x[:d]
+    return 0, d
+
+
+@njit(cache=True)
+def gamma_dense(P, l, s, x, d):
+    """Gamma_l x[:d] (d,) in sector tuple s."""
+    S = P.idx_ptr.size - 1
+    gm = P.gam_data[P.gam_ptr[l * S + s]:P.gam_ptr[l * S + s + 1]].reshape((d, d))
+    return gm @ x[:d]
+
+
+@njit(cache=True)
+def scatter(idx, compact, glob):
+    """glob[idx] = compact (glob zero elsewhere); returns the support [idx[0], idx[-1] + 1)."""
+    for c in range(idx.size):
+        glob[idx[c]] = compact[c]
+    return idx[0], idx[idx.size - 1] + 1
+
+
+@njit(cache=True)
+def clear(x, lo, hi):
+    """x[lo:hi] = 0."""
+    for i in range(lo, hi):
+        x[i] = 0.0
+
+
+@njit(cache=True)
+def enter_sector(P, ws, glob):
+    """Make terms[0] the compact vector of glob (G,) in the sector tuple ws.tj; sets s, lo, hi."""
+    st = ws.state[0]
+    st.s = sector_index(P, ws.tj)
+    idx = sector_basis(P, st.s)
+    psi = ws.terms[0]
+    for c in range(idx.size):
+        psi[c] = glob[idx[c]]
+    st.lo, st.hi = 0, idx.size

@@ -1,0 +1,29 @@
+"""The global layout of a trajectory vector and the ladder matrix elements on it.
+
+Global layout (sectors/states.py): index i = sum_b k_b gstride_b with k_b = N_b/2 - m_b, block 0
+slowest; with the sector tuple 2j = (2j_1, ..., 2j_B) entry i is the amplitude of
+|j_1, m_1> (x) ... (x) |j_B, m_B> (docs/theory.md §2). T_+, T_-, T_z (q = 0, 1, 2) are the ladder
+operators J_+, J_-, J_z of a block.
+"""
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+DK = (-1, 1, 0)  # change of k = N/2 - m under T_+, T_-, T_z
+
+
+@njit(cache=True, inline="always")
+def digit(P, i, b):
+    """k_b = N_b/2 - m_b of global index i."""
+    return (i // P.gstride[b]) % P.nk[b]
+
+
+@njit(cache=True)
+def ladder(q, j, m):
+    """<m'| T_q |m> for spin j: T_+ -> sqrt(j(j+1) - m(m+1)), T_- -> sqrt(j(j+1) - m(m-1)), T_z -> m."""
+    if q == 2:
+        return m
+    v = j * (j + 1.0) - m * (m + 1.0) if q == 0 else j * (j + 1.0) - m * (m - 1.0)
+    return math.sqrt(v) if v > 0.0 else 0.0

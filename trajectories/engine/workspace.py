@@ -1,0 +1,108 @@
+"""Buffers and scalar state of one trajectory, shared by the step kernels of driver.py.
+
+The state psi lives in terms[0]: on the banded path in the global layout (layout.py) on the
+window [lo, hi) outside which it vanishes, on the dense path as the compact vector of its sector
+tuple (dense.py) on [0, d). Between jumps it evolves with H_eff = H - (i/2) A,
+A = sum_l Gamma_l Q_l Gamma_l, and a jump happens when log||psi||^2 = lognorm crosses logr
+(waiting-time method, docs/theory.md §2).
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from .compiled import BANDED, DENSE
+from .dense import enter_sector
+
+#: scalar state of a trajectory (one record, Workspace.state[0])
+STATE = np.dtype([
+    ("t", np.float64),         # time of psi
+    ("lognorm", np.float64),   # log of the squared norm the no-jump evolution has removed
+    ("logr", np.float64),      # log of the uniform number r of the next jump
+    ("dt_guess", np.float64),  # proposed step size (0: derive it from the spread of H_eff)
+    ("lo", np.int64),          # window [lo, hi) of psi in terms[0]
+    ("hi", np.int64),
+    ("s", np.int64),           # sector-tuple index of tj (dense path, dense.sector_index)
+    ("built_lo", np.int64),    # rows [built_lo, built_hi) of the banded H_eff in Heff.data
+    ("built_hi", np.int64),
+])
+
+
+class Heff(NamedTuple):
+    """H_eff as its matvec reads it (banded.matvec_banded, dense.matvec_dense)."""
+    mode: int           # compiled.BANDED or compiled.DENSE
+    G: int
+    maxoff: int         # max |offsets|
+    offsets: np.ndarray  # (n_offsets,) int DIA offsets: (H_eff x)[i] = sum_d data[d, i] x[i + offsets[d]]
+    data: np.ndarray    # (n_offsets, G) complex DIA rows (banded path, banded.build_banded)
+    dense: np.ndarray   # packed dense H_eff of every sector tuple (dense path, compiled.heff_data)
+    ptr: np.ndarray     # (S + 1,) int: H_eff of tuple s is dense[ptr[s]:ptr[s + 1]] (compiled.heff_ptr)
+
+
+@njit(cache=True)
+def heff_operator(P, data):
+    """The Heff of compiled model P with DIA rows `data` (n_offsets, G) (banded path)."""
+    return Heff(P.mode, P.G, P.maxoff, P.offsets, data, P.heff_data, P.heff_ptr)
+
+
+class Workspace(NamedTuple):
+    """Arrays of one trajectory (G = P.G, K = max_terms, B blocks, L channels)."""
+    tj: np.ndarray      # (B,) int 2j_b of the current sector tuple
+    state: np.ndarray   # (1,) STATE
+    terms: np.ndarray   # (K + 1, G) complex: psi and the Taylor terms w_k of a step
+    tlo: np.ndarray     # (K + 1,) int support [tlo[k], thi[k]) of terms[k]
+    thi: np.ndarray
+    work: np.ndarray    # (G,) complex scratch: H_eff psi, psi at the end of a step, Gamma_l psi
+    glob: np.ndarray    # (G,) complex, zero between steps: the dense-path state in the global layout
+    u: np.ndarray       # (3B, G) complex: T^b_q psi for the moments
+    w: np.ndarray       # (max(L, 1),) channel weights
+    heff: Heff          # H_eff of the current sector tuple
+
+
+class Tolerances(NamedTuple):
+    """Accuracy of a trajectory (base/options.py)."""
+    tol: float          # Taylor truncation ||w_K|| < tol ||psi||
+    root_tol: float     # residual of log||psi||^2 = log r at the jump time
+    trim: float         # window truncation |psi_i|^2 <= trim ||psi||^2 (banded path)
+
+
+@njit(cache=True)
+def workspace(P, tj0, max_terms):
+    """Zeroed buffers for a trajectory in sector tuple tj0 (B,) with up to max_terms Taylor terms."""
+    G = P.G
+    dia = (P.offsets.size, G) if P.mode == BANDED else (1, 1)
+    return Workspace(
+        tj=tj0.copy(), state=np.zeros(1, STATE),
+        terms=np.zeros((max_terms + 1, G), np.complex128),
+        tlo=np.zeros(max_terms + 1, np.int64), thi=np.zeros(max_terms + 1, np.int64),
+        work=np.zeros(G, np.complex128), glob=np.zeros(G, np.complex128),
+        u=np.zeros((3 * P.nb.size, G), np.complex128), w=np.zeros(max(P.ch_op.size, 1)),
+        heff=heff_operator(P, np.zeros(dia, np.complex128)))
+
+
+@njit(cache=True)
+def load_state(P, ws, psi0):
+    """Start from psi0 (G,) in the global layout (sector tuple ws.tj), normalised, at t = 0."""
+    st = ws.state[0]
+    psi = ws.terms[0]
+    if P.mode == DENSE:
+        enter_sector(P, ws, psi0)
+    else:
+        lo, hi = 0, P.G
+        while lo < P.G - 1 and psi0[lo] == 0:
+            lo += 1
+        while hi > lo + 1 and psi0[hi - 1] == 0:
+            hi -= 1
+        for i in range(lo, hi):
+            psi[i] = psi0[i]
+        st.lo, st.hi = lo, hi
+    nrm = 0.0
+    for i in range(st.lo, st.hi):
+        nrm += psi[i].real ** 2 + psi[i].imag ** 2
+    for i in range(st.lo, st.hi):
+        psi[i] /= math.sqrt(nrm)
+    st.t, st.lognorm, st.dt_guess = 0.0, 0.0, 0.0
+    st.built_lo, st.built_hi = 0, 0

@@ -1,7 +1,8 @@
 """Where mean field fails: a non-clustering (cat) initial state keeps E_N(t) of order one.
 
-Quantum Hopfield model (docs/theory.md §7) in the bistable retrieval (ferromagnetic) phase beta = BETA,
-Omega = OMEGA (beta > 1 + 8 Omega^2; stable fixed points +-m*, m_z* = M_STAR). Two initial states:
+Quantum Hopfield model, eq. 59 rates (docs/theory.md §7), in the bistable retrieval phase beta = 2,
+Omega = 0.2 (beta > 1 + 8 Omega^2 = 1.32; stable fixed points +-m*, m_z* = hopfield_retrieval_mz(2, 0.2)
+= 0.655). E_N(t) is paper eq. 24 (Theorem 1). Two initial states:
 
 * the product state |up...up> (spin-coherent, theta = 0): clustering, E_N(0) = 1/N, and E_N(t) ~ 1/N
   (Theorem 1) around its mean-field solution m_up(t), which relaxes to the + retrieval state;
@@ -10,16 +11,28 @@ Omega = OMEGA (beta > 1 + 8 Omega^2; stable fixed points +-m*, m_z* = M_STAR). T
   Collective observables cannot distinguish the cat from the mixture of its two branches, and each branch
   follows its own mean field: omega_t(m) = 0 (= mean field, by the pi-rotation symmetry about x), but
   omega_t(m_a m_b) -> m_up,a(t) m_up,b(t), so E_N(t) -> 1/2 |m_up(t)|^2 = O(1) for all N
-  (stationary value (1 + 16 Omega^2) m*^2 / 2). Mean field (a product-state ansatz) describes neither branch.
+  (stationary value (1 + 16 Omega^2) m_z*^2 / 2 = 0.351). Mean field (a product-state ansatz) describes
+  neither branch.
 
-Shown: trajectories against the exact sector-reduced evolution and against mean field for the cat
-state; E_N(t) of both states for several N; E_N(t*) against N with fitted exponents (product ~ -1,
-cat ~ 0).
+Claims (fixed seeds; fits by fit_power_law, errors scaled by sqrt(chi^2/dof) when chi^2/dof > 1):
+cat trajectories agree with the exact sector-reduced evolution (N = 10) within 4 s.e. (means, second
+moments at 25 times: worst 3.1 s.e.; E_N: 2.6 s.e.); the cat's E_N(t) stays above 0.25 at every N and t
+(measured min 0.364, N = 1000) and equals |m_up(t)|^2/2 (min over t <= 6: 0.367) at the largest N within
+4 s.e. + 3/N; E_N(t*) ~ N^p: the cat's p = -0.017 +- 0.011, -0.023 +- 0.014, -0.033 +- 0.022 at t* = 1, 3, 6
+(theory 0; chi^2/dof ~ 100: E_N = |m_up|^2/2 + O(1/N) is not a power law), the product state's
+p = -1.000 +- 0.003, -1.001 +- 0.007, -1.020 +- 0.041 (theory -1), fitted over N >= 100: below, |up...up>
+also tunnels to the other retrieval state within t, which adds an exponentially small but, at N = 10,
+visible O(m*^2) term.
+
+Panels: (a) cat-state omega_t(m_z^2), omega_t(m_z) from trajectories, exact and mean field; (b) E_N(t) of
+both states; (c) E_N(t*) against N with the fitted exponents.
 
     python experiments/cat_state.py [--fast] [--out plots/cat_state.png] [--data results/cat_state.npz]
+        [--n-jobs 2]
 """
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -27,179 +40,223 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy.optimize import brentq  # noqa: E402
 
-from trajectories.cli.registry import named_model  # noqa: E402
-from trajectories import (cat_state, clustering, coherent_state, exact_evolution, fit_power_law,  # noqa: E402
-                          mean_field, run_ensemble)
+from models import hopfield_model  # noqa: E402
+from trajectories import (  # noqa: E402
+    cat_state,
+    clustering,
+    coherent_state,
+    exact_evolution,
+    fit_power_law,
+    mean_field,
+    run_ensemble,
+)
 from trajectories.cli.plotting import save_png  # noqa: E402
-
-BETA, OMEGA = 2.0, 0.2
-#: the product state's exponent is fitted over N >= FIT_NMIN: below, |up...up> also tunnels to the other
-#: retrieval state within t (measured N E_N at t = 6: 3.3, 2.8, 1.7 at N = 10, 31, 100 against 1.41 for
-#: N >= 316), adding (switching probability) x O(m*^2) to E_N, exponentially small in N
-FIT_NMIN = 100
-M_STAR = brentq(lambda m: np.tanh(BETA * m) - (1 + 8 * OMEGA ** 2) * m, 1e-6, 1.0)
+from trajectories.theory.fixed_points import hopfield_point, hopfield_retrieval_mz  # noqa: E402
 
 
-def setup(fast):
-    if fast:
-        times = np.linspace(0, 3, 7)
-        cat_Ns, cat_n = np.array([10, 100]), np.array([200, 100])
-        prod_Ns, prod_n = np.array([10, 31, 100, 316, 1000]), np.array([300, 300, 300, 150, 40])
-        exact_Ns = np.array([10, 20])
-        t_stars = (1.0, 3.0)
-    else:
-        times = np.linspace(0, 6, 25)
-        cat_Ns, cat_n = np.array([10, 100, 1000, 3162]), np.array([400, 200, 100, 40])
-        prod_Ns, prod_n = np.array([10, 31, 100, 316, 1000, 3162]), np.array([800, 800, 600, 300, 150, 60])
-        exact_Ns = np.array([10, 20, 40, 80])
-        t_stars = (1.0, 3.0, 6.0)
-    return times, cat_Ns, cat_n, prod_Ns, prod_n, exact_Ns, t_stars
+@dataclass(frozen=True)
+class Params:
+    beta: float = 2.0
+    omega: float = 0.2
+    t_max: float = 6.0
+    n_times: int = 25
+    cat_Ns: tuple = (10, 100, 1000, 3162)
+    cat_ntraj: tuple = (400, 200, 100, 40)
+    prod_Ns: tuple = (10, 31, 100, 316, 1000, 3162)
+    prod_ntraj: tuple = (800, 800, 600, 300, 150, 60)
+    exact_Ns: tuple = (10, 20, 40, 80)           # exact evolution of the cat state
+    t_stars: tuple = (1.0, 3.0, 6.0)             # times of the fits E_N(t*) ~ N^p
+    fit_nmin: int = 100                          # the product state's fit uses N >= fit_nmin
+    seed: int = 4000                             # product: seed + i; cat: seed + 50 + i (i-th N)
 
 
-def exact_E(res, mf):
-    sq = np.array([res.second[a, a] for a in range(3)])
-    return 0.5 * np.sum(sq - 2 * mf * res.mean + mf ** 2, axis=0)
+FAST = Params(t_max=3.0, n_times=7, cat_Ns=(10, 100), cat_ntraj=(200, 100), prod_Ns=(10, 31, 100, 316, 1000),
+              prod_ntraj=(300, 300, 300, 150, 40), exact_Ns=(10, 20), t_stars=(1.0, 3.0))
 
 
-def main(fast=False, out=None, data=None, n_jobs=2, seed=4000):
-    t0 = time.perf_counter()
-    out = out or ("plots/cat_state_fast.png" if fast else "plots/cat_state.png")
-    data = data or ("results/cat_state_fast.npz" if fast else "results/cat_state.npz")
-    times, cat_Ns, cat_n, prod_Ns, prod_n, exact_Ns, t_stars = setup(fast)
-    kstar = [int(np.argmin(np.abs(times - ts))) for ts in t_stars]
-    cat, up = cat_state(), coherent_state(theta=0.0)
+def ensembles(p: Params, label, state, Ns, ntraj, seed0, times, n_jobs) -> dict:
+    """E_N (clustering against the mean-field solution from `state`), means and second moments per N."""
+    out = {k: [] for k in ("E", "err", "mean", "stderr", "second", "second_stderr")}
+    for i, (N, n) in enumerate(zip(Ns, ntraj)):
+        model = hopfield_model(N, p.beta, p.omega)
+        ens = run_ensemble(model, state, times, ntraj=n, seed=seed0 + i, execution=dict(n_jobs=n_jobs))
+        E, err = clustering(ens, mean_field(model, state, times))
+        for key, value in (("E", E), ("err", err), ("mean", ens.mean), ("stderr", ens.stderr),
+                           ("second", ens.second), ("second_stderr", ens.second_stderr)):
+            out[key].append(value)
+    return {f"{label}_{k}": np.array(v) for k, v in out.items()}
 
-    def model(N):
-        return named_model("hopfield", N=int(N), beta=BETA, omega=OMEGA)
 
-    mf_cat = mean_field(model(10), cat, times)                 # m = 0 throughout
-    mf_up = mean_field(model(10), up, times).mean               # the + branch
-    branch_E = 0.5 * np.sum(mf_up ** 2, axis=0)                 # E_N of the cat for N -> oo
+def exact_cat(p: Params, times) -> dict:
+    """Exact sector-reduced evolution of the cat state: E_N (clustering of the exact result), moments."""
+    E, mean, second = [], [], []
+    for N in p.exact_Ns:
+        model = hopfield_model(N, p.beta, p.omega)
+        r = exact_evolution(model, cat_state(), times, method="sectors")
+        E.append(clustering(r, mean_field(model, cat_state(), times))[0])
+        mean.append(r.mean)
+        second.append(r.second)
+    return dict(exact_Ns=np.array(p.exact_Ns), exact_E=np.array(E), exact_mean=np.array(mean),
+                exact_second=np.array(second))
 
-    out_cat, out_prod = {}, {}
-    secs = 0.0
-    for label, state, Ns, ns, store, mf in (("cat", cat, cat_Ns, cat_n, out_cat, mf_cat),
-                                             ("product", up, prod_Ns, prod_n, out_prod, None)):
-        for i, (N, n) in enumerate(zip(Ns, ns)):
-            t1 = time.perf_counter()
-            ens = run_ensemble(model(N), state, times, ntraj=int(n), seed=seed + 50 * (label == "cat") + i,
-                               n_jobs=n_jobs)
-            secs += time.perf_counter() - t1
-            E, err = clustering(ens, mf if mf is not None else mean_field(model(N), state, times))
-            store[int(N)] = dict(E=E, err=err, mean=ens.mean, stderr=ens.stderr,
-                                 zz=ens.second[2, 2], zz_err=ens.second_stderr[2, 2])
-    exact = {}
-    t_ex = time.perf_counter()
-    for N in exact_Ns:
-        r = exact_evolution(model(N), cat, times, method="sectors")
-        exact[int(N)] = dict(E=exact_E(r, mf_cat.mean), mean=r.mean, zz=r.second[2, 2])
-    t_ex = time.perf_counter() - t_ex
 
-    # agreement of trajectories with the exact evolution (cat), in standard errors
-    z = {}
-    for N in set(exact) & set(out_cat):
-        o, e = out_cat[N], exact[N]
-        dm, sm = (o["mean"] - e["mean"])[:, 1:], o["stderr"][:, 1:]
-        # m_x = 0 exactly in every trajectory (zero spread): those entries must agree to round-off
-        assert np.all(np.abs(dm[sm == 0]) < 1e-8), "a zero-spread observable differs from the exact value"
-        zm = np.abs(dm[sm > 0]) / sm[sm > 0]
-        zz = (o["zz"] - e["zz"])[1:] / o["zz_err"][1:]
-        z[N] = float(max(zm.max(), np.abs(zz).max()))
-    fits = {}
-    for label, store in (("cat", out_cat), ("product", out_prod)):
-        Ns = np.array([N for N in sorted(store) if label == "cat" or N >= FIT_NMIN])
-        fits[label] = {ts: fit_power_law(Ns, [store[N]["E"][k] for N in Ns], [store[N]["err"][k] for N in Ns])
-                       for ts, k in zip(t_stars, kstar)}
+def agreement(r: dict) -> dict:
+    """Cat trajectories against the exact evolution at the N both have: worst deviation in s.e. of the
+    means, second moments and E_N (entries with spread), and the largest deviation of entries without."""
+    z, flat, zE, Ns = [], [], [], sorted(set(r["cat_Ns"].tolist()) & set(r["exact_Ns"].tolist()))
+    for N in Ns:
+        i, j = list(r["cat_Ns"]).index(N), list(r["exact_Ns"]).index(N)
+        dev = np.concatenate([np.abs(r["cat_mean"][i] - r["exact_mean"][j]).ravel(),
+                              np.abs(r["cat_second"][i] - r["exact_second"][j]).ravel()])
+        se = np.concatenate([r["cat_stderr"][i].ravel(), r["cat_second_stderr"][i].ravel()])
+        z.append(float((dev[se > 0] / se[se > 0]).max()))
+        flat.append(float(dev[se == 0].max(initial=0.0)))
+        e, s = np.abs(r["cat_E"][i] - r["exact_E"][j]), r["cat_err"][i]
+        zE.append(float((e[s > 0] / s[s > 0]).max()))
+    return dict(z_Ns=np.array(Ns), z_moments=np.array(z), z_zero_spread_dev=np.array(flat), z_E=np.array(zE))
 
-    # ---------------------------------------------------------------- figure
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.1), constrained_layout=True)
-    ax = axes[0]
-    Ne = int(max(set(exact) & set(out_cat)))
-    Nl = int(max(out_cat))
-    ax.plot(times, exact[Ne]["zz"], "k-", lw=1.2, label=rf"exact $\omega_t(m_z^2)$, $N={Ne}$")
-    ax.plot(times, exact[Ne]["mean"][2], "k-.", lw=1, label=rf"exact $\omega_t(m_z)$, $N={Ne}$")
-    for N, c in ((Ne, "C0"), (Nl, "C1")):
-        o = out_cat[N]
-        ax.errorbar(times, o["zz"], o["zz_err"], fmt="o", ms=3, color=c,
+
+def fits(r: dict, p: Params) -> dict:
+    """E_N(t*) ~ N^p: every cat N, product N >= fit_nmin; chi^2-scaled errors and chi^2/dof."""
+    k_star = [int(np.argmin(np.abs(r["times"] - ts))) for ts in p.t_stars]
+    out = {}
+    for label in ("cat", "prod"):
+        Ns = r[f"{label}_Ns"]
+        use = Ns >= (p.fit_nmin if label == "prod" else 0)
+        f = [fit_power_law(Ns[use], r[f"{label}_E"][use, k], r[f"{label}_err"][use, k]) for k in k_star]
+        for attr in ("exponent", "exponent_err", "exponent_err_unscaled", "prefactor", "chi2", "dof"):
+            out[f"{label}_{attr}"] = np.array([getattr(x, attr) for x in f])
+    return dict(out, k_star=np.array(k_star), fit_nmin=p.fit_nmin)
+
+
+def compute(params: Params = Params(), n_jobs: int = 2) -> dict:
+    p, t0 = params, time.perf_counter()
+    times = np.linspace(0, p.t_max, p.n_times)
+    m_star = hopfield_retrieval_mz(p.beta, p.omega)
+    model = hopfield_model(10, p.beta, p.omega)                    # the eq. 59 mean field is the same for all N
+    mf_cat = mean_field(model, cat_state(), times)                  # m = 0 throughout
+    mf_up = mean_field(model, coherent_state(theta=0.0), times)     # the + branch
+    r = dict(times=times, t_stars=np.array(p.t_stars), beta=p.beta, omega=p.omega, m_star=m_star,
+             mf_cat=mf_cat.mean, mf_up=mf_up.mean, branch_E=0.5 * np.sum(mf_up.mean ** 2, axis=0),
+             branch_E_stationary=0.5 * float(np.sum(hopfield_point(p.beta, p.omega, m_star).m ** 2)),
+             cat_Ns=np.array(p.cat_Ns), cat_ntraj=np.array(p.cat_ntraj), prod_Ns=np.array(p.prod_Ns),
+             prod_ntraj=np.array(p.prod_ntraj))
+    r.update(ensembles(p, "cat", cat_state(), p.cat_Ns, p.cat_ntraj, p.seed + 50, times, n_jobs))
+    r.update(ensembles(p, "prod", coherent_state(theta=0.0), p.prod_Ns, p.prod_ntraj, p.seed, times, n_jobs))
+    r.update(exact_cat(p, times))
+    r.update(agreement(r))
+    r.update(fits(r, p))
+    r["seconds"] = time.perf_counter() - t0
+    return r
+
+
+def plot_cat(ax, r):
+    times, Ns, Ne = r["times"], list(r["cat_Ns"]), int(r["exact_Ns"][0])
+    j = list(r["exact_Ns"]).index(Ne)
+    ax.plot(times, r["exact_second"][j, 2, 2], "k-", lw=1.2, label=rf"exact $\omega_t(m_z^2)$, $N={Ne}$")
+    ax.plot(times, r["exact_mean"][j, 2], "k-.", lw=1, label=rf"exact $\omega_t(m_z)$, $N={Ne}$")
+    for N, c in ((Ne, "C0"), (Ns[-1], "C1")):
+        i = Ns.index(N)
+        ax.errorbar(times, r["cat_second"][i, 2, 2], r["cat_second_stderr"][i, 2, 2], fmt="o", ms=3, color=c,
                     label=rf"trajectories $\omega_t(m_z^2)$, $N={N}$")
-        ax.errorbar(times, o["mean"][2], o["stderr"][2], fmt="s", ms=3, mfc="none", color=c,
+        ax.errorbar(times, r["cat_mean"][i, 2], r["cat_stderr"][i, 2], fmt="s", ms=3, mfc="none", color=c,
                     label=rf"trajectories $\omega_t(m_z)$, $N={N}$")
-    ax.plot(times, mf_cat.mean[2], "--", color="C3", lw=1.5,
+    ax.plot(times, r["mf_cat"][2], "--", color="C3", lw=1.5,
             label=r"mean field from the cat: $m_z^{\rm MF}=(m_z^{\rm MF})^2=0$")
-    ax.plot(times, mf_up[2] ** 2, ":", color="C2", lw=2, label=r"branch mean field $m_{{\rm up},z}(t)^2$")
+    ax.plot(times, r["mf_up"][2] ** 2, ":", color="C2", lw=2, label=r"branch mean field $m_{{\rm up},z}(t)^2$")
+    ax.text(0.98, 0.35, f"trajectories vs exact (N = {Ne}):\nworst {float(r['z_moments'][0]):.2f} s.e. "
+            f"(moments), {float(r['z_E'][0]):.2f} s.e. ($E_N$)", transform=ax.transAxes, ha="right", fontsize=7)
     ax.set_xlabel(r"$t$")
     ax.set_ylabel(r"$\omega_t(m_z^2)$, $\omega_t(m_z)$")
-    ax.set_title(rf"cat state, $\beta={BETA}$, $\Omega={OMEGA}$ (retrieval phase, $m^*_z={M_STAR:.3f}$)",
-                 fontsize=9)
+    ax.set_title(rf"(a) cat state, $\beta={float(r['beta']):g}$, $\Omega={float(r['omega']):g}$ (retrieval, "
+                 rf"$m^*_z={float(r['m_star']):.3f}$)", fontsize=9, loc="left")
     ax.legend(fontsize=6.3, frameon=False)
-    ax = axes[1]
-    cols = plt.cm.viridis(np.linspace(0, 0.85, max(len(cat_Ns), len(prod_Ns))))
-    for i, N in enumerate(sorted(out_cat)):
-        o = out_cat[N]
-        ax.errorbar(times, o["E"], o["err"], fmt="o-", ms=2.5, lw=0.8, color=cols[i], label=f"cat $N={N}$")
-    for i, N in enumerate(sorted(out_prod)):
-        o = out_prod[N]
-        ax.errorbar(times, o["E"], o["err"], fmt="s--", ms=2.5, lw=0.8, mfc="none", color=cols[i],
-                    label=rf"$|{{\uparrow}}\rangle^{{\otimes N}}$ $N={N}$")
-    ax.plot(times, branch_E, "-", color="C3", lw=1.5, label=r"$\frac{1}{2}|\mathbf{m}_{\rm up}(t)|^2$")
+
+
+def plot_EN(ax, r):
+    times = r["times"]
+    cols = plt.cm.viridis(np.linspace(0, 0.85, max(len(r["cat_Ns"]), len(r["prod_Ns"]))))
+    cat, prod = [], []
+    for i, N in enumerate(r["cat_Ns"]):
+        cat.append(ax.errorbar(times, r["cat_E"][i], r["cat_err"][i], fmt="o-", ms=2.5, lw=0.8, color=cols[i],
+                               label=f"cat $N={N}$"))
+    for i, N in enumerate(r["prod_Ns"]):
+        prod.append(ax.errorbar(times, r["prod_E"][i], r["prod_err"][i], fmt="s--", ms=2.5, lw=0.8, mfc="none",
+                                color=cols[i], label=rf"$|{{\uparrow}}\rangle^{{\otimes N}}$ $N={N}$"))
+    cat += ax.plot(times, r["branch_E"], "-", color="C3", lw=1.5, label=r"$\frac{1}{2}|\mathbf{m}_{\rm up}(t)|^2$")
+    cat.append(ax.axhline(float(r["branch_E_stationary"]), color="C3", ls=":", lw=0.8,
+                          label=rf"$(1+16\Omega^2)m_z^{{*2}}/2={float(r['branch_E_stationary']):.3f}$"))
     ax.set_yscale("log")
+    ax.set_ylim(3e-5, 12)
+    ax.add_artist(ax.legend(handles=cat, fontsize=6, frameon=False, ncol=3, loc="upper center"))
+    ax.legend(handles=prod, fontsize=6, frameon=False, ncol=3, loc="lower center")
     ax.set_xlabel(r"$t$")
     ax.set_ylabel(r"$E_N(t)$")
-    ax.set_title("cat: $E_N=O(1)$; product state: $E_N\\sim 1/N$", fontsize=9)
-    ax.legend(fontsize=6, frameon=False, ncol=2)
-    ax = axes[2]
-    for label, store, mk in (("cat", out_cat, "o"), ("product", out_prod, "s")):
-        Ns = np.array(sorted(store))
-        for j, (ts, k) in enumerate(zip(t_stars, kstar)):
-            f = fits[label][ts]
-            ax.errorbar(Ns, [store[N]["E"][k] for N in Ns], [store[N]["err"][k] for N in Ns], fmt=mk,
-                        color=f"C{j}", ms=4, mfc="none" if label == "product" else f"C{j}",
-                        label=f"{label} $t={ts:g}$: $p={f.exponent:.3f}\\pm{f.exponent_err:.3f}$")
-            Nf = Ns if label == "cat" else Ns[Ns >= FIT_NMIN]
-            ax.plot(Nf, f.prefactor * Nf ** f.exponent, "-", color=f"C{j}", lw=0.7)
+    ax.set_title("(b) cat: $E_N=O(1)$; product state: $E_N\\sim 1/N$", fontsize=9, loc="left")
+
+
+def plot_fits(ax, r):
+    nmin = int(r["fit_nmin"])
+    for label, name, mk in (("cat", "cat", "o"), ("prod", "product", "s")):
+        Ns = r[f"{label}_Ns"]
+        for j, (ts, k) in enumerate(zip(r["t_stars"], r["k_star"])):
+            p, pe, chi2, dof = (float(r[f"{label}_{a}"][j]) for a in ("exponent", "exponent_err", "chi2", "dof"))
+            ax.errorbar(Ns, r[f"{label}_E"][:, k], r[f"{label}_err"][:, k], fmt=mk, color=f"C{j}", ms=4,
+                        mfc="none" if label == "prod" else f"C{j}",
+                        label=f"{name} $t={ts:g}$: $p={p:.3f}\\pm{pe:.3f}$ ($\\chi^2$/dof {chi2:.1f}/{dof:.0f})")
+            Nf = Ns if label == "cat" else Ns[Ns >= nmin]
+            ax.plot(Nf, float(r[f"{label}_prefactor"][j]) * Nf ** p, "-", color=f"C{j}", lw=0.7)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel(r"$N$")
     ax.set_ylabel(r"$E_N(t^*)$")
-    ax.set_title(rf"fits $E_N(t^*)\propto N^p$ (product: $N\geq{FIT_NMIN}$), 1 s.e.", fontsize=9)
-    ax.legend(fontsize=6.5, frameon=False)
-    save_png(fig, out)
-
-    arrays = dict(times=times, t_stars=np.array(t_stars), mf_up=mf_up, branch_E=branch_E, m_star=M_STAR)
-    for label, store in (("cat", out_cat), ("product", out_prod)):
-        arrays[f"{label}_Ns"] = np.array(sorted(store))
-        arrays[f"{label}_E"] = np.array([store[N]["E"] for N in sorted(store)])
-        arrays[f"{label}_err"] = np.array([store[N]["err"] for N in sorted(store)])
-        arrays[f"{label}_mean"] = np.array([store[N]["mean"] for N in sorted(store)])
-        arrays[f"{label}_exponent"] = np.array([fits[label][ts].exponent for ts in t_stars])
-        arrays[f"{label}_exponent_err"] = np.array([fits[label][ts].exponent_err for ts in t_stars])
-    arrays["exact_Ns"] = exact_Ns
-    arrays["exact_cat_E"] = np.array([exact[int(N)]["E"] for N in exact_Ns])
-    Path(data).parent.mkdir(parents=True, exist_ok=True)
-    np.savez(data, **arrays)
-    elapsed = time.perf_counter() - t0
-    print(f"cat vs product state, Hopfield beta = {BETA}, Omega = {OMEGA} (m*_z = {M_STAR:.4f}); "
-          f"trajectories {secs:.0f} s, exact N = {exact_Ns.tolist()} {t_ex:.0f} s")
-    print("  cat trajectories vs exact: max |z| = " + ", ".join(f"{v:.2f} (N = {N})" for N, v in sorted(z.items())))
-    print(f"  cat: min_t E_N(t) = " + ", ".join(f"{out_cat[N]['E'].min():.3f} (N = {N})" for N in sorted(out_cat))
-          + f"; N -> oo branch prediction min_t |m_up|^2/2 = {branch_E.min():.3f}, t = {times[-1]:g}: "
-          f"{branch_E[-1]:.3f}")
-    for ts in t_stars:
-        fc, fp = fits["cat"][ts], fits["product"][ts]
-        print(f"  t* = {ts:g}: E_N ~ N^p, cat p = {fc.exponent:.3f} +- {fc.exponent_err:.3f}, "
-              f"product p = {fp.exponent:.3f} +- {fp.exponent_err:.3f} (N >= {FIT_NMIN}, chi2/dof {fp.chi2:.1f}/{fp.dof})")
-    print(f"wrote {out} and {data} in {elapsed:.0f} s")
-    return dict(times=times, t_stars=t_stars, cat=out_cat, product=out_prod, exact=exact, z=z, fits=fits,
-                branch_E=branch_E, elapsed=elapsed)
+    ax.set_title(rf"(c) fits $E_N(t^*)\propto N^p$ (product: $N\geq{nmin}$; theory 0 and $-1$), 1 s.e.",
+                 fontsize=9, loc="left")
+    ax.legend(fontsize=6, frameon=False)
 
 
-if __name__ == "__main__":
+def plot(result: dict, path) -> None:
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.3), constrained_layout=True)
+    plot_cat(axes[0], result)
+    plot_EN(axes[1], result)
+    plot_fits(axes[2], result)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    save_png(fig, path)
+
+
+def summary(r: dict) -> None:
+    print(f"cat vs product state, Hopfield beta = {r['beta']:g}, Omega = {r['omega']:g} (m*_z = {r['m_star']:.4f})")
+    for N, z, zE, flat in zip(r["z_Ns"], r["z_moments"], r["z_E"], r["z_zero_spread_dev"]):
+        print(f"  cat trajectories vs exact, N = {N}: worst {z:.2f} s.e. (means, second moments), "
+              f"{zE:.2f} s.e. (E_N); zero-spread entries differ by {flat:.1e}")
+    print("  cat: min_t E_N(t) = " + ", ".join(f"{E.min():.3f} (N = {N})" for N, E in zip(r["cat_Ns"], r["cat_E"]))
+          + f"; N -> oo: min_t |m_up|^2/2 = {r['branch_E'].min():.3f}, stationary {r['branch_E_stationary']:.3f}")
+    for j, ts in enumerate(r["t_stars"]):
+        print(f"  t* = {ts:g}: E_N ~ N^p, cat p = {r['cat_exponent'][j]:.3f} +- {r['cat_exponent_err'][j]:.3f} "
+              f"(chi2/dof {r['cat_chi2'][j]:.1f}/{r['cat_dof'][j]}), product p = {r['prod_exponent'][j]:.3f} +- "
+              f"{r['prod_exponent_err'][j]:.3f} (N >= {r['fit_nmin']}, chi2/dof "
+              f"{r['prod_chi2'][j]:.1f}/{r['prod_dof'][j]})")
+
+
+def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="a few-second run (used by the tests)")
+    ap.add_argument("--fast", action="store_true", help="a seconds-scale run (used by the tests)")
     ap.add_argument("--out", default=None, help="PNG path (default plots/cat_state[_fast].png)")
     ap.add_argument("--data", default=None, help="npz path (default results/cat_state[_fast].npz)")
     ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args()
-    main(args.fast, args.out, args.data, args.n_jobs)
+    args = ap.parse_args(argv)
+    suffix = "_fast" if args.fast else ""
+    args.out = args.out or f"plots/cat_state{suffix}.png"
+    args.data = args.data or f"results/cat_state{suffix}.npz"
+    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
+    Path(args.data).parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.data, **result)
+    plot(result, args.out)
+    summary(result)
+    print(f"wrote {args.out} and {args.data} ({result['seconds']:.0f} s)")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -19,8 +19,7 @@ is the linear response of mean field to the shift: d_MF(t) = lim_{N->oo} N (m_MF
   every time (measured excess at most 2.6 s.e.).
   Exponent: a weighted fit of the signed components D_a(N) = b_a N^p (a = y, z; common p). The differences
   are signed and, at the largest N, comparable to their errors, so the log-log fit_power_law (positive
-  values) does not apply; this fit's error is scaled by sqrt(chi^2/dof) when chi^2/dof > 1, as
-  fit_power_law's: p = -1.11 +- 0.08 (chi^2/dof 5.8/7), -1.09 +- 0.12 (3.6/7), -1.35 +- 0.33 (9.9/7) at
+  values) does not apply; fit_signed_power_law's error is scaled by sqrt(chi^2/dof) when chi^2/dof > 1: p = -1.11 +- 0.08 (chi^2/dof 5.8/7), -1.09 +- 0.12 (3.6/7), -1.35 +- 0.33 (9.9/7) at
   t* = 1, 2, 4 (theory -1).
 
 Why the paramagnet: in the retrieval phase (measured at beta = 2, Omega = 0.2, theta = 0.4) the exact difference
@@ -42,7 +41,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy.optimize import curve_fit  # noqa: E402
 
 from models import hopfield_model  # noqa: E402
 from trajectories import (  # noqa: E402
@@ -53,6 +51,7 @@ from trajectories import (  # noqa: E402
     paired_difference,
     run_ensemble,
 )
+from trajectories.analysis import fit_signed_power_law  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
 
@@ -113,28 +112,6 @@ def paired_differences(p: Params, times, state, n_jobs) -> dict:
     return dict(D=np.array(D), stderr=np.array(S), unpaired_stderr=np.array(unpaired), seconds=np.array(secs))
 
 
-def fit_signed(Ns, D, s):
-    """Weighted fit of D_a(N) = b_a N^p (common p) to signed values D (K, A) with errors s (K, A).
-
-    Returns p, its error (scaled by sqrt(chi2/dof) when chi2/dof > 1), the unscaled error, b (A,), chi2, dof.
-    """
-    A = D.shape[1]
-    N = np.repeat(np.asarray(Ns, float)[:, None], A, 1).ravel()
-    comp = np.tile(np.arange(A), len(Ns))
-    y, sig = D.ravel(), s.ravel()
-
-    def model(_, p, *b):
-        return np.array(b)[comp] * N ** p
-
-    b0 = [np.mean(y[comp == a] * N[comp == a]) for a in range(A)]
-    popt, pcov = curve_fit(model, None, y, p0=[-1.0] + b0, sigma=sig, absolute_sigma=True, maxfev=20000)
-    chi2 = float(np.sum(((y - model(None, *popt)) / sig) ** 2))
-    dof = int(y.size - len(popt))
-    err = float(np.sqrt(pcov[0, 0]))
-    scale = np.sqrt(chi2 / dof) if dof > 0 and chi2 > dof else 1.0
-    return float(popt[0]), err * scale, err, popt[1:], chi2, dof
-
-
 def fits(p: Params, r: dict) -> dict:
     """Exponents at each t*: exact |D| (fit_power_law, N >= exact_fit_nmin) and the paired trajectories."""
     k_star = [int(np.argmin(np.abs(r["times"] - ts))) for ts in p.t_stars]
@@ -148,9 +125,10 @@ def fits(p: Params, r: dict) -> dict:
         out["exact_exponent"].append(f.exponent)
         out["exact_exponent_err"].append(f.exponent_err)
         out["exact_prefactor"].append(f.prefactor)
-        pt, pe, pu, b, chi2, dof = fit_signed(p.Ns, r["D"][:, 1:, k], r["stderr"][:, 1:, k])
+        g = fit_signed_power_law(p.Ns, r["D"][:, 1:, k], r["stderr"][:, 1:, k])
         for key, value in zip(("traj_exponent", "traj_exponent_err", "traj_exponent_err_unscaled", "traj_b",
-                               "traj_chi2", "traj_dof"), (pt, pe, pu, b, chi2, dof)):
+                               "traj_chi2", "traj_dof"),
+                              (g.exponent, g.exponent_err, g.exponent_err_unscaled, g.prefactors, g.chi2, g.dof)):
             out[key].append(value)
     return dict({k: np.array(v) for k, v in out.items()}, k_star=np.array(k_star), exact_norm=norm)
 

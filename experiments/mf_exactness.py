@@ -38,10 +38,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy.optimize import curve_fit  # noqa: E402
 
 from models import hopfield_model  # noqa: E402
 from trajectories import coherent_state, exact_evolution, fit_power_law, mean_field, run_ensemble  # noqa: E402
+from trajectories.analysis import fit_signed_power_law  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
 #: nominal relative error given to the noise-free exact |D| in fit_power_law (any value small against the
@@ -92,29 +92,6 @@ def deviations(params, times, n_jobs):
                 exact_seconds=exact_seconds)
 
 
-def fit_signed(Ns, D, s):
-    """Weighted fit of D_a(N) = b_a N^p (a = x, y, z; common p) to signed deviations D (nN, 3) with standard
-    errors s (nN, 3). Not fit_power_law: three signed prefactors share one exponent, and noise-dominated points
-    take either sign. As in fit_power_law, the parameter errors are multiplied by sqrt(chi2/dof) when that
-    exceeds 1. Returns dict(p, p_err, p_err_unscaled, b (3,), chi2, dof)."""
-    N = np.repeat(np.asarray(Ns, float)[:, None], 3, 1).ravel()
-    comp = np.tile(np.arange(3), len(Ns))
-    y, sig = D.ravel(), s.ravel()
-    ok = sig > 0
-    N, comp, y, sig = N[ok], comp[ok], y[ok], sig[ok]
-
-    def model(x, p, bx, by, bz):
-        return np.array([bx, by, bz])[comp] * N ** p
-
-    b0 = [np.sum(y[comp == a] * N[comp == a]) / max(np.sum(comp == a), 1) for a in range(3)]
-    popt, pcov = curve_fit(model, None, y, p0=[-1.0] + b0, sigma=sig, absolute_sigma=True, maxfev=20000)
-    chi2 = float(np.sum(((y - model(None, *popt)) / sig) ** 2))
-    dof = int(y.size - 4)
-    scale = np.sqrt(chi2 / dof) if chi2 > dof > 0 else 1.0
-    p_err = float(np.sqrt(pcov[0, 0]))
-    return dict(p=float(popt[0]), p_err=scale * p_err, p_err_unscaled=p_err, b=popt[1:], chi2=chi2, dof=dof)
-
-
 def exact_fit(params, norm_ex):
     """Power law |D| = c N^p over N >= exact_fit_nmin of the exact |D(t*)| (nEx,), and the local slopes of the
     first and last pairs of N in that range."""
@@ -139,12 +116,12 @@ def analyse(params, r, times):
     rows = []
     for ts in params.t_stars:
         k = int(np.argmin(np.abs(times - ts)))
-        ef, tf = exact_fit(params, norm_ex[:, k]), fit_signed(params.Ns, D[:, :, k], S[:, :, k])
+        ef, tf = exact_fit(params, norm_ex[:, k]), fit_signed_power_law(params.Ns, D[:, :, k], S[:, :, k])
         z = np.array([(D[i, :, k] - Dex[j, :, k]) / S[i, :, k] for i, j in common])
         rows.append(dict(exact_exponent=ef["p"], exact_exponent_err=ef["p_err"], exact_prefactor=ef["c"],
-                         exact_local_first=ef["first"], exact_local_last=ef["last"], traj_exponent=tf["p"],
-                         traj_exponent_err=tf["p_err"], traj_exponent_err_unscaled=tf["p_err_unscaled"],
-                         traj_b=tf["b"], traj_chi2=tf["chi2"], traj_dof=tf["dof"], zscores=z))
+                         exact_local_first=ef["first"], exact_local_last=ef["last"], traj_exponent=tf.exponent,
+                         traj_exponent_err=tf.exponent_err, traj_exponent_err_unscaled=tf.exponent_err_unscaled,
+                         traj_b=tf.prefactors, traj_chi2=tf.chi2, traj_dof=tf.dof, zscores=z))
     out.update({key: np.array([row[key] for row in rows]) for key in rows[0]})
     return out
 

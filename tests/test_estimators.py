@@ -457,3 +457,25 @@ def test_insufficient_data_and_bad_inputs(hop40):
     assert isinstance(fine, MeanFieldResult)
     np.testing.assert_allclose(clustering(ens, fine)[0], clustering(ens, mf)[0], rtol=1e-7)
     np.testing.assert_array_equal(clustering(ens, mf.mean)[0], clustering(ens, mf)[0])
+
+
+def test_fit_signed_power_law_recovers_a_shared_exponent_and_scales_errors():
+    """Three signed series b_a N^p + noise, some points at the noise level: pulls of p are standard
+    normal with the unscaled error; underestimated errors (true noise 3x the stated) are scaled."""
+    from trajectories.analysis import fit_signed_power_law
+    Ns = np.array([100, 200, 400, 800, 1600, 3200, 6400])
+    b = np.array([0.8, -0.5, 0.05])
+    rng = np.random.default_rng(11)
+    pulls, scaled = [], []
+    for _ in range(200):
+        err = 0.002 * np.ones((Ns.size, 3))
+        y = b * Ns[:, None] ** -1.0 * 100 + rng.normal(0, err)
+        f = fit_signed_power_law(Ns, y, err)
+        pulls.append((f.exponent + 1.0) / f.exponent_err_unscaled)
+        g = fit_signed_power_law(Ns, b * Ns[:, None] ** -1.0 * 100 + rng.normal(0, 3 * err), err)
+        scaled.append(g.exponent_err / g.exponent_err_unscaled)
+    assert abs(np.mean(pulls)) < 4 * 1 / np.sqrt(200) and 0.8 < np.std(pulls) < 1.2, (np.mean(pulls), np.std(pulls))
+    assert 2.5 < np.median(scaled) < 3.5                      # sqrt(chi2/dof) ~ 3
+    assert f.dof == Ns.size * 3 - 4 and f.prefactors.shape == (3,)
+    with pytest.raises(ValueError, match="shape"):
+        fit_signed_power_law(Ns, np.zeros((3, 3)), np.ones((3, 3)))

@@ -4,7 +4,7 @@ moments      variance, covariance, connected_correlations, linear_functional, pa
              paired_difference, trajectory_values
 clustering   clustering (E_N, paper eq. 24), clustering_components, mean_field_bloch
 bootstrap    bootstrap, resampled_ensembles
-fits         fit_power_law, PowerLawFit
+fits         fit_power_law, PowerLawFit, fit_signed_power_law, SignedPowerLawFit
 propagation  the standard-error machinery shared by the estimators
 
 Every estimator returns (value, stderr): exact results give the exact value with zero error; an
@@ -13,12 +13,12 @@ ensemble of one trajectory raises InsufficientDataError carrying `.estimate`.
 from ..base.errors import InsufficientDataError
 from .bootstrap import bootstrap, resampled_ensembles
 from .clustering import clustering, clustering_components, mean_field_bloch
-from .fits import PowerLawFit, fit_power_law
+from .fits import PowerLawFit, SignedPowerLawFit, fit_power_law, fit_signed_power_law
 from .moments import (connected_correlations, covariance, linear_functional, paired_difference, pattern_overlaps,
                       trajectory_values, variance)
 
 __all__ = [
-    "InsufficientDataError", "PowerLawFit", "bootstrap", "clustering", "clustering_components",
-    "connected_correlations", "covariance", "fit_power_law", "linear_functional", "mean_field_bloch",
+    "InsufficientDataError", "PowerLawFit", "SignedPowerLawFit", "bootstrap", "clustering", "clustering_components",
+    "connected_correlations", "covariance", "fit_power_law", "fit_signed_power_law", "linear_functional", "mean_field_bloch",
     "paired_difference", "pattern_overlaps", "resampled_ensembles", "trajectory_values", "variance",
 ]

@@ -1,9 +1,11 @@
-"""Power-law fits values ~ prefactor * N^exponent with goodness of fit (docs/theory.md §4)."""
+"""Power-law fits with goodness of fit (docs/theory.md §4): values ~ prefactor * N^exponent in
+log-log, and several signed series sharing one exponent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import curve_fit
 
 from ..base.errors import InsufficientDataError
 
@@ -86,3 +88,73 @@ def fit_power_law(Ns, values, errors) -> PowerLawFit:
     return PowerLawFit(exponent=float(beta[1]), exponent_err=p_err * factor, prefactor=c,
                        prefactor_err=c_err * factor, exponent_err_unscaled=p_err,
                        prefactor_err_unscaled=c_err, chi2=chi2, dof=dof)
+
+
+@dataclass
+class SignedPowerLawFit:
+    """values_a(N) ~ prefactors[a] * N^exponent: one exponent shared by A signed series.
+
+    exponent_err : scaled by sqrt(chi2/dof) when chi2/dof > 1; exponent_err_unscaled: propagated
+    prefactors, prefactors_err : (A,) signed prefactors and their (scaled) errors
+    chi2, dof : chi^2 of the fit and points - (A + 1)
+    """
+
+    exponent: float
+    exponent_err: float
+    exponent_err_unscaled: float
+    prefactors: np.ndarray
+    prefactors_err: np.ndarray
+    chi2: float
+    dof: int
+
+    @property
+    def reduced_chi2(self) -> float:
+        """chi2 / dof (NaN when dof = 0)."""
+        return self.chi2 / self.dof if self.dof > 0 else float("nan")
+
+    def __str__(self) -> str:
+        return (f"exponent {self.exponent:.4f} +- {self.exponent_err:.4f} (unscaled "
+                f"{self.exponent_err_unscaled:.4f}), chi2/dof = {self.chi2:.2f}/{self.dof}")
+
+
+def fit_signed_power_law(Ns, values, errors) -> SignedPowerLawFit:
+    """Weighted least-squares fit of values[k, a] = b_a Ns[k]^p with one exponent p for all series.
+
+    For signed quantities near the noise level (deviations from a limit, differences of two models),
+    where a log-log fit cannot take the points that change sign. Points with zero error are left out.
+
+    Parameters
+    ----------
+    Ns : (K,) positive
+    values, errors : (K, A) signed values and their standard errors (>= 0)
+
+    Returns
+    -------
+    SignedPowerLawFit; errors from the covariance of the weighted fit (scipy curve_fit with
+    absolute sigma), multiplied by sqrt(chi2/dof) when that exceeds 1.
+    """
+    N = np.asarray(Ns, dtype=float)
+    y, s = np.asarray(values, dtype=float), np.asarray(errors, dtype=float)
+    if y.ndim != 2 or y.shape != s.shape or y.shape[0] != N.size:
+        raise ValueError(f"values and errors must have shape (len(Ns), A) = ({N.size}, A), got {y.shape}, {s.shape}")
+    if np.any(N <= 0) or np.any(s < 0) or not (np.all(np.isfinite(y)) and np.all(np.isfinite(s))):
+        raise ValueError("Ns must be > 0, errors >= 0, values and errors finite")
+    A = y.shape[1]
+    NN, comp = np.repeat(N[:, None], A, 1).ravel(), np.tile(np.arange(A), N.size)
+    keep = s.ravel() > 0
+    NN, comp, yy, ss = NN[keep], comp[keep], y.ravel()[keep], s.ravel()[keep]
+    if np.unique(NN).size < 2 or yy.size < A + 2:
+        raise InsufficientDataError(f"a signed power-law fit of {A} series needs >= {A + 2} points at two or more N")
+
+    def model(_, p, *b):
+        return np.asarray(b)[comp] * NN ** p
+
+    b0 = [float(np.mean(yy[comp == a] * NN[comp == a])) if np.any(comp == a) else 0.0 for a in range(A)]
+    popt, pcov = curve_fit(model, None, yy, p0=[-1.0] + b0, sigma=ss, absolute_sigma=True, maxfev=20000)
+    chi2 = float(np.sum(((yy - model(None, *popt)) / ss) ** 2))
+    dof = int(yy.size - (A + 1))
+    factor = np.sqrt(chi2 / dof) if dof > 0 and chi2 > dof else 1.0
+    err = np.sqrt(np.diag(pcov))
+    return SignedPowerLawFit(exponent=float(popt[0]), exponent_err=float(err[0] * factor),
+                             exponent_err_unscaled=float(err[0]), prefactors=popt[1:],
+                             prefactors_err=err[1:] * factor, chi2=chi2, dof=dof)

@@ -30,7 +30,6 @@ both states; (c) E_N(t*) against N with the fitted exponents.
     python experiments/cat_state.py [--fast] [--out plots/cat_state.png] [--data results/cat_state.npz]
         [--n-jobs 2]
 """
-import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +50,7 @@ from trajectories import (  # noqa: E402
     mean_field,
     run_ensemble,
 )
+from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.fixed_points import hopfield_point, hopfield_retrieval_mz  # noqa: E402
 
@@ -240,22 +240,8 @@ def summary(r: dict) -> None:
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="a seconds-scale run (used by the tests)")
-    ap.add_argument("--out", default=None, help="PNG path (default plots/cat_state[_fast].png)")
-    ap.add_argument("--data", default=None, help="npz path (default results/cat_state[_fast].npz)")
-    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args(argv)
-    suffix = "_fast" if args.fast else ""
-    args.out = args.out or f"plots/cat_state{suffix}.png"
-    args.data = args.data or f"results/cat_state{suffix}.npz"
-    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
-    Path(args.data).parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.data, **result)
-    plot(result, args.out)
-    summary(result)
-    print(f"wrote {args.out} and {args.data} ({result['seconds']:.0f} s)")
-    return result
+    return run_experiment(argv, name="cat_state", description=__doc__.splitlines()[0], compute=compute, plot=plot,
+                          summary=summary, params=Params(), fast=FAST)
 
 
 if __name__ == "__main__":

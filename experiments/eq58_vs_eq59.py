@@ -31,7 +31,6 @@ In the paramagnet N |D| varies by at most 5% from N = 20 to 80 (slopes -0.99 at 
     python experiments/eq58_vs_eq59.py [--fast] [--out plots/eq58_vs_eq59.png] [--data results/eq58_vs_eq59.npz]
         [--n-jobs 2]
 """
-import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +51,7 @@ from trajectories import (  # noqa: E402
     run_ensemble,
 )
 from trajectories.analysis import fit_signed_power_law  # noqa: E402
+from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
 
@@ -232,22 +232,8 @@ def summary(r: dict) -> None:
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="a seconds-scale run (used by the tests)")
-    ap.add_argument("--out", default=None, help="PNG path (default plots/eq58_vs_eq59[_fast].png)")
-    ap.add_argument("--data", default=None, help="npz path (default results/eq58_vs_eq59[_fast].npz)")
-    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args(argv)
-    suffix = "_fast" if args.fast else ""
-    args.out = args.out or f"plots/eq58_vs_eq59{suffix}.png"
-    args.data = args.data or f"results/eq58_vs_eq59{suffix}.npz"
-    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
-    Path(args.data).parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.data, **result)
-    plot(result, args.out)
-    summary(result)
-    print(f"wrote {args.out} and {args.data} ({result['total_seconds']:.0f} s)")
-    return result
+    return run_experiment(argv, name="eq58_vs_eq59", description=__doc__.splitlines()[0], compute=compute, plot=plot,
+                          summary=summary, params=Params(), fast=FAST)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ docs/theory.md §7 (Rotondo et al., J. Phys. A 51, 115301 (2018)); paper §5, eq
     python experiments/hopfield_retrieval.py [--fast] [--out plots/hopfield_retrieval.png]
         [--data results/hopfield_retrieval.npz] [--n-jobs 2]
 """
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +53,7 @@ from models import HopfieldNetwork, hopfield_model, random_patterns  # noqa: E40
 from trajectories import (bootstrap, coherent_state, fit_power_law, mean_field, pattern_overlaps,  # noqa: E402
                           product_state, run_ensemble)
 from trajectories.analysis import trajectory_values  # noqa: E402
+from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.fixed_points import (fixed_point_from, hopfield_fixed_points,  # noqa: E402
                                               hopfield_phase_boundaries, hopfield_retrieval_mz)
@@ -512,19 +512,8 @@ def summary(res) -> None:
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="a seconds-scale run (used by the tests)")
-    ap.add_argument("--out", default="plots/hopfield_retrieval.png", help="where to write the PNG")
-    ap.add_argument("--data", default="results/hopfield_retrieval.npz", help="where to write the data")
-    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args(argv)
-    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
-    Path(args.data).parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.data, **result)
-    plot(result, args.out)
-    summary(result)
-    print(f"wrote {args.data} and {args.out}")
-    return result
+    return run_experiment(argv, name="hopfield_retrieval", description=__doc__.splitlines()[0], compute=compute, plot=plot,
+                          summary=summary, params=Params(), fast=FAST)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ mean-field exponent 2/5. Claims (gamma_down = 1, classical start with each spin 
     python experiments/kinetic_constraints.py [--fast] [--out plots/kinetic_constraints.png]
         [--data results/kinetic_constraints.npz] [--n-jobs 2]
 """
-import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +44,7 @@ from scipy.stats import binom  # noqa: E402
 
 from models import kinetic_model  # noqa: E402
 from trajectories import classical_state, mean_field, run_ensemble  # noqa: E402
+from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.fixed_points import fixed_points, kinetic_stationary_density  # noqa: E402
 
@@ -320,22 +320,8 @@ def summary(r: dict) -> None:
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="a seconds-scale run (used by the tests)")
-    ap.add_argument("--out", default=None, help="PNG path (default plots/kinetic_constraints[_fast].png)")
-    ap.add_argument("--data", default=None, help="npz path (default results/kinetic_constraints[_fast].npz)")
-    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args(argv)
-    suffix = "_fast" if args.fast else ""
-    args.out = args.out or f"plots/kinetic_constraints{suffix}.png"
-    args.data = args.data or f"results/kinetic_constraints{suffix}.npz"
-    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
-    Path(args.data).parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.data, **result)
-    plot(result, args.out)
-    summary(result)
-    print(f"wrote {args.out} and {args.data} ({result['seconds']:.0f} s)")
-    return result
+    return run_experiment(argv, name="kinetic_constraints", description=__doc__.splitlines()[0], compute=compute, plot=plot,
+                          summary=summary, params=Params(), fast=FAST)
 
 
 if __name__ == "__main__":

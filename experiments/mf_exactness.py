@@ -28,10 +28,8 @@ N there would return the noise exponent -1/2. So this script
     python experiments/mf_exactness.py [--fast] [--out plots/mf_exactness.png] [--data results/mf_exactness.npz]
                                        [--n-jobs 2]
 """
-import argparse
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import matplotlib
 
@@ -42,6 +40,7 @@ import numpy as np  # noqa: E402
 from models import hopfield_model  # noqa: E402
 from trajectories import coherent_state, exact_evolution, fit_power_law, mean_field, run_ensemble  # noqa: E402
 from trajectories.analysis import fit_signed_power_law  # noqa: E402
+from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
 #: nominal relative error given to the noise-free exact |D| in fit_power_law (any value small against the
@@ -220,23 +219,8 @@ def summary(result):
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="the seconds-scale version (used by the tests)")
-    ap.add_argument("--out", default=None, help="PNG path (default plots/mf_exactness[_fast].png)")
-    ap.add_argument("--data", default=None, help="npz path (default results/mf_exactness[_fast].npz)")
-    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args(argv)
-    suffix = "_fast" if args.fast else ""
-    out = Path(args.out or f"plots/mf_exactness{suffix}.png")
-    data = Path(args.data or f"results/mf_exactness{suffix}.npz")
-    t0 = time.perf_counter()
-    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
-    data.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(data, **result)
-    plot(result, out)
-    print(summary(result))
-    print(f"wrote {out} and {data} in {time.perf_counter() - t0:.0f} s")
-    return result
+    return run_experiment(argv, name="mf_exactness", description=__doc__.splitlines()[0], compute=compute, plot=plot,
+                          summary=summary, params=Params(), fast=FAST)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,8 @@ e.g. N E_N at N = 10 lies ~4% below the large-N curve in the paramagnet) and che
     python experiments/theorem1_scaling.py [--fast] [--out plots/theorem1_scaling.png]
                                            [--data results/theorem1_scaling.npz] [--n-jobs 2]
 """
-import argparse
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import matplotlib
 
@@ -42,6 +40,7 @@ import numpy as np  # noqa: E402
 from models import hopfield_model  # noqa: E402
 from trajectories import (clustering, coherent_state, exact_evolution, fit_power_law, mean_field,  # noqa: E402
                           run_ensemble)
+from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.fixed_points import (hopfield_phase_boundaries, hopfield_point,  # noqa: E402
                                               hopfield_retrieval_mz)
@@ -274,23 +273,8 @@ def summary(result):
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="the seconds-scale version (used by the tests)")
-    ap.add_argument("--out", default=None, help="PNG path (default plots/theorem1_scaling[_fast].png)")
-    ap.add_argument("--data", default=None, help="npz path (default results/theorem1_scaling[_fast].npz)")
-    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args(argv)
-    suffix = "_fast" if args.fast else ""
-    out = Path(args.out or f"plots/theorem1_scaling{suffix}.png")
-    data = Path(args.data or f"results/theorem1_scaling{suffix}.npz")
-    t0 = time.perf_counter()
-    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
-    data.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(data, **result)
-    plot(result, out)
-    print(summary(result))
-    print(f"wrote {out} and {data} in {time.perf_counter() - t0:.0f} s")
-    return result
+    return run_experiment(argv, name="theorem1_scaling", description=__doc__.splitlines()[0], compute=compute, plot=plot,
+                          summary=summary, params=Params(), fast=FAST)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ chi^2-scaled exponent errors are meaningful there.
     python experiments/theorem2_tagged.py [--fast] [--out plots/theorem2_tagged.png]
         [--data results/theorem2_tagged.npz] [--n-jobs 2]
 """
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ import numpy as np  # noqa: E402
 from models import hopfield_model, tagged_hopfield_model  # noqa: E402
 from trajectories import (coherent_state, connected_correlations, exact_evolution, fit_power_law,  # noqa: E402
                           local_generator, mean_field, run_ensemble)
+from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.meanfield import PAULI, bloch_density  # noqa: E402
 
@@ -264,19 +264,8 @@ def summary(res) -> None:
 
 
 def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="a seconds-scale run (used by the tests)")
-    ap.add_argument("--out", default="plots/theorem2_tagged.png", help="where to write the PNG")
-    ap.add_argument("--data", default="results/theorem2_tagged.npz", help="where to write the data")
-    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args(argv)
-    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
-    Path(args.data).parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.data, **result)
-    plot(result, args.out)
-    summary(result)
-    print(f"wrote {args.data} and {args.out}")
-    return result
+    return run_experiment(argv, name="theorem2_tagged", description=__doc__.splitlines()[0], compute=compute, plot=plot,
+                          summary=summary, params=Params(), fast=FAST)
 
 
 if __name__ == "__main__":

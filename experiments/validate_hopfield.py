@@ -17,7 +17,6 @@ N = 2000 (band, 2 s.e.) and mean field (dashed).
     python experiments/validate_hopfield.py [--fast] [--out plots/validate_hopfield.png]
         [--data results/validate_hopfield.npz] [--n-jobs 2]
 """
-import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np  # noqa: E402
 
 from models import hopfield_model  # noqa: E402
 from trajectories import coherent_state, exact_evolution, mean_field, run_ensemble  # noqa: E402
+from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
 
@@ -119,27 +119,18 @@ def plot(result: dict, path) -> None:
     save_png(fig, path)
 
 
-def main(argv=None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--fast", action="store_true", help="a seconds-scale run (used by the tests)")
-    ap.add_argument("--out", default=None, help="PNG path (default plots/validate_hopfield[_fast].png)")
-    ap.add_argument("--data", default=None, help="npz path (default results/validate_hopfield[_fast].npz)")
-    ap.add_argument("--n-jobs", type=int, default=2, help="worker processes")
-    args = ap.parse_args(argv)
-    suffix = "_fast" if args.fast else ""
-    args.out = args.out or f"plots/validate_hopfield{suffix}.png"
-    args.data = args.data or f"results/validate_hopfield{suffix}.npz"
-    result = compute(FAST if args.fast else Params(), n_jobs=args.n_jobs)
-    Path(args.data).parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.data, **result)
-    plot(result, args.out)
+def summary(result: dict) -> None:
+    """Print the claims with their uncertainties."""
     print(f"N = {result['n_small']}: {result['ntraj_small']} trajectories against the exact evolution: worst "
           f"deviation {result['z_mean_max']:.2f} s.e. (means), {result['z_second_max']:.2f} s.e. (second "
           f"moments); zero-spread entries differ by {result['zero_spread_dev']:.1e}")
     print(f"N = {result['n_large']}: max |omega_t(m) - m_MF(t)| = {result['large_dev_max']:.4f} "
           f"(largest excess over the scaled N = {result['n_small']} bias: {result['large_z_excess']:.2f} s.e.)")
-    print(f"wrote {args.out} and {args.data} ({result['seconds']:.0f} s)")
-    return result
+
+
+def main(argv=None) -> dict:
+    return run_experiment(argv, name="validate_hopfield", description=__doc__.splitlines()[0], compute=compute, plot=plot,
+                          summary=summary, params=Params(), fast=FAST)
 
 
 if __name__ == "__main__":

@@ -46,3 +46,22 @@ def load_experiment(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_fast(name, tmp_path_factory):
+    """Run `python experiments/<name>.py --fast` once into a temporary folder: (result, png, data, folder)."""
+    tmp = tmp_path_factory.mktemp(name)
+    png, data = tmp / f"{name}.png", tmp / f"{name}.npz"
+    result = load_experiment(name).main(["--fast", "--out", str(png), "--data", str(data)])
+    return result, png, data, tmp
+
+
+def assert_replots(name, result, png, data, folder):
+    """The figure was written, the saved data hold the whole result, and plot() draws the figure
+    again from the saved data alone."""
+    assert 10_000 < png.stat().st_size < 400_000
+    loaded = dict(np.load(data))
+    assert set(loaded) == set(result)
+    other = folder / "replot.png"
+    load_experiment(name).plot(loaded, other)
+    assert other.stat().st_size > 10_000

@@ -152,3 +152,30 @@ def test_run_refuses_a_checkpoint_of_another_config(tmp_path, capsys):
                  execution=dict(checkpoint=tmp_path / "r.checkpoint.npz"))
     one_line_error(capsys, ["run", write_config(tmp_path), "--quiet"], "or run with --fresh")
     assert main(["run", str(write_config(tmp_path)), "--quiet", "--fresh", "--no-plot"]) == 0
+
+
+def test_run_experiment_saves_plots_and_replots(tmp_path, monkeypatch, capsys):
+    """The shared experiment command line: fast parameters, npz written and read back by --replot,
+    the fast figure beside (never over) the committed one."""
+    from trajectories.cli.experiment import run_experiment
+    monkeypatch.chdir(tmp_path)
+    calls = []
+
+    def compute(params, n_jobs):
+        calls.append((params, n_jobs))
+        return {"x": np.arange(3.0) * params, "n": np.asarray(n_jobs)}
+
+    def plot(result, path):
+        Path(path).write_bytes(b"png" + result["x"].tobytes())
+
+    kw = dict(name="demo", description="demo", compute=compute, plot=plot,
+              summary=lambda r: f"x = {r['x'].tolist()}", params=1.0, fast=0.5)
+    result = run_experiment(["--fast", "--n-jobs", "1"], **kw)
+    assert calls == [(0.5, 1)] and (tmp_path / "plots/demo_fast.png").is_file()
+    np.testing.assert_array_equal(np.load(tmp_path / "results/demo_fast.npz")["x"], result["x"])
+    assert "x = [0.0, 0.5, 1.0]" in capsys.readouterr().out
+    again = run_experiment(["--fast", "--replot", "--out", "re.png"], **kw)
+    assert len(calls) == 1 and (tmp_path / "re.png").read_bytes() == (tmp_path / "plots/demo_fast.png").read_bytes()
+    np.testing.assert_array_equal(again["x"], result["x"])
+    with pytest.raises(SystemExit, match="--replot needs the data file"):
+        run_experiment(["--replot"], **kw)

@@ -2,7 +2,7 @@
 asserted on the fast mode (fixed seeds); tolerances from the statistical errors."""
 import numpy as np
 import pytest
-from systems import load_experiment
+from systems import assert_replots, load_experiment, run_fast
 
 NAME = "cat_state"
 BOUND = 0.25     # the stated O(1) lower bound of the cat's E_N; N -> oo: min_t |m_up(t)|^2/2 > 0.35
@@ -10,10 +10,7 @@ BOUND = 0.25     # the stated O(1) lower bound of the cat's E_N; N -> oo: min_t 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp(NAME)
-    png, data = tmp / f"{NAME}.png", tmp / f"{NAME}.npz"
-    result = load_experiment(NAME).main(["--fast", "--out", str(png), "--data", str(data)])
-    return result, png, data, tmp
+    return run_fast(NAME, tmp_path_factory)
 
 
 def check_theory(r):
@@ -69,11 +66,7 @@ def test_exponents(run):
 
 
 def test_plot_from_saved_data(run):
-    _, png, data, tmp = run
-    assert 10_000 < png.stat().st_size < 400_000
-    other = tmp / "replot.png"
-    load_experiment(NAME).plot(dict(np.load(data)), other)
-    assert other.stat().st_size > 10_000
+    assert_replots(NAME, *run)
 
 
 @pytest.mark.slow

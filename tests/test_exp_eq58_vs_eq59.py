@@ -3,17 +3,14 @@ the fast mode (fixed seeds; common-seed pairs); tolerances from the statistical 
 import numpy as np
 import pytest
 from scipy.stats import chi2 as chi2_dist
-from systems import load_experiment
+from systems import assert_replots, load_experiment, run_fast
 
 NAME = "eq58_vs_eq59"
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp(NAME)
-    png, data = tmp / f"{NAME}.png", tmp / f"{NAME}.npz"
-    result = load_experiment(NAME).main(["--fast", "--out", str(png), "--data", str(data)])
-    return result, png, data, tmp
+    return run_fast(NAME, tmp_path_factory)
 
 
 def check_exact(r):
@@ -53,11 +50,7 @@ def test_paired_trajectories(run):
 
 
 def test_plot_from_saved_data(run):
-    _, png, data, tmp = run
-    assert 10_000 < png.stat().st_size < 400_000
-    other = tmp / "replot.png"
-    load_experiment(NAME).plot(dict(np.load(data)), other)
-    assert other.stat().st_size > 10_000
+    assert_replots(NAME, *run)
 
 
 @pytest.mark.slow

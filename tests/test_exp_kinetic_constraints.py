@@ -2,7 +2,7 @@
 claims of the script asserted on its fast mode (fixed seeds), plus the exact absorbing state."""
 import numpy as np
 import pytest
-from systems import load_experiment
+from systems import assert_replots, load_experiment, run_fast
 
 from models import kinetic_model
 from trajectories import (
@@ -18,10 +18,7 @@ NAME = "kinetic_constraints"
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp(NAME)
-    png, data = tmp / f"{NAME}.png", tmp / f"{NAME}.npz"
-    result = load_experiment(NAME).main(["--fast", "--out", str(png), "--data", str(data)])
-    return result, png, data, tmp
+    return run_fast(NAME, tmp_path_factory)
 
 
 def check_stationary(r):
@@ -97,11 +94,7 @@ def test_all_down_is_absorbing_at_zero_field():
 
 
 def test_plot_from_saved_data(run):
-    _, png, data, tmp = run
-    assert 10_000 < png.stat().st_size < 400_000
-    other = tmp / "replot.png"
-    load_experiment(NAME).plot(dict(np.load(data)), other)
-    assert other.stat().st_size > 10_000
+    assert_replots(NAME, *run)
 
 
 @pytest.mark.slow

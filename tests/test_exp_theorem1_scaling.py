@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2 as chi2_dist
 
-from systems import load_experiment
+from systems import assert_replots, load_experiment, run_fast
 
 NAME = "theorem1_scaling"
 
@@ -20,10 +20,8 @@ def experiment():
 
 
 @pytest.fixture(scope="module")
-def fast(experiment, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp(NAME)
-    out, data = tmp / f"{NAME}.png", tmp / f"{NAME}.npz"
-    result = experiment.main(["--fast", "--out", str(out), "--data", str(data), "--n-jobs", "2"])
+def fast(tmp_path_factory):
+    result, out, data, tmp = run_fast(NAME, tmp_path_factory)
     return dict(result=result, out=out, data=data, tmp=tmp)
 
 
@@ -83,13 +81,8 @@ def test_fast_exact_and_theory(fast):
     check_exact_and_theory(fast["result"])
 
 
-def test_fast_outputs_and_replot(experiment, fast):
-    assert 10_000 < fast["out"].stat().st_size < 400_000
-    loaded = dict(np.load(fast["data"]))
-    assert set(loaded) == set(fast["result"])
-    other = fast["tmp"] / "replot.png"
-    experiment.plot(loaded, other)
-    assert other.stat().st_size > 10_000
+def test_fast_outputs_and_replot(fast):
+    assert_replots(NAME, fast["result"], fast["out"], fast["data"], fast["tmp"])
 
 
 @pytest.mark.slow

@@ -2,17 +2,14 @@
 exact evolution (small N) and mean field (large N), asserted on the fast mode (fixed seeds)."""
 import numpy as np
 import pytest
-from systems import load_experiment
+from systems import assert_replots, load_experiment, run_fast
 
 NAME = "validate_hopfield"
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp(NAME)
-    png, data = tmp / f"{NAME}.png", tmp / f"{NAME}.npz"
-    result = load_experiment(NAME).main(["--fast", "--out", str(png), "--data", str(data)])
-    return result, png, data, tmp
+    return run_fast(NAME, tmp_path_factory)
 
 
 def check_against_exact(r):
@@ -41,11 +38,7 @@ def test_large_n_follows_mean_field(run):
 
 
 def test_plot_from_saved_data(run):
-    _, png, data, tmp = run
-    assert 10_000 < png.stat().st_size < 400_000
-    other = tmp / "replot.png"
-    load_experiment(NAME).plot(dict(np.load(data)), other)
-    assert other.stat().st_size > 10_000
+    assert_replots(NAME, *run)
 
 
 @pytest.mark.slow

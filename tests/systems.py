@@ -3,7 +3,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-from models import BlockModel, Channel, SpinModel, hopfield_model
+from models import BlockModel, Channel, hopfield_model
 
 
 def hopfield(N, beta=2.0, omega=0.5):

@@ -1,4 +1,4 @@
-"""python -m trajectories: see trajectories/cli.py."""
+"""python -m trajectories: the command line of trajectories/cli/main.py."""
 import sys
 
 from .cli.main import main

@@ -1,0 +1,1 @@
+"""Bottom layer: exception classes, argument checks, options and result types (imports only models)."""

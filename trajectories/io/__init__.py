@@ -1,0 +1,1 @@
+"""Results files, run provenance and checkpoints."""

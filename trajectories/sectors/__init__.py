@@ -1,0 +1,1 @@
+"""Total-spin sectors: the sector formulas, dense operators on sector tuples, initial states."""

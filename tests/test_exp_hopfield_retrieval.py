@@ -69,8 +69,8 @@ def test_phase_diagram(fast, hop):
     deep_cycle = (B > 1.7) & (B < 0.85 * k)          # m = 0 unstable, no retrieval pair
     assert deep_cycle.sum() > 20 and np.all(phase[deep_cycle] == hop.CYCLE)
     # a stable cycle coexists with stable retrieval in a band next to the retrieval Hopf line (Omega > 1/4):
-    # measured 14 grid points, cycle amplitudes (peak-to-peak m_z) 1.17..1.62; the old integration of the
-    # flow from three starts found the same 14 points on this grid
+    # measured 14 grid points, cycle amplitudes (peak-to-peak m_z) 1.17..1.62; integrating the flow from
+    # three starts finds the same 14 points on this grid
     co = phase == hop.COEXIST
     assert 10 <= co.sum() <= 18 and np.all(W[co] > 0.25), co.sum()
     assert np.all(res["pd_amp"][co] > 1.0)

@@ -1,6 +1,9 @@
 """The command line and its configs: run/show/plot/merge, and one-line errors for bad input."""
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -179,3 +182,145 @@ def test_run_experiment_saves_plots_and_replots(tmp_path, monkeypatch, capsys):
     np.testing.assert_array_equal(again["x"], result["x"])
     with pytest.raises(SystemExit, match="--replot needs the data file"):
         run_experiment(["--replot"], **kw)
+
+
+# --- outputs: never lose or clobber work ------------------------------------------------------------
+
+def run_quiet(config, *extra):
+    return main(["run", str(config), "--quiet", *map(str, extra)])
+
+
+def test_output_puts_the_plot_beside_the_results_and_titles_carry_ntraj_and_seed(tmp_path, capsys, monkeypatch):
+    config = write_config(tmp_path, ntraj=5)
+    sub = tmp_path / "quick"
+    assert run_quiet(config, "--output", sub / "q.npz") == 0
+    assert (sub / "q.npz").is_file() and (sub / "q.png").stat().st_size > 10_000
+    assert not (tmp_path / "r.png").exists()  # the config's figure is untouched
+    assert f"wrote {sub / 'q.npz'} and {sub / 'q.png'}" in capsys.readouterr().out
+    import matplotlib.pyplot as plt
+    seen = []
+    monkeypatch.setattr(plt.Figure, "suptitle", lambda self, t, **kw: seen.append(t))
+    assert main(["plot", str(sub / "q.npz"), "--out", str(tmp_path / "p.png")]) == 0
+    assert "5 trajectories, seed 4, N = 8" in seen[0] and "hopfield" in seen[0]
+
+
+def test_existing_outputs_are_kept_unless_force(tmp_path, capsys):
+    config = write_config(tmp_path, ntraj=4)
+    assert run_quiet(config) == 0
+    before = (tmp_path / "r.npz").read_bytes()
+    err = one_line_error(capsys, ["run", config, "--quiet", "--seed", "5"], "--force")
+    assert str(tmp_path / "r.npz") in err and "already exists" in err
+    assert (tmp_path / "r.npz").read_bytes() == before
+    (tmp_path / "r.npz").unlink()  # the figure alone is protected too
+    one_line_error(capsys, ["run", config, "--quiet", "--seed", "5"], f"plot {tmp_path / 'r.png'} already exists")
+    assert run_quiet(config, "--seed", "5", "--force") == 0
+    assert load_ensemble(tmp_path / "r.npz").segments[0]["entropy"] == 5
+
+
+def test_parent_that_is_a_file_is_refused_before_running(tmp_path, capsys):
+    (tmp_path / "f").write_text("x")
+    err = one_line_error(capsys, ["run", write_config(tmp_path), "--quiet", "--output", tmp_path / "f/sub/x.npz"],
+                         "is a file, not a folder")
+    assert str(tmp_path / "f") in err
+    assert not list(tmp_path.glob("**/*.checkpoint.npz"))
+
+
+def test_output_that_is_a_directory_is_refused(tmp_path, capsys):
+    (tmp_path / "d.npz").mkdir()
+    one_line_error(capsys, ["run", write_config(tmp_path), "--quiet", "--output", tmp_path / "d.npz"],
+                   f"results file {tmp_path / 'd.npz'} is a directory")
+    (tmp_path / "pic.png").mkdir()
+    one_line_error(capsys, ["run", write_config(tmp_path), "--quiet", "--plot", tmp_path / "pic.png"],
+                   "is a directory")
+
+
+def test_read_only_folder_is_refused_before_running(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        if os.access(ro, os.W_OK):
+            pytest.skip("chmod does not stop this user (root) from writing")
+        one_line_error(capsys, ["run", write_config(tmp_path), "--quiet", "--output", ro / "x.npz"],
+                       f"folder {ro} is not writable")
+    finally:
+        ro.chmod(0o755)
+
+
+def test_device_file_as_output_is_refused(tmp_path, capsys):
+    one_line_error(capsys, ["run", write_config(tmp_path), "--quiet", "--output", "/dev/null"],
+                   "/dev/null is not a regular file")
+    assert Path("/dev/null").is_char_device()
+
+
+def test_os_error_while_saving_names_the_path_and_keeps_the_checkpoint(tmp_path, capsys, monkeypatch):
+    config = write_config(tmp_path)
+
+    def full(ens, path):
+        raise OSError(28, "No space left on device", str(tmp_path / ".r.npz.123.tmp"))
+    monkeypatch.setattr("trajectories.cli.main.save_ensemble", full)
+    checkpoint = tmp_path / "r.checkpoint.npz"
+    err = one_line_error(capsys, ["run", config, "--quiet"], "No space left on device")
+    assert f"could not write {tmp_path / 'r.npz'}" in err and str(checkpoint) in err
+    assert load_ensemble(checkpoint).ntraj == 12
+    monkeypatch.undo()
+    assert run_quiet(config) == 0
+    assert "resumed 12 trajectories" in capsys.readouterr().out
+    assert load_ensemble(tmp_path / "r.npz").ntraj == 12 and not checkpoint.exists()
+
+
+def test_corrupted_checkpoint_suggests_fresh(tmp_path, capsys):
+    (tmp_path / "r.checkpoint.npz").write_bytes(b"PK\x03\x04" + b"\x00" * 300)
+    one_line_error(capsys, ["run", write_config(tmp_path), "--quiet"], "(or run with --fresh)")
+    assert run_quiet(write_config(tmp_path), "--fresh") == 0
+
+
+def test_one_trajectory_runs_and_plots_without_bands(tmp_path, capsys):
+    assert run_quiet(write_config(tmp_path), "--ntraj", "1") == 0
+    out = capsys.readouterr().out
+    assert "1 trajectory (seed 4)" in out and "no standard errors" in out and "nan" not in out
+    assert (tmp_path / "r.png").stat().st_size > 10_000
+    assert main(["show", str(tmp_path / "r.npz")]) == 0
+
+
+def test_version():
+    from trajectories import __version__
+    out = subprocess.run([sys.executable, "-m", "trajectories", "--version"], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout
+    assert out.strip() == f"python -m trajectories {__version__}"
+
+
+def test_show_into_a_closed_pipe_exits_quietly(tmp_path):
+    assert run_quiet(write_config(tmp_path), "--no-plot") == 0
+    for command in (["show", str(tmp_path / "r.npz")],
+                    ["plot", str(tmp_path / "r.npz"), "--out", str(tmp_path / "p.png")]):
+        proc = subprocess.Popen([sys.executable, "-m", "trajectories", *command], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc.stdout.close()  # the reader is gone before the first line
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=60) == 0, err
+        assert "Broken pipe" not in err and "Traceback" not in err, err
+    shell = subprocess.run(f"'{sys.executable}' -m trajectories show '{tmp_path / 'r.npz'}' | head -1",
+                           shell=True, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    assert shell.returncode == 0 and shell.stdout.count("\n") == 1 and "Broken pipe" not in shell.stderr
+
+
+def test_sigterm_stops_a_run_like_ctrl_c_and_the_run_resumes(tmp_path, capsys):
+    config = write_config(tmp_path, ntraj=2000, extra="",
+                          **{"n_jobs = 1": "n_jobs = 1\nbatch_size = 1\ncheckpoint_every = 0"})
+    checkpoint = tmp_path / "r.checkpoint.npz"
+    proc = subprocess.Popen([sys.executable, "-m", "trajectories", "run", str(config), "--quiet", "--no-plot"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "run the same command again to resume" in err
+    done = load_ensemble(checkpoint).ntraj
+    assert 0 < done < 2000 and not (tmp_path / "r.npz").exists()
+    assert run_quiet(config, "--no-plot") == 0
+    assert f"resumed {done} trajectories" in capsys.readouterr().out
+    assert load_ensemble(tmp_path / "r.npz").ntraj == 2000 and not checkpoint.exists()

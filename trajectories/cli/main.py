@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from ..base.errors import CheckpointMismatchError
+from .. import __version__
+from ..base.errors import CheckpointMismatchError, ResultsFileError
 from ..engine.ensemble import run_ensemble
 from ..io.files import load_ensemble, save_ensemble
 from .config import load_config
+from .outputs import beside, check_output, os_error_message
 from .plotting import clustering_for, mean_field_for, plot_ensemble
 
 DESCRIPTION = """\
@@ -19,6 +23,7 @@ Monte Carlo quantum-jump trajectories of spin systems with collective operator-v
 
   run CONFIG.toml        run the ensemble a config describes; writes a results file (.npz),
                          a PNG plot and prints a summary; resumes an interrupted run
+                         (Ctrl-C or SIGTERM); never overwrites an existing file without --force
   show RESULTS.npz       print what a results file holds
   plot RESULTS.npz       plot means with 2-standard-error bands against mean field, and E_N(t)
   merge A.npz B.npz -o C.npz
@@ -31,6 +36,7 @@ Example: python -m trajectories run configs/hopfield.toml
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m trajectories", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -45,8 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--n-jobs", type=int, help="worker processes, -1 = all cores (run.n_jobs)")
     r.add_argument("--backend", help="auto, serial, joblib or dask (run.backend)")
     r.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (run.scheduler)")
-    r.add_argument("--output", help="results file (output.results)")
+    r.add_argument("--output", help="results file (output.results); the plot then goes beside it "
+                                    "(same name, .png) unless --plot is given")
     r.add_argument("--plot", help="PNG to write (output.plot)")
+    r.add_argument("--force", action="store_true", help="overwrite an existing results file or plot")
     r.add_argument("--no-plot", action="store_true", help="do not write a PNG")
     r.add_argument("--fresh", action="store_true", help="discard a checkpoint of an earlier run")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -74,28 +82,108 @@ def _label(ens) -> str:
 
 def _at(ens, i) -> str:
     mean, err = ens.mean, ens.stderr
+    pm = (lambda e: "") if ens.ntraj < 2 else (lambda e: f" ± {e:.4f}")  # one trajectory: no error
     if ens.single_block:
-        return ", ".join(f"m_{'xyz'[a]} = {mean[a, i]:.4f} ± {err[a, i]:.4f}" for a in range(3))
-    return "; ".join(f"block {b}: " + ", ".join(f"m_{'xyz'[a]} = {mean[b, a, i]:.4f} ± {err[b, a, i]:.4f}"
+        return ", ".join(f"m_{'xyz'[a]} = {mean[a, i]:.4f}{pm(err[a, i])}" for a in range(3))
+    return "; ".join(f"block {b}: " + ", ".join(f"m_{'xyz'[a]} = {mean[b, a, i]:.4f}{pm(err[b, a, i])}"
                                                for a in range(3)) for b in range(mean.shape[0]))
 
 
 def _plot(ens, out) -> list[str]:
     mf, note = mean_field_for(ens)
     en, note2 = clustering_for(ens, mf)
-    plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens))
+    plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens))  # plot_ensemble adds ntraj and seed
     lines = [n for n in (note, note2) if n]
+    one = ens.ntraj < 2
     if mf is not None:
         mfm = np.asarray(mf.mean)
         dev = np.abs(ens.mean - mfm)
         i = np.unravel_index(np.argmax(dev), dev.shape)
-        lines.append(f"mean field: max |omega_t(m_a) - m_a^MF(t)| = {dev[i]:.4f} at t = {ens.times[i[-1]]:g} "
-                     f"({dev[i] / ens.stderr[i]:.1f} standard errors)")
+        lines.append(f"mean field: max |omega_t(m_a) - m_a^MF(t)| = {dev[i]:.4f} at t = {ens.times[i[-1]]:g}"
+                     + ("" if one else f" ({dev[i] / ens.stderr[i]:.1f} standard errors)"))
     if en is not None:
         e, se = (np.asarray(x) for x in en)
-        lines.append(f"E_N(t = {ens.times[-1]:g}) = {np.ravel(e[..., -1])[0]:.3g} ± {np.ravel(se[..., -1])[0]:.2g}"
+        err = "" if one else f" ± {np.ravel(se[..., -1])[0]:.2g}"
+        lines.append(f"E_N(t = {ens.times[-1]:g}) = {np.ravel(e[..., -1])[0]:.3g}{err}"
                      f" (E_N(0) = {np.ravel(e[..., 0])[0]:.3g})")
     return lines
+
+
+def _outputs(args, cfg) -> tuple[Path, Path | None, Path]:
+    """(results, plot or None, checkpoint), each checked before the first trajectory (outputs.py)."""
+    if args.output:
+        cfg.results = args.output
+    results = Path(cfg.results)
+    if args.no_plot:
+        plot = None
+    elif args.plot:
+        plot = Path(args.plot)
+    else:  # --output without --plot: beside the results, never over the config's figure
+        plot = beside(results) if args.output or not cfg.plot else Path(cfg.plot)
+    checkpoint = results.with_name(results.stem + ".checkpoint.npz")
+    check_output(results, "results file", force=args.force)
+    if plot is not None:
+        check_output(plot, "plot", force=args.force)
+    check_output(checkpoint, "checkpoint", keep=True)
+    return results, plot, checkpoint
+
+
+def _resumed(checkpoint: Path) -> tuple[int, float | None]:
+    """(trajectories already in the checkpoint a run will resume, their recorded run time or None)."""
+    if not checkpoint.exists():
+        return 0, 0.0
+    try:
+        ens = load_ensemble(checkpoint)
+        return ens.ntraj, ens.meta.get("seconds")
+    except ResultsFileError as err:
+        raise ValueError(f"{err} (or run with --fresh)") from None
+
+
+def _raise_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _run(cfg, args, execution):
+    """run_ensemble of the config, with SIGTERM taken as Ctrl-C (the checkpoint is kept)."""
+    model, state = cfg.build()
+    previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
+    try:
+        return run_ensemble(model, state, cfg.times, ntraj=cfg.ntraj, seed=cfg.seed, start=args.start,
+                            keep_trajectories=cfg.keep_trajectories, options=cfg.options,
+                            execution=execution, describe={"config": cfg.describe()})
+    except (CheckpointMismatchError, ResultsFileError) as err:
+        raise ValueError(f"{err} (or run with --fresh)") from None
+    except OSError as err:
+        raise OSError(os_error_message(err, execution.checkpoint)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _save(ens, results: Path, checkpoint: Path) -> None:
+    """Save the results; on an OS error name the path and the checkpoint that keeps the data."""
+    try:
+        save_ensemble(ens, results)
+    except OSError as err:
+        raise OSError(f"{os_error_message(err, results)}; the {ens.ntraj} finished trajectories are kept "
+                      f"in {checkpoint}: free the space or fix the path and run the same command again "
+                      "(it resumes from there)") from None
+    checkpoint.unlink(missing_ok=True)
+
+
+def _summary(ens, cfg, execution, resumed: tuple[int, float | None], seconds: float) -> None:
+    workers = cfg.n_jobs if cfg.n_jobs > 0 else "all"
+    total = ens.meta.get("seconds", seconds)
+    print(f"{_label(ens)}: {ens.ntraj} trajector{'y' if ens.ntraj == 1 else 'ies'} (seed {cfg.seed}) "
+          f"in {total:.1f} s, n_jobs = {workers}, backend {execution.resolved_backend}")
+    done, before = resumed
+    if done:
+        unknown = "" if before else "; the checkpoint did not record the earlier sessions' time"
+        print(f"resumed {done} trajectories from the checkpoint, computed {ens.ntraj - done} more "
+              f"in {seconds:.1f} s (total run time {total:.1f} s{unknown})")
+    print(f"t = {ens.times[-1]:g}: {_at(ens, -1)}")
+    if ens.ntraj < 2:
+        print("one trajectory: no standard errors (run with --ntraj >= 2 for error bars)")
+    print(f"jumps per trajectory: {ens.njumps / ens.ntraj:.1f}")
 
 
 def cmd_run(args) -> None:
@@ -103,34 +191,23 @@ def cmd_run(args) -> None:
     for key in ("ntraj", "seed", "n_jobs", "backend", "scheduler"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
-    if args.output:
-        cfg.results = args.output
-    if args.plot:
-        cfg.plot = args.plot
-    results = Path(cfg.results)
-    plot = None if args.no_plot else Path(cfg.plot or results.with_suffix(".png"))
-    checkpoint = results.with_name(results.stem + ".checkpoint.npz")
+    results, plot, checkpoint = _outputs(args, cfg)
     if args.fresh and checkpoint.exists():
         checkpoint.unlink()
-    model, state = cfg.build()
+    resumed = _resumed(checkpoint)
     execution = cfg.execution(checkpoint=checkpoint, progress=not args.quiet)
     t0 = time.perf_counter()
-    try:
-        ens = run_ensemble(model, state, cfg.times, ntraj=cfg.ntraj, seed=cfg.seed, start=args.start,
-                           keep_trajectories=cfg.keep_trajectories, options=cfg.options,
-                           execution=execution, describe={"config": cfg.describe()})
-    except CheckpointMismatchError as err:
-        raise ValueError(f"{err} (or run with --fresh)") from None
+    ens = _run(cfg, args, execution)
     seconds = time.perf_counter() - t0
-    save_ensemble(ens, results)
-    checkpoint.unlink(missing_ok=True)
-    workers = cfg.n_jobs if cfg.n_jobs > 0 else "all"
-    print(f"{_label(ens)}: {ens.ntraj} trajectories (seed {cfg.seed}) in {seconds:.1f} s, "
-          f"n_jobs = {workers}, backend {execution.resolved_backend}")
-    print(f"t = {ens.times[-1]:g}: {_at(ens, -1)}")
-    print(f"jumps per trajectory: {ens.njumps / ens.ntraj:.1f}")
+    _save(ens, results, checkpoint)
+    _summary(ens, cfg, execution, resumed, seconds)
     if plot is not None:
-        for line in _plot(ens, plot):
+        try:
+            lines = _plot(ens, plot)
+        except OSError as err:
+            raise OSError(f"{os_error_message(err, plot)}; the results are saved in {results} "
+                          f"(python -m trajectories plot {results} --out OTHER.png)") from None
+        for line in lines:
             print(line)
     print(f"wrote {results}" + (f" and {plot}" if plot is not None else ""))
 
@@ -153,7 +230,7 @@ def cmd_show(args) -> None:
 
 def cmd_plot(args) -> None:
     ens = load_ensemble(args.results)
-    out = Path(args.out or Path(args.results).with_suffix(".png"))
+    out = check_output(args.out or beside(args.results), "plot")
     for line in _plot(ens, out):
         print(line)
     print(f"wrote {out}")
@@ -163,6 +240,7 @@ def cmd_merge(args) -> None:
     merged = load_ensemble(args.inputs[0])
     for path in args.inputs[1:]:
         merged = merged.merge(load_ensemble(path))
+    check_output(args.output, "merged results file")
     save_ensemble(merged, args.output)
     print(f"wrote {args.output}: {merged}")
 
@@ -175,6 +253,13 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at interpreter exit
+    except BrokenPipeError:  # show ... | head: the reader has what it wanted (Python docs, signal module)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # no real stdout (captured): nothing left to flush
+            pass
+        return 0
     except (ValueError, OSError) as err:
         msg = " ".join(str(err).split())
         print(f"error: {msg}", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Plots of saved ensembles: omega_t(m_a) with 2-standard-error bands against mean-field, and the
 clustering quantity E_N(t). Mean-field needs the named model of the run (stored by the command
-line); without it the plot is drawn without mean field and a note says so.
+line); without it the plot is drawn without mean field and a note says so. The title always names
+the number of trajectories and the seed(s); one trajectory is drawn without bands (no error).
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis import clustering
+from ..base.errors import InsufficientDataError
 from ..theory.meanfield import mean_field
 from .config import RunConfig
 
@@ -26,10 +28,25 @@ def mean_field_for(ens):
 
 
 def clustering_for(ens, mf):
-    """((E_N, stderr) or None, note)."""
+    """((E_N, stderr) or None, note); one trajectory gives E_N with a NaN error and a note."""
     if mf is None:
         return None, None
-    return clustering(ens, mf), None
+    try:
+        return clustering(ens, mf), None
+    except InsufficientDataError as err:
+        if err.estimate is None:
+            return None, f"E_N(t) skipped: {err}"
+        e = np.asarray(err.estimate, dtype=float)
+        return (e, np.full(e.shape, np.nan)), "one trajectory: no standard errors, plot drawn without bands"
+
+
+def run_tag(ens) -> str:
+    """'<ntraj> trajectories, seed S' (seeds of every merged segment), for titles and summaries."""
+    seeds = list(dict.fromkeys(str(s.get("entropy")) for s in ens.segments if s.get("entropy") is not None))
+    if not seeds and ens.seed is not None:
+        seeds = [str(ens.seed)]
+    seed = (f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {', '.join(seeds)}") if seeds else "seed not recorded"
+    return f"{ens.ntraj} trajector{'y' if ens.ntraj == 1 else 'ies'}, {seed}, N = {sum(ens.sizes)}"
 
 
 def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:
@@ -41,6 +58,7 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:
     t = ens.times
     mean, err = ens.mean, ens.stderr
     mfm = None if mf is None else np.asarray(mf.mean)
+    bands = ens.ntraj >= 2  # one trajectory has no standard error: no bands
     if ens.single_block:
         mean, err = mean[None], err[None]
         mfm = None if mfm is None else mfm[None]
@@ -50,9 +68,10 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:
     for a in range(3):
         ax = axes[a]
         for b in range(B):
-            label = "trajectories (2 s.e.)" if B == 1 else f"block {b}"
-            ax.fill_between(t, mean[b, a] - 2 * err[b, a], mean[b, a] + 2 * err[b, a],
-                            color=f"C{b}", alpha=0.35, lw=0)
+            label = ("trajectories (2 s.e.)" if bands else "one trajectory (no s.e.)") if B == 1 else f"block {b}"
+            if bands:
+                ax.fill_between(t, mean[b, a] - 2 * err[b, a], mean[b, a] + 2 * err[b, a],
+                                color=f"C{b}", alpha=0.35, lw=0)
             ax.plot(t, mean[b, a], color=f"C{b}", lw=1.2, label=label)
             if mfm is not None:
                 ax.plot(t, mfm[b, a], "--", color="k" if B == 1 else f"C{b}", lw=1,
@@ -64,11 +83,13 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:
         e, se = (np.asarray(x).reshape(-1, len(t)) for x in en)
         ax = axes[3]
         for b in range(e.shape[0]):
-            ax.fill_between(t, e[b] - 2 * se[b], e[b] + 2 * se[b], color=f"C{b + 2}", alpha=0.35, lw=0)
+            if bands:
+                ax.fill_between(t, e[b] - 2 * se[b], e[b] + 2 * se[b], color=f"C{b + 2}", alpha=0.35, lw=0)
             ax.plot(t, e[b], color=f"C{b + 2}", lw=1.2)
         ax.set_xlabel("t")
         ax.set_ylabel(r"$E_N(t)$")
-    fig.suptitle(title or f"{ens.ntraj} trajectories, N = {sum(ens.sizes)}")
+    tag = run_tag(ens)
+    fig.suptitle(tag if not title else title if tag in title else f"{title}\n{tag}")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)

@@ -135,9 +135,9 @@ class HopfieldNetwork:
             raise ValueError("patterns must be a non-empty (p, N) array of +1 and -1")
         if variant not in VARIANTS:
             raise ValueError(f"variant must be 'eq58' or 'eq59', got {variant!r}")
-        for name, v in (("beta", beta), ("omega", omega)):
-            if not np.isfinite(v):
-                raise ValueError(f"{name} must be finite, got {v}")
+        beta, omega = check_real("beta", beta), check_real("omega", omega)
+        if not isinstance(gauge, (bool, np.bool_)):
+            raise ValueError(f"gauge must be True or False, got {gauge!r}")
         self.patterns = xi.astype(int)
         self.p, self.N = xi.shape
         self.beta, self.omega, self.variant, self.gauge = float(beta), float(omega), variant, gauge
@@ -169,9 +169,25 @@ class HopfieldNetwork:
     def block_bloch(self, bloch_of_signature) -> np.ndarray:
         """Per-block Bloch vectors (B, 3) of the product state whose sites with (original)
         signature s have Bloch vector bloch_of_signature(s); checked for consistency in a block."""
+        if not callable(bloch_of_signature):
+            raise ValueError("bloch_of_signature must be a function of a signature (p entries +-1) "
+                             "returning a Bloch vector (3,)")
         out = np.full((len(self.sizes), 3), np.nan)
         for k in range(self.N):
-            r = np.asarray(bloch_of_signature(tuple(self.patterns[:, k])), dtype=float)
+            sig = tuple(int(v) for v in self.patterns[:, k])
+            try:
+                r = bloch_of_signature(sig)
+            except Exception as err:
+                reason = " ".join(f"{type(err).__name__}: {err}".split())
+                raise ValueError(f"bloch_of_signature failed on the signature {sig} (p = {self.p} patterns, "
+                                 f"indices 0..{self.p - 1}): {reason}") from err
+            try:
+                r = np.asarray(r, dtype=float)
+            except (TypeError, ValueError):
+                r = np.full(0, np.nan)
+            if r.shape != (3,) or not np.all(np.isfinite(r)) or np.linalg.norm(r) > 1 + 1e-12:
+                raise ValueError(f"bloch_of_signature must return a finite Bloch vector (3,) of length <= 1, "
+                                 f"got {r.tolist() if r.size else 'no vector'} for signature {sig}")
             if self.flipped[k]:
                 r = r * np.array([1, -1, -1])
             b = self.block_of_site[k]
@@ -185,8 +201,11 @@ class HopfieldNetwork:
     def pattern_bloch(self, mu: int = 0, corruption: float = 0.0) -> np.ndarray:
         """Per-block Bloch vectors of pattern mu with each spin flipped with probability
         `corruption` (a classical random configuration): r_z = xi^mu_k (1 - 2 corruption)."""
-        if not 0 <= corruption <= 1:
-            raise ValueError(f"corruption must be in [0, 1], got {corruption}")
+        if isinstance(mu, (bool, np.bool_)) or not isinstance(mu, (int, np.integer)) or not 0 <= mu < self.p:
+            raise ValueError(f"mu must be a pattern index in 0..{self.p - 1} (p = {self.p} patterns), got {mu!r}")
+        if isinstance(corruption, (bool, np.bool_)) or not isinstance(corruption, (int, float, np.integer, np.floating)) \
+                or not 0 <= corruption <= 1:
+            raise ValueError(f"corruption must be a number in [0, 1], got {corruption!r}")
         return self.block_bloch(lambda s: (0.0, 0.0, s[mu] * (1 - 2 * corruption)))
 
     def overlaps(self, mean_z: np.ndarray) -> np.ndarray:

@@ -52,8 +52,17 @@ def evaluate_amplitude(gamma: Callable | None, rate: Callable | None, x) -> np.n
     checked: vectorised, real, finite, and rate >= 0; a ValueError names the function otherwise."""
     x = np.asarray(x, dtype=float)
     name = "gamma" if gamma is not None else "rate"
-    with np.errstate(all="ignore"):
-        values = np.asarray((gamma or rate)(x))
+    fn = gamma if gamma is not None else rate
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(fn(x))
+        if values.dtype == object or not (np.issubdtype(values.dtype, np.number) or values.dtype == bool):
+            raise TypeError(f"returned {values.dtype} values")
+    except Exception as err:
+        label = getattr(fn, "__name__", type(fn).__name__)
+        reason = " ".join(f"{type(err).__name__}: {err}".split())
+        raise ValueError(f"{name} ({label}) must accept a numpy array and return an array of the same "
+                         f"shape; calling it on an array of {x.size} Delta values failed ({reason})") from err
     if values.shape == ():
         values = np.full(x.shape, values)
     if values.shape != x.shape:
@@ -150,12 +159,21 @@ class BlockModel:
     """
 
     def __init__(self, sizes: Sequence[int], h=None, J=None, channels: Sequence[Channel] = ()):
-        sizes = np.atleast_1d(np.asarray(sizes))
+        given = sizes
+        if isinstance(sizes, (str, bytes, bool, np.bool_, dict)) or (
+                isinstance(sizes, (list, tuple)) and any(isinstance(v, (bool, np.bool_, str)) for v in sizes)):
+            raise ValueError(f"sizes must be a sequence of integers >= 1, got {given!r}")
+        try:
+            sizes = np.atleast_1d(np.asarray(sizes))
+        except (TypeError, ValueError):
+            raise ValueError(f"sizes must be a sequence of integers >= 1, got {given!r}") from None
         if sizes.ndim != 1 or sizes.size == 0:
             raise ValueError("sizes must be a non-empty sequence of block sizes")
         if not np.issubdtype(sizes.dtype, np.integer):
-            if not np.all(np.isfinite(sizes.astype(float))) or np.any(sizes != np.round(sizes)):
-                raise ValueError(f"sizes must be integers >= 1, got {sizes.tolist()}")
+            integral = np.issubdtype(sizes.dtype, np.floating) and np.all(np.isfinite(sizes)) and \
+                np.all(sizes == np.round(sizes))
+            if not integral:
+                raise ValueError(f"sizes must be integers >= 1, got {given!r}")
         if np.any(sizes < 1):
             raise ValueError(f"every block size must be >= 1, got sizes = {sizes.tolist()}")
         self.sizes = tuple(int(n) for n in sizes)

@@ -73,3 +73,32 @@ def test_resume_refuses_a_checkpoint_of_other_arguments(tmp_path):
 def test_checkpoint_needs_a_seed(tmp_path):
     with pytest.raises(ValueError, match="checkpoint needs an explicit seed"):
         run_ensemble(hopfield(4), coherent_state(), [0, 1], ntraj=2, execution=dict(checkpoint=tmp_path / "c.npz"))
+
+
+def test_an_interrupted_run_writes_its_last_checkpoint_and_resumes_exactly(tmp_path, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt; the command line turns SIGTERM into it) after three batches: the
+    checkpoint holds exactly those trajectories even with checkpoint_every far away, records the run
+    time so far, and the resumed run ends with the bits of an uninterrupted one."""
+    import trajectories.engine.ensemble as engine
+    path = tmp_path / "ck.npz"
+    args = (hopfield(12), product_state((0.2, 0.1, 0.6)), np.linspace(0, 1, 3))
+    original = engine.map_batches
+
+    def interrupted(*a, **k):
+        for i, batch in enumerate(original(*a, **k)):
+            if i == 3:
+                raise KeyboardInterrupt
+            yield batch
+
+    monkeypatch.setattr(engine, "map_batches", interrupted)
+    execution = dict(batch_size=5, checkpoint=path, checkpoint_every=3600)
+    with pytest.raises(KeyboardInterrupt):
+        run_ensemble(*args, ntraj=40, seed=9, execution=execution)
+    saved = load_ensemble(path)
+    assert saved.ntraj == 15 and saved.meta["seconds"] > 0
+    monkeypatch.setattr(engine, "map_batches", original)
+    resumed = run_ensemble(*args, ntraj=40, seed=9, execution=execution)
+    straight = run_ensemble(*args, ntraj=40, seed=9)
+    for name in SUMS:
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(straight, name), err_msg=name)
+    assert resumed.meta["seconds"] > saved.meta["seconds"]

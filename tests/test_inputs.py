@@ -1,10 +1,16 @@
 """Bad input gets a ValueError naming the parameter; reproducibility of seeds."""
+import warnings
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from models import BlockModel, Channel, SpinModel
-from trajectories import (ExecutionOptions, MemoryLimitError, ODEOptions, TrajectoryOptions, coherent_state,
-                          dicke_state, exact_evolution, mean_field, product_state, run_ensemble)
+from models import BlockModel, Channel, HopfieldNetwork, SpinModel, hopfield_model
+from trajectories import (ExecutionOptions, MemoryLimitError, ODEOptions, StiffnessWarning, TrajectoryOptions,
+                          coherent_state, dicke_state, exact_evolution, mean_field, product_state, run_ensemble)
+from trajectories.base.options import TRAJECTORY_MAXIMA
+from trajectories.engine.compiled import STIFF_JUMPS, check_stiffness, compile_model, max_jump_rate
 
 from systems import hopfield
 
@@ -77,7 +83,9 @@ def test_bad_rate_functions_are_caught_on_the_spectrum(channel, match):
 @pytest.mark.parametrize("kwargs, match", [
     (dict(times=[0, 1, 1]), "times must be strictly increasing"),
     (dict(times=[1, 0.5]), "times must be strictly increasing"),
-    (dict(times=[-1, 0]), "times must be finite and >= 0"),
+    (dict(times=[-1, 0]), r"times must be >= 0, got times\[0\] = -1"),
+    (dict(times=[0, 1, 2, np.nan]), r"times must be finite, got nan at times\[3\]"),
+    (dict(times=[0, np.inf]), r"times must be finite, got inf at times\[1\]"),
     (dict(times=[]), "times must be a non-empty"),
     (dict(ntraj=0), "ntraj must be an integer >= 1"),
     (dict(ntraj=2.0), "ntraj must be an integer >= 1"),
@@ -92,7 +100,12 @@ def test_bad_rate_functions_are_caught_on_the_spectrum(channel, match):
     (dict(state=product_state((0, 0, 1.5))), r"r must have \|r\| <= 1"),
     (dict(state=dicke_state(j=1.5)), "j must be one of"),
     (dict(state=dicke_state(j=1, m=2)), "m must be one of"),
-    (dict(options=dict(tol=0)), r"options.tol must be a number in \(0, 1\)"),
+    (dict(options=dict(tol=0)), r"options.tol must be a number in \(0, 1e-05\]"),
+    (dict(options=dict(tol=0.5)), r"options.tol must be in \(0, 1e-05\], got 0.5: larger values truncate"),
+    (dict(options=dict(trim=1e-3)), r"options.trim must be in \(0, 1e-14\], got 0.001: larger values drop"),
+    (dict(options=dict(trim=0.5)), r"options.trim must be in \(0, 1e-14\]"),
+    (dict(options=dict(root_tol=1e-3)), r"options.root_tol must be in \(0, 1e-06\], got 0.001"),
+    (dict(options=dict(root_tol="1e-9")), r"options.root_tol must be a number"),
     (dict(options=dict(tolerance=1e-9)), "unknown options"),
     (dict(options=dict(method="rk4")), "options.method must be"),
     (dict(options=dict(max_terms=2)), "options.max_terms must be an integer"),
@@ -154,3 +167,114 @@ def test_banded_and_dense_paths_give_identical_trajectories():
     assert a.njumps == b.njumps
     np.testing.assert_allclose(a.mean, b.mean, atol=1e-8)
     np.testing.assert_allclose(a.second, b.second, atol=1e-8)
+
+
+def test_options_accept_their_documented_maxima_and_refuse_beyond():
+    at_max = TrajectoryOptions(**{name: upper for name, (upper, _) in TRAJECTORY_MAXIMA.items()})
+    assert (at_max.tol, at_max.root_tol, at_max.trim) == (1e-5, 1e-6, 1e-14)
+    for name, (upper, why) in TRAJECTORY_MAXIMA.items():
+        with pytest.raises(ValueError, match=rf"options.{name} must be in \(0, {upper:g}\], got .*: {why}"):
+            TrajectoryOptions(**{name: upper * 1.01})
+
+
+FIELD_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+                         st.text(max_size=8))
+
+
+@settings(max_examples=50, deadline=None)
+@given(name=st.sampled_from(["tol", "root_tol", "trim", "max_terms", "method", "memory_limit"]), value=FIELD_VALUES)
+def test_any_option_value_gives_valid_options_or_a_value_error_naming_the_field(name, value):
+    try:
+        opts = TrajectoryOptions(**{name: value})
+    except ValueError as err:
+        assert f"options.{name}" in str(err)
+        return
+    assert getattr(opts, name) == value
+    for field, (upper, _) in TRAJECTORY_MAXIMA.items():
+        assert 0 < getattr(opts, field) <= upper
+    assert 4 <= opts.max_terms <= 200 and opts.method in ("auto", "banded", "dense") and opts.memory_limit > 0
+
+
+def stiff_model(N=10, rate=1e8, delta=(0, 0, 1)):
+    return SpinModel(N, channels=[Channel("minus", rate=lambda x: rate + 0 * x, delta=delta)])
+
+
+def test_stiffness_estimate_of_a_rate_of_1e8():
+    """sum_l Gamma_l^2 Q_l <= rate * N: 1e9 jumps per unit time on N = 10, on both paths."""
+    assert max_jump_rate(compile_model(stiff_model())) == pytest.approx(1e9)
+    assert max_jump_rate(compile_model(stiff_model(), "dense")) == pytest.approx(1e9)
+    assert max_jump_rate(compile_model(stiff_model(delta=(1, 0, 0)))) == pytest.approx(1e9)
+    with pytest.warns(StiffnessWarning, match=r"up to 1e\+09 jumps per trajectory.*lower the rates"):
+        assert check_stiffness(compile_model(stiff_model()), np.linspace(0, 1, 5)) == pytest.approx(1e9)
+
+
+def test_a_stiff_run_warns_before_it_starts():
+    """rate 1e8 on N = 10 over t = 0.02 (2e7 > 1e7 expected jumps): a StiffnessWarning naming the estimate."""
+    assert issubclass(StiffnessWarning, RuntimeWarning) and STIFF_JUMPS == 1e7
+    with pytest.warns(StiffnessWarning, match=r"2e\+07 jumps per trajectory"):
+        run_ensemble(stiff_model(), coherent_state(0.4), [0, 0.02], ntraj=1, seed=1)
+
+
+def test_a_normal_model_does_not_warn():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StiffnessWarning)
+        run_ensemble(hopfield_model(100, 2.0, 0.5), coherent_state(0.4), np.linspace(0, 5, 3), ntraj=1, seed=1)
+        assert check_stiffness(compile_model(hopfield_model(1000, 2.0, 0.5)), [0, 5]) == pytest.approx(2500)
+
+
+def not_vectorised(x):
+    return float(x)
+
+
+@pytest.mark.parametrize("channel, match", [
+    (Channel("minus", gamma=not_vectorised, delta=(0, 0, 1)),
+     r"gamma \(not_vectorised\) must accept a numpy array and return an array of the same shape"),
+    (Channel("minus", rate=lambda x: "fast", delta=(0, 0, 1)),
+     r"rate \(<lambda>\) must accept a numpy array and return an array of the same shape"),
+    (Channel("plus", gamma=lambda x: 1 / 0, delta=(0, 0, 1)), r"gamma .*\(ZeroDivisionError"),
+])
+def test_a_failing_rate_function_is_one_value_error_naming_it(channel, match):
+    with pytest.raises(ValueError, match=match):
+        run_ensemble(SpinModel(N=4, channels=[channel]), coherent_state(), [0, 1], ntraj=1)
+
+
+@pytest.mark.parametrize("sizes", ["ab", ["a", 2], [2.5], None, [True, 3], [[1, 2]], {"a": 1}])
+def test_block_sizes_that_are_not_integers(sizes):
+    with pytest.raises(ValueError, match="sizes must"):
+        BlockModel(sizes)
+
+
+@pytest.mark.parametrize("N", ["3", 3.0, None, True, [3]])
+def test_spin_model_size_that_is_not_an_integer(N):
+    with pytest.raises(ValueError, match="N must be an integer >= 1"):
+        SpinModel(N)
+
+
+@pytest.mark.parametrize("name, beta, omega", [("beta", "2", 0.5), ("omega", 2.0, "0.5"), ("beta", np.nan, 0.5),
+                                               ("omega", 2.0, np.inf), ("beta", None, 0.5), ("beta", 1j, 0.5)])
+def test_hopfield_beta_and_omega_must_be_real_numbers(name, beta, omega):
+    value = beta if name == "beta" else omega
+    match = rf"{name} must be a finite real number, got {re_escape(repr(value))}"
+    with pytest.raises(ValueError, match=match):
+        hopfield_model(10, beta, omega)
+    with pytest.raises(ValueError, match=match):
+        HopfieldNetwork(np.ones((2, 6)), beta, omega)
+
+
+def re_escape(text):
+    import re
+    return re.escape(text)
+
+
+def test_pattern_index_out_of_range():
+    net = HopfieldNetwork(np.array([[1, 1, -1, -1], [1, -1, 1, -1]]), 2.0, 0.5)
+    for mu in (5, -1, 2, 1.0, "0"):
+        with pytest.raises(ValueError, match=r"mu must be a pattern index in 0..1 \(p = 2 patterns\)"):
+            net.pattern_bloch(mu=mu)
+    with pytest.raises(ValueError, match="corruption must be a number in"):
+        net.pattern_bloch(mu=1, corruption="0.1")
+    with pytest.raises(ValueError, match=r"bloch_of_signature failed on the signature .* indices 0..1.*IndexError"):
+        net.block_bloch(lambda s: (0, 0, s[5]))
+    with pytest.raises(ValueError, match=r"bloch_of_signature must return a finite Bloch vector \(3,\)"):
+        net.block_bloch(lambda s: (0, 0))
+    assert net.pattern_bloch(mu=1).shape == (2, 3)

@@ -4,6 +4,9 @@ import json
 import numpy as np
 import pytest
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from trajectories import ResultsFileError, coherent_state, load_ensemble, run_ensemble, save_ensemble
 
 from systems import hopfield
@@ -45,7 +48,7 @@ def test_missing_corrupted_and_foreign_files(full, tmp_path):
              "flipped.npz": data[:200] + bytes(b ^ 0xFF for b in data[200:400]) + data[400:]}
     for name, content in cases.items():
         (tmp_path / name).write_bytes(content)
-        with pytest.raises(ResultsFileError, match="corrupted or not a results file|damaged") as err:
+        with pytest.raises(ResultsFileError, match="not a results file|damaged") as err:
             load_ensemble(tmp_path / name)
         assert "\n" not in str(err.value)
     np.savez(tmp_path / "foreign.npz", x=np.arange(3))
@@ -88,3 +91,39 @@ def test_merge_refuses_other_models_and_shared_trajectories():
         a.merge(run_ensemble(hopfield(10), state, TIMES[:3], ntraj=4, seed=4))
     merged = a.merge(run_ensemble(hopfield(10), state, TIMES, ntraj=4, seed=4))  # another seed: fine
     assert merged.ntraj == 8 and len(merged.segments) == 2
+
+
+def foreign_files(tmp_path):
+    """Files that are not results files of this package: text, random bytes, object arrays, .npy."""
+    files = {"notes.npz": b"time,m_x\n0,0.1\n", "random.npz": np.random.default_rng(0).bytes(3000),
+             "empty.npz": b""}
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    np.savez(tmp_path / "objects.npz", metadata=np.array([{"format": 1}], dtype=object))
+    np.savez(tmp_path / "object_metadata.npz", metadata=np.array({"format": 1}, dtype=object))
+    np.savez(tmp_path / "number_metadata.npz", metadata=np.array(3.0))
+    np.savez(tmp_path / "bad_json.npz", metadata=np.array("{not json"))
+    with open(tmp_path / "single.npz", "wb") as f:
+        np.save(f, np.arange(3))
+    return sorted(tmp_path.glob("*.npz"))
+
+
+def test_foreign_files_say_they_are_not_results_files_without_mentioning_pickle(tmp_path):
+    paths = foreign_files(tmp_path)
+    assert len(paths) == 8
+    for path in paths:
+        with pytest.raises(ResultsFileError, match="not a results file of collective-trajectories") as err:
+            load_ensemble(path)
+        text = str(err.value)
+        assert str(path) in text and "pickle" not in text.lower() and "\n" not in text, text
+
+
+@settings(max_examples=50, deadline=None)
+@given(content=st.one_of(st.binary(max_size=2000), st.binary(max_size=500).map(lambda b: b"PK\x03\x04" + b),
+                         st.binary(max_size=500).map(lambda b: b"\x93NUMPY" + b)))
+def test_random_bytes_are_always_a_results_file_error(tmp_path_factory, content):
+    path = tmp_path_factory.mktemp("random") / "random.npz"
+    path.write_bytes(content)
+    with pytest.raises(ResultsFileError) as err:
+        load_ensemble(path)
+    assert "pickle" not in str(err.value).lower()

@@ -11,7 +11,7 @@ from .analysis import (PowerLawFit, bootstrap, clustering, connected_correlation
                        linear_functional, paired_difference, pattern_overlaps, variance)
 from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
-                          ResultsFileError)
+                          ResultsFileError, StiffnessWarning)
 from .base.options import ExecutionOptions, ODEOptions, TrajectoryOptions
 from .base.results import ExactResult, LocalResult, MeanFieldResult, Result
 from .engine.ensemble import run_ensemble
@@ -32,7 +32,7 @@ __all__ = [
     "linear_functional", "paired_difference", "pattern_overlaps", "CoherentState", "DickeState", "Ensemble", "ExactResult",
     "ExecutionOptions", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
     "MeanFieldResult", "MemoryLimitError", "ODEOptions", "ProductState", "Result", "ResultsFileError",
-    "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
+    "StiffnessWarning", "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
     "dicke_state", "exact_evolution", "fit_power_law", "load_ensemble", "local_generator", "mean_field",
     "product_state", "run_ensemble", "save_ensemble", "variance",
 ]

@@ -9,8 +9,12 @@ def check_times(times) -> np.ndarray:
     t = np.atleast_1d(np.asarray(times, dtype=float))
     if t.ndim != 1 or t.size == 0:
         raise ValueError("times must be a non-empty 1D array")
-    if not np.all(np.isfinite(t)) or t[0] < 0:
-        raise ValueError(f"times must be finite and >= 0, got first time {t[0]}")
+    bad = ~np.isfinite(t)
+    if np.any(bad):
+        i = int(np.argmax(bad))
+        raise ValueError(f"times must be finite, got {t[i]} at times[{i}]")
+    if t[0] < 0:
+        raise ValueError(f"times must be >= 0, got times[0] = {t[0]}")
     if np.any(np.diff(t) <= 0):
         i = int(np.argmax(np.diff(t) <= 0))
         raise ValueError(f"times must be strictly increasing: times[{i}] = {t[i]} >= times[{i + 1}] = {t[i + 1]}")
@@ -32,6 +36,16 @@ def check_positive(name: str, value, upper: float | None = None) -> float:
     if not ok or not np.isfinite(value) or value <= 0 or (upper is not None and value >= upper):
         rng = f"(0, {upper:g})" if upper is not None else "(0, inf)"
         raise ValueError(f"{name} must be a number in {rng}, got {value!r}")
+    return float(value)
+
+
+def check_real_option(name: str, value, upper: float, why: str) -> float:
+    """`value` as a float in (0, upper]; beyond `upper` the ValueError says `why` it is unsafe."""
+    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not ok or not np.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a number in (0, {upper:g}], got {value!r}")
+    if value > upper:
+        raise ValueError(f"{name} must be in (0, {upper:g}], got {value!r}: {why}")
     return float(value)
 
 

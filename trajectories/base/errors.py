@@ -37,3 +37,7 @@ class MemoryLimitError(ValueError):
 
 class IntegrationError(RuntimeError):
     """An ODE integration (exact reference, mean field, local generator) did not succeed."""
+
+
+class StiffnessWarning(RuntimeWarning):
+    """A run whose jump rates make each trajectory so long (too many jumps) that it may never finish."""

@@ -16,11 +16,12 @@ tuple, built by sector_ops and packed into flat arrays with pointers.
 from __future__ import annotations
 
 import itertools
+import warnings
 from typing import NamedTuple
 
 import numpy as np
 
-from ..base.errors import MemoryLimitError
+from ..base.errors import MemoryLimitError, StiffnessWarning
 from ..base.options import MEMORY_LIMIT
 from ..sectors.dicke import OP_CODES
 from ..sectors.operators import SectorOperators, sector_tuples
@@ -30,6 +31,8 @@ LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
 #: change of k = N/2 - m under T_+, T_-, T_z
 DK = np.array([-1, 1, 0], dtype=np.int64)
 BANDED, DENSE = 0, 1
+#: expected jumps per trajectory above which run_ensemble warns (StiffnessWarning)
+STIFF_JUMPS = 1e7
 
 
 class Compiled(NamedTuple):
@@ -195,3 +198,38 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         gtab=gtab, sstride=sstride, heff_data=dense[0], heff_ptr=dense[1], gam_data=dense[2],
         gam_ptr=dense[3], idx_data=dense[4], idx_ptr=dense[5],
     )
+
+
+def max_jump_rate(compiled: Compiled) -> float:
+    """An upper bound on the total jump rate <psi|A|psi> of any state, A = sum_l Gamma_l Q_l Gamma_l.
+
+    Banded path: A is the diagonal `adiag`, so the bound is its maximum over the grid. Dense path:
+    A = i (H_eff - H_eff^+) per sector tuple, bounded by its largest absolute row sum (>= the
+    largest eigenvalue of the Hermitian A)."""
+    if compiled.mode == BANDED:
+        return float(np.max(compiled.adiag, initial=0.0))
+    rate = 0.0
+    ptr = compiled.heff_ptr
+    for s in range(len(ptr) - 1):
+        block = compiled.heff_data[ptr[s]:ptr[s + 1]]
+        d = int(round(np.sqrt(block.size)))
+        if d == 0:
+            continue
+        h = block.reshape(d, d)
+        a = 1j * (h - h.conj().T)
+        rate = max(rate, float(np.max(np.sum(np.abs(a), axis=1))))
+    return rate
+
+
+def check_stiffness(compiled: Compiled, times, limit: float = STIFF_JUMPS) -> float:
+    """Expected jumps per trajectory, at most max_jump_rate * t_final; StiffnessWarning above `limit`."""
+    span = float(np.max(times)) if len(times) else 0.0
+    jumps = max_jump_rate(compiled) * span
+    if jumps > limit:
+        warnings.warn(
+            f"up to {jumps:.3g} jumps per trajectory expected (largest total jump rate "
+            f"{max_jump_rate(compiled):.3g} times t = {span:g}); steps are no longer than ~1/rate, so the "
+            f"run may take very long or never finish: lower the rates (gamma or rate of the channels), the "
+            f"number of spins or the final time, or rescale time so the largest rate is O(1)",
+            StiffnessWarning, stacklevel=3)
+    return jumps

@@ -18,7 +18,7 @@ from ..io.checkpoint import Checkpoint
 from ..io.provenance import run_identity, run_metadata
 from ..sectors.states import InitialState
 from .batch import batch_task
-from .compiled import compile_model
+from .compiled import check_stiffness, compile_model
 from .parallel import map_batches, worker_count
 from .progress import Progress
 from .seeds import SeedRange, root_seed
@@ -61,6 +61,7 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     if execution.checkpoint is not None and seed is None:
         raise ValueError("a checkpoint needs an explicit seed (an integer), or a resumed run would differ")
     compiled = compile_model(model, options.method, options.memory_limit)
+    check_stiffness(compiled, times)
     identity = run_identity(compiled, state, times, options, root, start, ntraj, keep_trajectories)
     saver = None if execution.checkpoint is None else Checkpoint(
         execution.checkpoint, identity, execution.checkpoint_every)
@@ -75,16 +76,41 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     todo = SeedRange(root.entropy, tuple(root.spawn_key), start + ens.ntraj, start + ntraj)
     batch_size = execution.batch_size or max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
     batches = todo.split(batch_size) if len(todo) else []
-    t0 = time.perf_counter()
     shared = (compiled, state, model.sizes, times, options)
-    with Progress(ntraj, done=ens.ntraj, enabled=execution.progress) as bar:
-        for means, seconds, njumps in map_batches(batch_task, shared, batches, execution):
-            ens.add_batch(means, seconds, njumps)
-            segment["stop"] = start + ens.ntraj
-            bar.update(len(means))
-            if saver is not None:
-                saver.maybe_write(ens)
-    ens.meta["seconds"] = ens.meta.get("seconds", 0.0) + time.perf_counter() - t0
+    _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver,
+          Progress(ntraj, done=ens.ntraj, enabled=execution.progress))
+    return ens
+
+
+def _fold(ens: Ensemble, results, segment: dict, saver, bar) -> None:
+    """Fold batch results into `ens` in order, checkpointing as they arrive.
+
+    ens.meta["seconds"] accumulates the run time over every session of a resumed run. An
+    interruption (Ctrl-C, or SIGTERM turned into KeyboardInterrupt by the command line) writes a
+    last checkpoint of the trajectories folded so far, unless it struck inside a fold.
+    """
+    before, t0 = ens.meta.get("seconds", 0.0), time.perf_counter()
+    folding = False
+
+    def stamp():
+        ens.meta["seconds"] = before + time.perf_counter() - t0
+
+    try:
+        with bar:
+            for means, seconds, njumps in results:
+                folding = True
+                ens.add_batch(means, seconds, njumps)
+                folding = False
+                segment["stop"] += len(means)
+                bar.update(len(means))
+                if saver is not None:
+                    stamp()
+                    saver.maybe_write(ens)
+    except KeyboardInterrupt:
+        if saver is not None and not folding:
+            stamp()
+            saver.write(ens)
+        raise
+    stamp()
     if saver is not None:
         saver.write(ens)
-    return ens

@@ -53,27 +53,55 @@ def save_ensemble(ens: Ensemble, path) -> None:
             tmp.unlink()
 
 
+_NOT_OURS = "is not a results file of collective-trajectories"
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _reason(err: BaseException) -> str:
+    """A short reason for a failed read that never suggests loading untrusted objects."""
+    text = " ".join(str(err).split())
+    if "pickle" in text.lower() or "object array" in text.lower():
+        return "it holds Python objects, which results files never do"
+    return text or type(err).__name__
+
+
 def _read(path: Path) -> tuple[dict, dict]:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as err:
+        raise ResultsFileError(f"{path} cannot be read ({_reason(err)})") from None
+    if head.startswith(b"\x93NUMPY"):
+        raise ResultsFileError(f"{path} {_NOT_OURS} (a single .npy array, not an .npz archive)")
+    if not head.startswith(_ZIP_MAGIC):
+        what = "an empty file" if not head else f"starts with {head[:8]!r}, not an .npz archive"
+        raise ResultsFileError(f"{path} {_NOT_OURS} ({what})")
     try:
         z = np.load(path, allow_pickle=False)
         if not isinstance(z, np.lib.npyio.NpzFile):
-            raise ResultsFileError(f"{path} is not a results file of collective-trajectories (a single array)")
+            raise ResultsFileError(f"{path} {_NOT_OURS} (a single array)")
         with z:
             if "metadata" not in z.files:
-                raise ResultsFileError(f"{path} is not a results file of collective-trajectories "
-                                       "(no metadata entry)")
-            header = json.loads(str(z["metadata"][()]))
+                raise ResultsFileError(f"{path} {_NOT_OURS} (no metadata entry)")
+            meta = z["metadata"]
+            if meta.shape != () or meta.dtype.kind != "U":
+                raise ResultsFileError(f"{path} {_NOT_OURS} (its metadata entry is not a JSON text)")
+            try:
+                header = json.loads(str(meta[()]))
+            except ValueError:
+                raise ResultsFileError(f"{path} {_NOT_OURS} (its metadata entry is not valid JSON)") from None
             if not isinstance(header, dict) or header.get("format") != FORMAT:
-                raise ResultsFileError(f"{path} is not a results file of collective-trajectories "
+                raise ResultsFileError(f"{path} {_NOT_OURS} "
                                        f"(format {header.get('format') if isinstance(header, dict) else None!r})")
             arrays = {k: z[k] for k in z.files if k != "metadata"}
     except ResultsFileError:
         raise
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error, AttributeError) as err:
-        reason = " ".join(str(err).split()) or type(err).__name__
-        raise ResultsFileError(f"{path} is corrupted or not a results file ({reason})") from None
+        raise ResultsFileError(f"{path} is corrupted or not a results file of collective-trajectories "
+                               f"({_reason(err)})") from None
     except Exception as err:  # a damaged zip can fail in many ways (e.g. struct.error)
-        raise ResultsFileError(f"{path} is corrupted or not a results file ({type(err).__name__})") from None
+        raise ResultsFileError(f"{path} is corrupted or not a results file of collective-trajectories "
+                               f"({type(err).__name__})") from None
     if not isinstance(header.get("format_version"), int) or header["format_version"] > FORMAT_VERSION:
         raise ResultsFileError(f"{path} has format version {header.get('format_version')}; this "
                                f"package reads up to {FORMAT_VERSION}: upgrade it")

@@ -324,3 +324,19 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_the_run_resumes(tmp_path, capsys):
     assert run_quiet(config, "--no-plot") == 0
     assert f"resumed {done} trajectories" in capsys.readouterr().out
     assert load_ensemble(tmp_path / "r.npz").ntraj == 2000 and not checkpoint.exists()
+
+
+def test_a_config_may_declare_its_own_outputs_rewritable(tmp_path):
+    """output.overwrite = true (the main job regenerates its committed figure): the config's own
+    results and plot are rewritten; an --output or --plot path given on the command line is not."""
+    cfg = write_config(tmp_path)
+    text = cfg.read_text()
+    assert "[output]" in text
+    cfg.write_text(text.replace("[output]", "[output]\noverwrite = true"))
+    assert main(["run", str(cfg), "--quiet"]) == 0
+    assert main(["run", str(cfg), "--quiet"]) == 0          # its own outputs: rewritten
+    assert main(["run", str(cfg), "--quiet", "--output", str(tmp_path / "o.npz")]) == 0
+    assert main(["run", str(cfg), "--quiet", "--output", str(tmp_path / "o.npz")]) == 2
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace("[output]", "[output]\noverwrite = 1"))
+    assert main(["run", str(bad), "--quiet"]) == 2

@@ -6,7 +6,8 @@
     [run]     ntraj, seed, n_jobs = 1, batch_size, backend = "auto", scheduler, keep_trajectories,
               checkpoint_every = 10.0
     [options] TrajectoryOptions fields (tol, root_tol, trim, max_terms, method, memory_limit)
-    [output]  results = "results/x.npz", plot = "plots/x.png"
+    [output]  results = "results/x.npz", plot = "plots/x.png", overwrite = false (true: this config's
+              own results and figure are rewritten by each run, as the main job's committed figure is)
 
 Every mistake raises ValueError naming the field (e.g. "run.ntraj must be an integer >= 1, got -5").
 """
@@ -29,7 +30,7 @@ SECTIONS = {
     "run": {"ntraj", "seed", "n_jobs", "batch_size", "backend", "scheduler", "keep_trajectories",
             "checkpoint_every"},
     "options": None,
-    "output": {"results", "plot"},
+    "output": {"results", "plot", "overwrite"},
 }
 
 
@@ -51,6 +52,7 @@ class RunConfig:
     options: dict = field(default_factory=dict)
     results: str = "results/run.npz"
     plot: str | None = None
+    overwrite: bool = False
 
     def build(self):
         """(model, state) of the configuration."""
@@ -153,8 +155,11 @@ def parse_config(data: dict, where: str = "config") -> RunConfig:
     for key in ("results", "plot"):
         if key in out and not isinstance(out[key], str):
             raise ValueError(f"output.{key} must be a path string, got {out[key]!r}")
+    if not isinstance(out.get("overwrite", False), bool):
+        raise ValueError(f"output.overwrite must be true or false, got {out['overwrite']!r}")
     cfg = RunConfig(model=model, state=state, times=times, options=options,
-                    results=out.get("results", f"results/{Path(where).stem}.npz"), plot=out.get("plot"), **run)
+                    results=out.get("results", f"results/{Path(where).stem}.npz"), plot=out.get("plot"),
+                    overwrite=out.get("overwrite", False), **run)
     model, state = cfg.build()  # model and state parameters are checked here (model.x / state.x)
     try:
         state.validate(model.sizes)

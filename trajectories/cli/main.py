@@ -121,9 +121,11 @@ def _outputs(args, cfg) -> tuple[Path, Path | None, Path]:
     else:  # --output without --plot: beside the results, never over the config's figure
         plot = beside(results) if args.output or not cfg.plot else Path(cfg.plot)
     checkpoint = results.with_name(results.stem + ".checkpoint.npz")
-    check_output(results, "results file", force=args.force)
+    # a config may declare its own outputs rewritable (output.overwrite); paths given here never are
+    own = cfg.overwrite and not args.output
+    check_output(results, "results file", force=args.force or own)
     if plot is not None:
-        check_output(plot, "plot", force=args.force)
+        check_output(plot, "plot", force=args.force or (own and not args.plot))
     check_output(checkpoint, "checkpoint", keep=True)
     return results, plot, checkpoint
 

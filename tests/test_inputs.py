@@ -278,3 +278,58 @@ def test_pattern_index_out_of_range():
     with pytest.raises(ValueError, match=r"bloch_of_signature must return a finite Bloch vector \(3,\)"):
         net.block_bloch(lambda s: (0, 0))
     assert net.pattern_bloch(mu=1).shape == (2, 3)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: BlockModel((200,) * 4, channels=[Channel("minus", gamma=ok, delta=np.zeros((4, 3)), block=b)
+                                             for b in range(4)]),
+    lambda: SpinModel(N=10 ** 7, h=(1, 0, 0), channels=[Channel("minus", gamma=ok)]),
+    lambda: SpinModel(N=1000, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0))]),  # dense path
+])
+def test_a_too_large_run_is_refused_at_once_without_allocating(make):
+    """The estimate comes before any allocation: well under a second and a few MB of Python memory."""
+    import time
+    import tracemalloc
+    model = make()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    with pytest.raises(MemoryLimitError, match="options.memory_limit") as err:
+        run_ensemble(model, coherent_state(), [0, 1], ntraj=1, execution=dict(n_jobs=2))
+    seconds, peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert seconds < 1.0 and peak < 20e6, (seconds, peak)
+    assert err.value.needed > err.value.limit
+
+
+def test_the_sector_solver_refuses_before_building_the_state():
+    import time
+    model = BlockModel((200,) * 4, channels=[Channel("minus", gamma=ok, delta=np.zeros((4, 3)), block=b)
+                                             for b in range(4)])
+    t0 = time.perf_counter()
+    with pytest.raises(MemoryLimitError, match="sector solver would need"):
+        exact_evolution(model, product_state((0.1, 0, 0.3)), [0, 1])
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_the_memory_estimate_bounds_what_a_trajectory_allocates():
+    """trajectory_memory is an upper bound of the arrays a banded and a dense trajectory allocate."""
+    import tracemalloc
+    from trajectories.engine.compiled import trajectory_memory
+    for model in (hopfield(3000), SpinModel(N=60, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0.2))])):
+        run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1)        # compile the kernels
+        tracemalloc.start()
+        run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        per_worker, shared = trajectory_memory(model)
+        # plus ~4 MB of Python objects and recorded moments, which the estimate leaves out
+        assert peak < per_worker + 5 * shared + 4e6, (peak, per_worker, shared)
+
+
+def test_n_jobs_beyond_the_cores_is_capped_with_a_warning():
+    from trajectories.engine.parallel import available_cores
+    model, state, times = hopfield(8), coherent_state(0.4), [0, 0.5]
+    with pytest.warns(RuntimeWarning, match=f"exceeds the {available_cores()} cores available"):
+        many = run_ensemble(model, state, times, ntraj=6, seed=2, execution=dict(n_jobs=1000))
+    few = run_ensemble(model, state, times, ntraj=6, seed=2, execution=dict(n_jobs=available_cores()))
+    np.testing.assert_array_equal(many.sum1, few.sum1)

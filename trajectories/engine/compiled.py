@@ -16,6 +16,7 @@ tuple, built by sector_ops and packed into flat arrays with pointers.
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from typing import NamedTuple
 
@@ -111,18 +112,69 @@ def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
     return gtab, adiag
 
 
+def dense_matrix_bytes(model) -> int:
+    """Bytes of the dense path's per-sector-tuple matrices (H_eff and every Gamma_l), computed
+    without enumerating the tuples: sum over tuples of dim^2 = prod_b sum_{j_b} (2j_b + 1)^2."""
+    squares = math.prod(sum((t + 1) ** 2 for t in range(n, -1, -2)) for n in model.sizes)
+    return 16 * squares * (1 + len(model.channels))
+
+
+def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple[int, int]:
+    """Upper estimate (bytes) of (per worker, shared tables) for trajectories of `model`.
+
+    Per worker: the buffers of one trajectory (workspace.py: max_terms + 1 Taylor terms, two
+    scratch vectors, 3B moment rows and, banded, the DIA rows of H_eff, all complex of length
+    G = prod_b (N_b + 1)), the initial state and its construction (~3 vectors), and the rate
+    tables (L + 1 real vectors of length G, banded) with their construction (~4). Shared: the dense
+    path's per-sector matrices (dense_matrix_bytes), held by every worker; building them takes the
+    parent ~4 times that (per-tuple parts, the packed copy, conversions). Python objects and the
+    recorded moments (a few MB) are not counted: the estimate is for runs where memory matters.
+    """
+    G = math.prod(n + 1 for n in model.sizes)
+    B, L = len(model.sizes), len(model.channels)
+    lin, quad = _hamiltonian_terms(model)
+    dense = _mode(model, method) == DENSE
+    diagonals = 0 if dense else 1 + len(lin) + len(quad)
+    complex_vectors = (max_terms + 1) + 2 + 3 * B + diagonals + 3
+    real_vectors = 0 if dense else L + 1 + 4
+    return 16 * G * complex_vectors + 8 * G * real_vectors, dense_matrix_bytes(model) if dense else 0
+
+
+def check_memory(model, method: str, max_terms: int, workers: int, limit: float) -> int:
+    """The estimated total bytes of a run on `workers` processes; MemoryLimitError above `limit`."""
+    per_worker, shared = trajectory_memory(model, method, max_terms)
+    total = workers * (per_worker + shared) + 4 * shared
+    if total > limit:
+        G = math.prod(n + 1 for n in model.sizes)
+        raise MemoryLimitError(
+            f"trajectories of sizes {model.sizes} would need ~{total / 2**30:.3g} GiB ({workers} worker(s) x "
+            f"{per_worker / 2**30:.3g} GiB of buffers over G = {G:.3g} amplitudes"
+            + (f", dense sector matrices {shared / 2**30:.3g} GiB each" if shared else "")
+            + f"), above options.memory_limit = {limit / 2**30:.3g} GiB: use fewer spins or blocks, "
+            "fewer workers (execution.n_jobs), a smaller options.max_terms or a larger limit", total, limit)
+    return total
+
+
+def _mode(model, method: str) -> int:
+    if method not in ("auto", "banded", "dense"):
+        raise ValueError(f"method must be 'auto', 'banded' or 'dense', got {method!r}")
+    if method == "banded" and not model.only_z:
+        raise ValueError("method='banded' needs every channel's Delta to involve only z components")
+    return DENSE if method == "dense" or (method == "auto" and not model.only_z) else BANDED
+
+
 def _dense_tables(model, sstride, memory_limit):
     """Packed per-sector-tuple H_eff, Gamma_l and global indices (dense path)."""
-    tuples = sector_tuples(model.sizes)
-    dims = [int(np.prod([t + 1 for t in s])) for s in tuples]
     L = len(model.channels)
-    need = 16 * sum(d * d for d in dims) * (1 + L)
+    need = dense_matrix_bytes(model)
     if need > memory_limit:
         raise MemoryLimitError(
             f"a Delta with x or y components needs dense matrices for every sector "
             f"({need / 2**30:.2f} GiB for sizes {model.sizes}); options.memory_limit is "
             f"{memory_limit / 2**30:.2f} GiB: use fewer spins, z-only Deltas or a larger limit",
             need, memory_limit)
+    tuples = sector_tuples(model.sizes)
+    dims = [int(np.prod([t + 1 for t in s])) for s in tuples]
     ops = SectorOperators(model)
     S = int(np.prod([n // 2 + 1 for n in model.sizes]))
     heff, gam, idx = [None] * S, [None] * (L * S), [None] * S
@@ -157,11 +209,7 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
     """The kernel arrays of `model`; method "auto" picks "banded" when every Delta is z-only.
 
     The dense path refuses (MemoryLimitError) when its matrices would exceed `memory_limit` bytes."""
-    if method not in ("auto", "banded", "dense"):
-        raise ValueError(f"method must be 'auto', 'banded' or 'dense', got {method!r}")
-    if method == "banded" and not model.only_z:
-        raise ValueError("method='banded' needs every channel's Delta to involve only z components")
-    mode = DENSE if method == "dense" or (method == "auto" and not model.only_z) else BANDED
+    mode = _mode(model, method)
     sizes = model.sizes
     nk = np.array([n + 1 for n in sizes], dtype=np.int64)
     gstride = _strides(nk)

@@ -18,8 +18,8 @@ from ..io.checkpoint import Checkpoint
 from ..io.provenance import run_identity, run_metadata
 from ..sectors.states import InitialState
 from .batch import batch_task
-from .compiled import check_stiffness, compile_model
-from .parallel import map_batches, worker_count
+from .compiled import check_memory, check_stiffness, compile_model
+from .parallel import local_workers, map_batches, worker_count
 from .progress import Progress
 from .seeds import SeedRange, root_seed
 
@@ -60,6 +60,8 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     root = root_seed(seed)
     if execution.checkpoint is not None and seed is None:
         raise ValueError("a checkpoint needs an explicit seed (an integer), or a resumed run would differ")
+    execution = local_workers(execution)
+    check_memory(model, options.method, options.max_terms, worker_count(execution), options.memory_limit)
     compiled = compile_model(model, options.method, options.memory_limit)
     check_stiffness(compiled, times)
     identity = run_identity(compiled, state, times, options, root, start, ntraj, keep_trajectories)

@@ -6,10 +6,37 @@ order (so the caller can fold results in trajectory order while later batches st
 """
 from __future__ import annotations
 
+import dataclasses
 import os
+import warnings
 from collections.abc import Iterator
 
 from ..base.options import ExecutionOptions
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the OS reports it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        return os.cpu_count() or 1
+
+
+def local_workers(execution: ExecutionOptions) -> ExecutionOptions:
+    """`execution` with n_jobs made concrete for processes on this machine: -1 becomes the
+    available cores, and more than that is capped with a RuntimeWarning (extra processes only
+    cost memory). A remote dask scheduler is left alone."""
+    remote = execution.resolved_backend == "dask" and execution.scheduler is not None
+    if execution.resolved_backend == "serial" or remote:
+        return execution
+    cores = available_cores()
+    if execution.n_jobs == -1:
+        return dataclasses.replace(execution, n_jobs=cores)
+    if execution.n_jobs > cores:
+        warnings.warn(f"n_jobs = {execution.n_jobs} exceeds the {cores} cores available: using {cores} "
+                      "worker processes", RuntimeWarning, stacklevel=3)
+        return dataclasses.replace(execution, n_jobs=cores)
+    return execution
 
 
 def worker_count(execution: ExecutionOptions) -> int:
@@ -19,7 +46,7 @@ def worker_count(execution: ExecutionOptions) -> int:
         return 1
     if backend == "dask" and scheduler is not None and not isinstance(scheduler, str):
         return max(1, sum(scheduler.nthreads().values()))
-    return execution.n_jobs if execution.n_jobs > 0 else (os.cpu_count() or 1)
+    return execution.n_jobs if execution.n_jobs > 0 else available_cores()
 
 
 def map_batches(task, shared, batches: list, execution: ExecutionOptions) -> Iterator:
@@ -49,7 +76,7 @@ def dask_client(scheduler=None, n_jobs: int = 1):
         try:
             return get_client(), []
         except ValueError:
-            workers = n_jobs if n_jobs > 0 else (os.cpu_count() or 1)
+            workers = n_jobs if n_jobs > 0 else available_cores()
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None)
             client = Client(cluster)

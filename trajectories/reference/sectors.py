@@ -44,6 +44,9 @@ out of memory.
 """
 from __future__ import annotations
 
+import itertools
+import math
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.integrate import solve_ivp
@@ -52,16 +55,21 @@ from models.spin import BlockModel
 from ..base.checks import check_times
 from ..base.errors import IntegrationError, MemoryLimitError
 from ..base.options import ODEOptions
-from ..sectors.operators import SectorOperators, sector_tuples, tuple_dim
+from ..sectors.operators import SectorOperators, tuple_dim
 
 
 
-def evolved_tuples(model: BlockModel, initial_keys) -> list[tuple[int, ...]]:
-    """Tuples the dynamics can reach: every j_b of a block with channels, else the initial ones."""
+def reachable_spins(model: BlockModel, initial_spins) -> list[list[int]]:
+    """Per block the 2j_b the dynamics can reach: all of a block with channels, else the initial
+    ones (`initial_spins`, per block, as InitialState.sector_spins)."""
     active = {ch.block for ch in model.channels}
-    initial = [{k[b] for k in initial_keys} for b in range(model.B)]
-    return [s for s in sector_tuples(model.sizes)
-            if all(b in active or s[b] in initial[b] for b in range(model.B))]
+    return [list(range(n, -1, -2)) if b in active else sorted(set(initial_spins[b]), reverse=True)
+            for b, n in enumerate(model.sizes)]
+
+
+def evolved_tuples(model: BlockModel, initial_spins) -> list[tuple[int, ...]]:
+    """Tuples the dynamics can reach (the product of `reachable_spins`, block 0 slowest)."""
+    return list(itertools.product(*reachable_spins(model, initial_spins)))
 
 
 def _dense_channels(model: BlockModel) -> list[int]:
@@ -69,9 +77,10 @@ def _dense_channels(model: BlockModel) -> list[int]:
     return [l for l in range(len(model.channels)) if np.any(model.delta(l)[:, :2] != 0)]
 
 
-def memory_estimate(model: BlockModel, tuples, n_times: int) -> int:
-    """Upper estimate (bytes) of the memory `sector_moments` needs on these tuples."""
-    n = sum(tuple_dim(s) ** 2 for s in tuples)
+def memory_estimate(model: BlockModel, spins, n_times: int) -> int:
+    """Upper estimate (bytes) of the memory `sector_moments` needs on the tuples of the per-block
+    spin sets `spins` (`reachable_spins`); computed without enumerating the tuples."""
+    n = math.prod(sum((t + 1) ** 2 for t in block) for block in spins)    # sum over tuples of dim^2
     B, nch, nd = model.B, len(model.channels), len(_dense_channels(model))
     # vectors: solver stages and dense output (~30); the output is held up to three times
     # (solve_ivp's interpolated pieces, their list and the stacked sol.y), measured peak ~2.5 T
@@ -205,15 +214,15 @@ def sector_evolve(model: BlockModel, state, times,
     `sector_moments`.
     """
     times = check_times(times)
-    rho0 = state.sector_density(model.sizes)
-    tuples = evolved_tuples(model, rho0.keys())
-    need = memory_estimate(model, tuples, times.size)
+    spins = state.sector_spins(model.sizes)
+    need = memory_estimate(model, reachable_spins(model, spins), times.size)
     max_bytes = options.memory_limit
     if need > max_bytes:
-        raise MemoryLimitError(f"the sector solver would need ~{need / 1e9:.2f} GB for sizes {model.sizes} "
+        raise MemoryLimitError(f"the sector solver would need ~{need / 1e9:.3g} GB for sizes {model.sizes} "
                                f"({times.size} output times), above options.memory_limit = "
                                f"{max_bytes / 1e9:.2f} GB", need, max_bytes)
-    lind = SectorLindbladian(model, tuples)
+    rho0 = state.sector_density(model.sizes)
+    lind = SectorLindbladian(model, evolved_tuples(model, spins))
     y0 = initial_vector(lind, rho0)
     if times[-1] == 0:
         return lind, y0[:, None]

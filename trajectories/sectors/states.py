@@ -82,6 +82,11 @@ class InitialState:
         """The exact state in the sector representation."""
         raise NotImplementedError
 
+    def sector_spins(self, sizes: tuple[int, ...]) -> list[list[int]]:
+        """Per block the 2j_b the state occupies (its sector tuples lie in their product), found
+        without building the state; by default every 2j_b."""
+        return [list(range(n, -1, -2)) for n in sizes]
+
     def bloch(self, sizes: tuple[int, ...]) -> np.ndarray:
         """Bloch vectors (B, 3) of the exact one-site marginal in every block (the mean-field
         initial state; docs/theory.md §5)."""
@@ -120,6 +125,9 @@ class CoherentState(InitialState):
 
     def sample(self, sizes, rng=None):
         return np.array(sizes, dtype=np.int64), global_vector(self.block_vectors(sizes))
+
+    def sector_spins(self, sizes):
+        return [[n] for n in sizes]
 
     def sector_density(self, sizes):
         v = global_vector(self.block_vectors(sizes))
@@ -193,6 +201,11 @@ class ProductState(InitialState):
     def bloch(self, sizes):
         return self.bloch_vectors(sizes)
 
+    def sector_spins(self, sizes):
+        """Every j_b of a mixed block; only the top sector of a pure block (|r_b| = 1)."""
+        r = self.bloch_vectors(sizes)
+        return [[n] if np.linalg.norm(rb) >= 1 else list(range(n, -1, -2)) for n, rb in zip(sizes, r)]
+
 
 def classical_state(p_up) -> ProductState:
     """Classical random configuration: each spin up with probability p_up (scalar or per block)."""
@@ -238,6 +251,10 @@ class DickeState(InitialState):
             vecs.append(v)
         return j, vecs
 
+    def sector_spins(self, sizes):
+        j, _ = self.quantum_numbers(sizes)
+        return [[int(round(2 * jb))] for jb in j]
+
     def sample(self, sizes, rng=None):
         j, vecs = self.block_vectors(sizes)
         return (np.round(2 * j).astype(np.int64),
@@ -268,6 +285,9 @@ class CatState(InitialState):
 
     def sample(self, sizes, rng=None):
         return np.array(sizes, dtype=np.int64), self.vector(sizes)
+
+    def sector_spins(self, sizes):
+        return [[n] for n in sizes]
 
     def sector_density(self, sizes):
         v = self.vector(sizes)

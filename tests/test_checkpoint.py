@@ -102,3 +102,50 @@ def test_an_interrupted_run_writes_its_last_checkpoint_and_resumes_exactly(tmp_p
     for name in SUMS:
         np.testing.assert_array_equal(getattr(resumed, name), getattr(straight, name), err_msg=name)
     assert resumed.meta["seconds"] > saved.meta["seconds"]
+
+
+def _children(pid):
+    """Process ids whose parent is `pid` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_workers_do_not_outlive_a_killed_run(tmp_path):
+    """SIGKILL the process running a 2-worker ensemble: its worker processes exit within seconds."""
+    script = tmp_path / "run.py"
+    script.write_text(textwrap.dedent(SCRIPT.format(tests=str(ROOT / "tests"), ntraj=200000,
+                                                    path=str(tmp_path / "ck.npz"))).replace(
+        "execution=dict(", "execution=dict(n_jobs=2, "))
+    proc = subprocess.Popen([sys.executable, str(script)], env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    deadline, workers = time.monotonic() + 60, []
+    while time.monotonic() < deadline and not (tmp_path / "ck.npz").exists():
+        time.sleep(0.1)
+    workers = _children(proc.pid)
+    assert (tmp_path / "ck.npz").exists() and workers, "the run did not start its workers"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    grand = [g for w in workers for g in _children(w)]
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(p) for p in workers + grand):
+        time.sleep(0.2)
+    survivors = [p for p in workers + grand if _alive(p)]
+    for p in survivors:                       # do not leave them behind if the test fails
+        os.kill(p, signal.SIGKILL)
+    assert not survivors, f"worker processes {survivors} outlived the killed run"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
+import time
 import warnings
 from collections.abc import Iterator
 
@@ -59,8 +61,35 @@ def map_batches(task, shared, batches: list, execution: ExecutionOptions) -> Ite
     if backend == "joblib":
         from joblib import Parallel, delayed
         workers = worker_count(execution)
-        return iter(Parallel(n_jobs=workers, return_as="generator")(delayed(task)(shared, b) for b in batches))
+        parent = os.getpid()
+        return iter(Parallel(n_jobs=workers, return_as="generator")(
+            delayed(orphan_safe)(task, parent, shared, b) for b in batches))
     return _dask_map(task, shared, batches, execution.n_jobs, execution.scheduler)
+
+
+def orphan_safe(task, parent: int, shared, batch):
+    """task(shared, batch) in a worker process that exits when `parent` (the process that started the
+    run) is gone: a daemon thread checks once a second (joblib's workers otherwise outlive a killed
+    parent for minutes, holding memory)."""
+    global _WATCHED
+    if _WATCHED != parent and os.getpid() != parent:
+        _WATCHED = parent
+        threading.Thread(target=_exit_when_gone, args=(parent,), daemon=True).start()
+    return task(shared, batch)
+
+
+_WATCHED = None
+
+
+def _exit_when_gone(parent: int) -> None:
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:  # the pid exists (another user's process would mean reuse: rare)
+            pass
 
 
 def dask_client(scheduler=None, n_jobs: int = 1):

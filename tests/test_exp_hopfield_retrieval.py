@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from systems import load_experiment
+from systems import assert_replots, load_experiment, run_fast
 
 
 @pytest.fixture(scope="module")
@@ -19,11 +19,8 @@ def hop():
 
 
 @pytest.fixture(scope="module")
-def fast(hop, tmp_path_factory):
-    d = tmp_path_factory.mktemp("hopfield_retrieval")
-    data = d / "hopfield_retrieval.npz"
-    res = hop.main(["--fast", "--out", str(d / "hopfield_retrieval.png"), "--data", str(data)])
-    return res, data
+def fast(tmp_path_factory):
+    return run_fast("hopfield_retrieval", tmp_path_factory)
 
 
 def retrieval_stable(omega, beta):
@@ -36,7 +33,7 @@ def retrieval_stable(omega, beta):
 
 
 def test_fixed_point_analysis(fast, hop):
-    res, _ = fast
+    res = fast[0]
     # beta = 2, Omega = 0.5: the (m_y, m_z) Jacobian of m = 0 is [[-1/2, -1], [1, 1]]: trace 1/2, det 1/2 ->
     # 1/4 +- i sqrt(7)/4 (unstable focus), plus m_x's -1/2; no retrieval pair (beta = 2 < 1 + 8 Omega^2 = 3)
     np.testing.assert_allclose(res["eig0_limit_cycle"], [0.25 + 1j * np.sqrt(7) / 4, 0.25 - 1j * np.sqrt(7) / 4, -0.5],
@@ -53,7 +50,7 @@ def test_fixed_point_analysis(fast, hop):
 
 
 def test_phase_diagram(fast, hop):
-    res, _ = fast
+    res = fast[0]
     W, T = np.meshgrid(res["pd_omegas"], res["pd_T"])
     B, phase = 1 / T, res["pd_phase"]
     fr = res["pd_fractions"]
@@ -83,7 +80,7 @@ def test_phase_diagram(fast, hop):
 
 
 def test_trajectories_follow_mean_field(fast):
-    res, _ = fast
+    res = fast[0]
     for name in ("paramagnet", "retrieval", "limit_cycle"):
         mf = res[f"b_{name}_mf"]
         for N in res["b_Ns"]:
@@ -98,7 +95,7 @@ def test_trajectories_follow_mean_field(fast):
 
 
 def test_limit_cycle_dephasing_time_grows_with_N(fast):
-    res, _ = fast
+    res = fast[0]
     (n1, n2), (t1, t2), (e1, e2) = res["c_Ns"], res["c_tau"], res["c_tau_err"]
     # measured tau(16) = 10.05 +- 2.58, tau(64) = 21.89 +- 4.61 (68% bootstrap half-widths): longer at
     # larger N by more than 2 combined errors (phase diffusion ~ 1/N predicts a factor ~4 at large N)
@@ -115,7 +112,7 @@ def test_limit_cycle_dephasing_time_grows_with_N(fast):
 
 
 def test_p2_retrieval(fast):
-    res, _ = fast
+    res = fast[0]
     Ns = res["d_Ns"]
     devs = []
     for N in Ns:
@@ -134,11 +131,8 @@ def test_p2_retrieval(fast):
     assert devs[-1] < devs[0], devs                                        # and approach mean field with N
 
 
-def test_replot_from_saved_data(fast, hop, tmp_path):
-    _, data = fast
-    png = tmp_path / "replot.png"
-    hop.plot(dict(np.load(data)), png)
-    assert png.stat().st_size > 10_000
+def test_replot_from_saved_data(fast):
+    assert_replots("hopfield_retrieval", *fast)
 
 
 @pytest.mark.slow

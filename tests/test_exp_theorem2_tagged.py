@@ -7,7 +7,7 @@ with each other (no statistical error); trajectory numbers within 4 standard err
 import numpy as np
 import pytest
 
-from systems import load_experiment
+from systems import assert_replots, load_experiment, run_fast
 
 
 @pytest.fixture(scope="module")
@@ -16,15 +16,12 @@ def t2():
 
 
 @pytest.fixture(scope="module")
-def fast(t2, tmp_path_factory):
-    d = tmp_path_factory.mktemp("theorem2_tagged")
-    data = d / "theorem2_tagged.npz"
-    res = t2.main(["--fast", "--out", str(d / "theorem2_tagged.png"), "--data", str(data)])
-    return res, data
+def fast(tmp_path_factory):
+    return run_fast("theorem2_tagged", tmp_path_factory)
 
 
 def test_tagged_site_follows_local_generator(fast):
-    res, _ = fast
+    res = fast[0]
     Ns, dev = res["Ns_exact"], res["tag_dev"]
     # exact sectors, N = 6, 12, 24: deviation from L_t 0.035, 0.021, 0.011 (measured): it falls by more
     # than 25% per doubling of N, and N x deviation stays O(1) (0.21, 0.25, 0.27)
@@ -38,7 +35,7 @@ def test_tagged_site_follows_local_generator(fast):
 
 
 def test_local_generator_at_t0_is_the_tag_state(fast, t2):
-    res, _ = fast
+    res = fast[0]
     th, ph = res["tag"]
     r0 = [np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)]
     for N in res["Ns_exact"]:
@@ -48,7 +45,7 @@ def test_local_generator_at_t0_is_the_tag_state(fast, t2):
 
 
 def test_connected_correlations_are_order_1_over_N(fast):
-    res, _ = fast
+    res = fast[0]
     Ns, Cz, err, kinds = res["Ns_c"], res["Cz"], res["Cz_err"], res["kinds"]
     exact = kinds == 0
     scaled = Ns[exact] * Cz[exact]
@@ -68,11 +65,8 @@ def test_connected_correlations_are_order_1_over_N(fast):
     assert np.all(np.diff(lc) > 0.5), lc
 
 
-def test_replot_from_saved_data(fast, t2, tmp_path):
-    _, data = fast
-    png = tmp_path / "replot.png"
-    t2.plot(dict(np.load(data)), png)
-    assert png.stat().st_size > 10_000
+def test_replot_from_saved_data(fast):
+    assert_replots("theorem2_tagged", *fast)
 
 
 @pytest.mark.slow

@@ -7,34 +7,16 @@
     ising_model(N, hx, J, gamma)                    H = hx S_x + (J/N) S_z^2; sigma_- at the constant rate
                                                     gamma (dissipative Lipkin-Meshkov-Glick / Ising model)
 
-The Hopfield models are in `models.hopfield`. `check_integer` and `check_real` validate parameters
-with an error that names the parameter and its allowed range.
+The Hopfield models are in `models.hopfield`; every parameter is validated (models.spin.check_integer,
+check_real) with an error that names it and its allowed range.
 """
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from .spin import Channel, SpinModel
-
-
-def check_integer(name: str, value, minimum: int = 1) -> int:
-    """`value` as an int, or a ValueError "<name> must be an integer >= <minimum>"."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_real(name: str, value, minimum: float | None = None) -> float:
-    """`value` as a finite float (>= minimum if given), or a ValueError naming `name` and the range."""
-    allowed = "a finite real number" + ("" if minimum is None else f" >= {minimum:g}")
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return float(value)
+from .spin import Channel, SpinModel, check_integer, check_real
 
 
 def kinetic_model(N: int, gamma_up: float, gamma_down: float, omega: float) -> SpinModel:

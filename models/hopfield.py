@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .catalog import check_integer, check_real
-from .spin import BlockModel, Channel, SpinModel
+from .spin import BlockModel, Channel, SpinModel, check_integer, check_real
 
 VARIANTS = ("eq58", "eq59")
 

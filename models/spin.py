@@ -9,6 +9,8 @@ block averages m_a^b = S_a^b / N_b.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Callable, Sequence
 
 import numpy as np
@@ -27,6 +29,23 @@ _OPERATORS = {
     "plus": "plus", "sigma_+": "plus", "sp": "plus", "+": "plus",
     "z": "z", "sigma_z": "z", "sz": "z",
 }
+
+
+def check_integer(name: str, value, minimum: int = 1) -> int:
+    """`value` as an int, or a ValueError "<name> must be an integer >= <minimum>"."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value, minimum: float | None = None) -> float:
+    """`value` as a finite float (>= minimum if given), or a ValueError naming `name` and the range."""
+    allowed = "a finite real number" + ("" if minimum is None else f" >= {minimum:g}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return float(value)
 
 
 def real_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
@@ -233,10 +252,7 @@ class SpinModel(BlockModel):
     """
 
     def __init__(self, N: int, h=(0.0, 0.0, 0.0), J=None, channels: Sequence[Channel] = ()):
-        if isinstance(N, (bool, np.bool_)) or not isinstance(N, (int, np.integer)):
-            raise ValueError(f"N must be an integer >= 1, got {N!r}")
-        if N < 1:
-            raise ValueError(f"N must be an integer >= 1, got {N}")
+        N = check_integer("N", N)
         h = real_array("h", h, (3,))
         J = real_array("J", np.zeros((3, 3)) if J is None else J, (3, 3))
         for i, ch in enumerate(channels):

@@ -1,5 +1,6 @@
 """Checkpoint and resume: a run killed with SIGKILL and restarted ends with the same bits."""
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -126,26 +127,111 @@ def _alive(pid):
     return state != "Z"
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-def test_workers_do_not_outlive_a_killed_run(tmp_path):
-    """SIGKILL the process running a 2-worker ensemble: its worker processes exit within seconds."""
+def _run_script(tmp_path, backend):
+    """A script running a long 2-worker ensemble on `backend`, checkpointing every batch."""
     script = tmp_path / "run.py"
-    script.write_text(textwrap.dedent(SCRIPT.format(tests=str(ROOT / "tests"), ntraj=200000,
-                                                    path=str(tmp_path / "ck.npz"))).replace(
-        "execution=dict(", "execution=dict(n_jobs=2, "))
-    proc = subprocess.Popen([sys.executable, str(script)], env=dict(os.environ, PYTHONPATH=str(ROOT)))
-    deadline, workers = time.monotonic() + 60, []
-    while time.monotonic() < deadline and not (tmp_path / "ck.npz").exists():
+    text = textwrap.dedent(SCRIPT.format(tests=str(ROOT / "tests"), ntraj=200000, path=str(tmp_path / "ck.npz")))
+    text = text.replace("execution=dict(", f"execution=dict(n_jobs=2, backend={backend!r}, ")
+    script.write_text("if __name__ == '__main__':\n" + textwrap.indent(text, "    "))
+    return script
+
+
+def _start(tmp_path, backend, **popen):
+    """(process, its child processes) once the run has written its first checkpoint."""
+    script = _run_script(tmp_path, backend)
+    proc = subprocess.Popen([sys.executable, str(script)], env=dict(os.environ, PYTHONPATH=str(ROOT)), **popen)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (tmp_path / "ck.npz").exists() and proc.poll() is None:
         time.sleep(0.1)
-    workers = _children(proc.pid)
-    assert (tmp_path / "ck.npz").exists() and workers, "the run did not start its workers"
+    children = _children(proc.pid)
+    if not ((tmp_path / "ck.npz").exists() and children):
+        proc.kill()
+        pytest.fail("the run did not start its workers")
+    return proc, children
+
+
+def _shared_memory(pid):
+    """Entries of /dev/shm that joblib or loky made for process `pid`."""
+    return sorted(name for name in os.listdir("/dev/shm")
+                  if re.match(rf"(sem\.loky-{pid}-|joblib_memmapping_folder_{pid}_)", name))
+
+
+def _wait_gone(pids, seconds=20):
+    """The processes of `pids` still alive after `seconds` (killed then, not to leave them behind)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.2)
+    survivors = [p for p in pids if _alive(p)]
+    for p in survivors:
+        os.kill(p, signal.SIGKILL)
+    return survivors
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+@pytest.mark.parametrize("backend", ["joblib", "dask"])
+def test_workers_do_not_outlive_a_killed_run(tmp_path, backend):
+    """SIGKILL the process running a 2-worker ensemble: its worker processes exit within seconds
+    (joblib: the watchdog thread of each worker; dask: the LocalCluster's nannies, whose pipe to
+    each worker closes), and joblib's memory-mapped folders and loky's semaphores in /dev/shm go
+    with them."""
+    if backend == "dask":
+        _distributed()
+    proc, workers = _start(tmp_path, backend)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     grand = [g for w in workers for g in _children(w)]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and any(_alive(p) for p in workers + grand):
-        time.sleep(0.2)
-    survivors = [p for p in workers + grand if _alive(p)]
-    for p in survivors:                       # do not leave them behind if the test fails
-        os.kill(p, signal.SIGKILL)
+    survivors = _wait_gone(workers + grand)
     assert not survivors, f"worker processes {survivors} outlived the killed run"
+    if backend == "joblib" and Path("/dev/shm").is_dir():
+        assert not _shared_memory(proc.pid), "the killed run left files in /dev/shm"
+
+
+@pytest.mark.skipif(not Path("/dev/shm").is_dir(), reason="needs /dev/shm")
+def test_a_run_killed_with_all_its_processes_is_swept_by_the_next(tmp_path):
+    """SIGKILL the whole process group (run, workers, loky's resource tracker) at once: the
+    semaphores loky made in /dev/shm stay, and the next joblib run removes them."""
+    from trajectories.engine.parallel import scratch_root
+    proc, children = _start(tmp_path, "joblib", start_new_session=True)
+    assert _shared_memory(proc.pid) and (scratch_root() / f"run-{proc.pid}").exists()
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert not _wait_gone(children, 10)
+    left = _shared_memory(proc.pid)
+    assert left, "loky's semaphores were expected to outlive a process group killed at once"
+    run_ensemble(hopfield(6), coherent_state(0.4), [0, 0.5], ntraj=2, seed=1, execution=dict(n_jobs=2))
+    assert not _shared_memory(proc.pid), f"{left} were not swept"
+    assert not (scratch_root() / f"run-{proc.pid}").exists()
+
+
+def test_sweep_removes_only_what_dead_processes_left(tmp_path):
+    """Marks and joblib folders of a dead process go, with its loky semaphores; a live one's stay."""
+    from trajectories.engine.parallel import joblib_folder, sweep_residue
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    root, shm = tmp_path / "root", tmp_path / "shm"
+    root.mkdir(), shm.mkdir()
+    live = os.getpid()
+    for pid in (dead, live):
+        (root / f"run-{pid}").touch()
+        (root / f"joblib_memmapping_folder_{pid}_ab_cd").mkdir()
+        (root / f"joblib_memmapping_folder_{pid}_ab_cd" / "x.pkl").write_bytes(b"x")
+        (shm / f"sem.loky-{pid}-abc").touch()
+    (shm / "sem.other").touch()
+    removed = sweep_residue(root, shm)
+    assert sorted(p.name for p in removed) == sorted([f"run-{dead}", f"joblib_memmapping_folder_{dead}_ab_cd",
+                                                       f"sem.loky-{dead}-abc"])
+    assert sorted(p.name for p in root.iterdir()) == [f"joblib_memmapping_folder_{live}_ab_cd", f"run-{live}"]
+    assert sorted(p.name for p in shm.iterdir()) == [f"sem.loky-{live}-abc", "sem.other"]
+    assert joblib_folder(root) == root and (root / f"run-{live}").exists()
+    (tmp_path / "file").write_text("")
+    assert joblib_folder(tmp_path / "file") is None  # not writable as a folder: joblib's own choice
+
+
+def _distributed():
+    try:
+        import distributed
+        return distributed
+    except ImportError:
+        if os.environ.get("CI"):
+            raise  # CI installs '.[test,dask]': there the test must run
+        pytest.skip("dask.distributed is not installed (pip install -e '.[dask]')")

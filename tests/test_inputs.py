@@ -1,5 +1,6 @@
 """Bad input gets a ValueError naming the parameter; reproducibility of seeds."""
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ from hypothesis import strategies as st
 
 from models import BlockModel, Channel, HopfieldNetwork, SpinModel, hopfield_model
 from trajectories import (ExecutionOptions, MemoryLimitError, ODEOptions, StiffnessWarning, TrajectoryOptions,
-                          coherent_state, dicke_state, exact_evolution, mean_field, product_state, run_ensemble)
+                          classical_state, coherent_state, dicke_state, exact_evolution, mean_field, product_state,
+                          run_ensemble)
 from trajectories.base.options import TRAJECTORY_MAXIMA
 from trajectories.engine.compiled import STIFF_JUMPS, check_stiffness, compile_model, max_jump_rate
 
@@ -96,7 +98,7 @@ def test_bad_rate_functions_are_caught_on_the_spectrum(channel, match):
     (dict(execution=dict(workers=2)), "unknown options"),
     (dict(execution=TrajectoryOptions()), "execution must be a ExecutionOptions or a dict"),
     (dict(state="up"), "state must be an initial state"),
-    (dict(state=coherent_state(theta=[0.1, 0.2, 0.3])), "theta must be a scalar or one value per block"),
+    (dict(state=coherent_state(theta=[0.1, 0.2, 0.3])), "theta must be a scalar or one per block"),
     (dict(state=product_state((0, 0, 1.5))), r"r must have \|r\| <= 1"),
     (dict(state=dicke_state(j=1.5)), "j must be one of"),
     (dict(state=dicke_state(j=1, m=2)), "m must be one of"),
@@ -287,14 +289,16 @@ def test_pattern_index_out_of_range():
     lambda: SpinModel(N=1000, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0))]),  # dense path
 ])
 def test_a_too_large_run_is_refused_at_once_without_allocating(make):
-    """The estimate comes before any allocation: well under a second and a few MB of Python memory."""
+    """The estimate comes before any allocation: well under a second and a few MB of Python memory.
+    The limit is given (2 GiB): the default depends on the machine's memory."""
     import time
     import tracemalloc
     model = make()
     tracemalloc.start()
     t0 = time.perf_counter()
     with pytest.raises(MemoryLimitError, match="options.memory_limit") as err:
-        run_ensemble(model, coherent_state(), [0, 1], ntraj=1, execution=dict(n_jobs=2))
+        run_ensemble(model, coherent_state(), [0, 1], ntraj=1, execution=dict(n_jobs=2),
+                     options=dict(memory_limit=2 * 2 ** 30))
     seconds, peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert seconds < 1.0 and peak < 20e6, (seconds, peak)
@@ -307,8 +311,53 @@ def test_the_sector_solver_refuses_before_building_the_state():
                                              for b in range(4)])
     t0 = time.perf_counter()
     with pytest.raises(MemoryLimitError, match="sector solver would need"):
-        exact_evolution(model, product_state((0.1, 0, 0.3)), [0, 1])
+        exact_evolution(model, product_state((0.1, 0, 0.3)), [0, 1], options=dict(memory_limit=2 * 2 ** 30))
     assert time.perf_counter() - t0 < 1.0
+
+
+def test_the_default_memory_limit_is_half_of_this_machines_memory():
+    from trajectories.base.options import (FALLBACK_MEMORY_LIMIT, MEMORY_LIMIT, default_memory_limit,
+                                           machine_memory)
+    total = machine_memory()
+    assert MEMORY_LIMIT == (total // 2 if total else FALLBACK_MEMORY_LIMIT)
+    assert TrajectoryOptions().memory_limit == ODEOptions().memory_limit == MEMORY_LIMIT
+    assert default_memory_limit(16 * 2 ** 30) == 8 * 2 ** 30
+    assert default_memory_limit(0) == FALLBACK_MEMORY_LIMIT == 2 * 2 ** 30
+    if Path("/proc/meminfo").exists():  # the physical memory (or a lower container limit)
+        kb = int(re_search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text()))
+        assert 0 < total <= kb * 1024
+
+
+def test_the_memory_error_names_the_option_and_how_to_raise_it():
+    """A refused run says which option refused it and how to raise it; raised per run, it runs."""
+    model = SpinModel(N=60, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0))])  # dense path
+    with pytest.raises(MemoryLimitError) as err:
+        run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1, options=dict(memory_limit=1e6))
+    message = str(err.value)
+    assert "above options.memory_limit = 0.000931 GiB" in message
+    assert "raise the limit: options=dict(memory_limit=" in message and "[options] memory_limit" in message
+    raised = float(re_search(r"memory_limit=([0-9.e+]+)\)", message))
+    assert raised > err.value.needed
+    assert run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1,
+                        options=dict(memory_limit=raised)).ntraj == 1
+    with pytest.raises(MemoryLimitError, match=r"sector solver.*above options.memory_limit.*memory_limit="):
+        exact_evolution(hopfield(40), coherent_state(), [0, 1], options=dict(memory_limit=1e6))
+
+
+def test_the_memory_limit_is_not_part_of_a_runs_identity(tmp_path):
+    """It changes no number: a checkpoint resumes, and ensembles merge, under another limit."""
+    args = (hopfield(6), coherent_state(0.4), [0, 0.5])
+    path = tmp_path / "ck.npz"
+    first = run_ensemble(*args, ntraj=3, seed=2, execution=dict(checkpoint=path), options=dict(memory_limit=1e8))
+    again = run_ensemble(*args, ntraj=3, seed=2, execution=dict(checkpoint=path), options=dict(memory_limit=2e8))
+    assert again.ntraj == 3 and np.array_equal(first.sum1, again.sum1)
+    more = run_ensemble(*args, ntraj=2, seed=2, start=3)
+    assert first.merge(more).ntraj == 5
+
+
+def re_search(pattern, text):
+    import re
+    return re.search(pattern, text).group(1)
 
 
 def test_the_memory_estimate_bounds_what_a_trajectory_allocates():
@@ -333,3 +382,60 @@ def test_n_jobs_beyond_the_cores_is_capped_with_a_warning():
         many = run_ensemble(model, state, times, ntraj=6, seed=2, execution=dict(n_jobs=1000))
     few = run_ensemble(model, state, times, ntraj=6, seed=2, execution=dict(n_jobs=available_cores()))
     np.testing.assert_array_equal(many.sum1, few.sum1)
+
+
+def test_a_huge_hamiltonian_warns_of_the_steps_and_an_absurd_one_is_refused():
+    """The no-jump step is ~1/||H||: a field of 1e8 on N = 10 over t = 1 means ~1e9 steps (a warning
+    before the run); 1e200 could never be integrated (a ValueError naming the parameters)."""
+    from trajectories.engine.compiled import hamiltonian_norm
+    big = SpinModel(10, h=(1e8, 0, 0))
+    assert hamiltonian_norm(compile_model(big)) == pytest.approx(1.1e9)  # ||h S_x|| = 1e9 <= h (N + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StiffnessWarning)
+        with pytest.raises(StiffnessWarning, match=r"up to 1.1e\+09 no-jump steps .* lower the fields and couplings"):
+            run_ensemble(big, coherent_state(0.4), [0, 1], ntraj=1, seed=1)
+    for model in (SpinModel(10, h=(1e200, 0, 0)), stiff_model(rate=1e300),
+                  SpinModel(4, channels=[Channel("minus", gamma=lambda x: -1e300 + 0 * x, delta=(0, 1, 0))])):
+        with pytest.raises(ValueError, match=r"largest total jump rate .* or Hamiltonian norm .* exceeds 1e\+100"):
+            run_ensemble(model, coherent_state(0.4), [0, 1], ntraj=1, seed=1)
+
+
+@pytest.mark.parametrize("method", ["sectors", "full"])
+def test_the_exact_solvers_know_their_steps_before_integrating(method):
+    """A generator of norm ~1e9 over t = 1 warns (StiffnessWarning); one that overflows is a ValueError."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StiffnessWarning)
+        with pytest.raises(StiffnessWarning, match=r"integration steps expected"):
+            exact_evolution(SpinModel(4, h=(1e8, 0, 0)), coherent_state(0.4), [0, 1], method=method)
+    with pytest.raises(ValueError, match=r"generator's norm .* exceeds 1e\+100"):
+        exact_evolution(stiff_model(N=4, rate=1e300), coherent_state(0.4), [0, 1], method=method)
+    assert exact_evolution(hopfield(4), coherent_state(0.4), [0, 1], method=method).mean.shape == (3, 2)
+
+
+@pytest.mark.parametrize("method", ["sectors", "full"])
+def test_huge_delta_coefficients_are_diagonalised(method):
+    """Delta = 1e200 m_x: Gamma(Delta) of a constant gamma is the constant, as for Delta = m_x."""
+    def model(r):
+        return SpinModel(3, h=(0.3, 0, 0), channels=[Channel("minus", gamma=lambda x: 0.7 + 0 * x, delta=(r, 0, 0))])
+    a = exact_evolution(model(1e200), coherent_state(0.4), [0, 0.5], method=method)
+    b = exact_evolution(model(1.0), coherent_state(0.4), [0, 0.5], method=method)
+    np.testing.assert_allclose(a.mean, b.mean, atol=1e-10)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: coherent_state({"a": 1}), r"theta must be a real number or a sequence of them, got \{'a': 1\}"),
+    (lambda: coherent_state(0.1, 1j), "phi must be a real number"),
+    (lambda: product_state("abc"), "r must be a real number"),
+    (lambda: product_state([[1], [1, 2]]), "r must be a real number"),
+    (lambda: classical_state(None), "p_up must be a real number"),
+    (lambda: dicke_state(j="1"), "j must be a real number"),
+    (lambda: run_ensemble(hopfield(3), coherent_state(), "abc", ntraj=1), "times must be a real number"),
+    (lambda: run_ensemble(hopfield(3), coherent_state(), [0, 1j], ntraj=1), "times must be a real number"),
+    (lambda: run_ensemble(hopfield(3), product_state(0.2), [0, 1], ntraj=1),
+     r"r must be a vector of 3 values or one per block \(1, 3\), got shape \(\)"),
+    (lambda: exact_evolution(hopfield(10 ** 9), coherent_state(), [0, 1], method="full"),
+     r"N <= 10 .* got N = 1000000000"),
+])
+def test_values_that_are_no_numbers_get_one_error_naming_them(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()

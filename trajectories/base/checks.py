@@ -6,7 +6,7 @@ import numpy as np
 
 def check_times(times) -> np.ndarray:
     """Output times as a float array: 1D, finite, >= 0, strictly increasing."""
-    t = np.atleast_1d(np.asarray(times, dtype=float))
+    t = np.atleast_1d(real_values("times", times))
     if t.ndim != 1 or t.size == 0:
         raise ValueError("times must be a non-empty 1D array")
     bad = ~np.isfinite(t)
@@ -63,16 +63,29 @@ def check_density(name: str, rho: np.ndarray, tol: float = 1e-10) -> None:
         raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue {smallest:.3g}")
 
 
+def real_values(name: str, value) -> np.ndarray:
+    """`value` (a real number or a nested sequence of them) as a float array; booleans, strings,
+    complex numbers and ragged or other objects raise a ValueError naming `name`."""
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting
+        raw = None
+    if raw is None or raw.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be a real number or a sequence of them, got {value!r}")
+    return raw.astype(float)
+
+
 def per_block(name: str, value, B: int, width: int | None = None) -> np.ndarray:
     """Broadcast a per-block parameter to shape (B,) or (B, width); the error names `name`."""
-    arr = np.asarray(value, dtype=float)
+    arr = real_values(name, value)
     shape = (B,) if width is None else (B, width)
     if width is None and arr.ndim == 0:
         arr = np.full(B, float(arr))
     elif width is not None and arr.shape == (width,):
         arr = np.tile(arr, (B, 1))
     if arr.shape != shape:
-        raise ValueError(f"{name} must be a scalar or one value per block {shape}, got shape {arr.shape}")
+        one = "a scalar" if width is None else f"a vector of {width} values"
+        raise ValueError(f"{name} must be {one} or one per block {shape}, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite")
     return arr

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .options import numerical_options
 from .results import Result, Statistics, block_vector
 
 #: identity entries that must agree for two ensembles to be merged
@@ -170,6 +171,12 @@ def _coalesce(segments: list) -> list:
     return out
 
 
+def _physics(identity: dict, key: str):
+    """identity[key]; options without their resource fields (a memory limit changes no number)."""
+    value = identity[key]
+    return numerical_options(value) if key == "options" and isinstance(value, dict) else value
+
+
 def _merge(a: Ensemble, b: Ensemble) -> Ensemble:
     """Ensemble.merge."""
     if a.sizes != b.sizes or a.single_block != b.single_block:
@@ -177,7 +184,7 @@ def _merge(a: Ensemble, b: Ensemble) -> Ensemble:
     if a.times.shape != b.times.shape or not np.array_equal(a.times, b.times):
         raise ValueError("cannot merge ensembles recorded at different times")
     ia, ib = a.meta.get("identity", {}), b.meta.get("identity", {})
-    differ = [k for k in SAME_PHYSICS if k in ia and k in ib and ia[k] != ib[k]]
+    differ = [k for k in SAME_PHYSICS if k in ia and k in ib and _physics(ia, k) != _physics(ib, k)]
     if differ:
         raise ValueError(f"cannot merge ensembles with different {', '.join(differ)}")
     shared = _overlap(a.segments, b.segments)

@@ -6,14 +6,66 @@ say that.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, fields
 
 from .checks import check_int, check_positive, check_real_option
 
 #: ways to run batches of trajectories (engine/parallel.py)
 BACKENDS = ("auto", "serial", "joblib", "dask")
-#: default memory limit (bytes) of the dense trajectory path and the exact solvers
-MEMORY_LIMIT = 2 * 1024 ** 3
+#: memory limit (bytes) when the machine's memory cannot be read
+FALLBACK_MEMORY_LIMIT = 2 * 1024 ** 3
+#: container memory limits (cgroup v2, v1), read when lower than the physical memory
+CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
+#: option fields that say how much a run may use, not what it computes (left out of a run's identity)
+RESOURCE_FIELDS = ("memory_limit",)
+
+
+def machine_memory() -> int | None:
+    """Bytes of memory this process can have: the physical memory, or the container's (cgroup)
+    limit when that is lower; None when the operating system does not say."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        total = 0
+    if total <= 0:
+        return None
+    for path in CGROUP_LIMITS:
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = int(text)
+    return int(total)
+
+
+def default_memory_limit(total: int | None = None) -> int:
+    """Half of `total` bytes (default: machine_memory()), or FALLBACK_MEMORY_LIMIT when unknown."""
+    total = machine_memory() if total is None else total
+    return FALLBACK_MEMORY_LIMIT if not total or total <= 0 else int(total // 2)
+
+
+def numerical_options(options: dict) -> dict:
+    """Options as a dict without the fields that only limit resources (RESOURCE_FIELDS): the ones
+    that change a run's numbers."""
+    return {k: v for k, v in options.items() if k not in RESOURCE_FIELDS}
+
+
+#: default memory limit (bytes) of a trajectory run and of the exact solvers: half of this machine's
+#: memory (computed once, at import), 2 GiB when unknown
+MEMORY_LIMIT = default_memory_limit()
+
+
+def memory_limit_advice(needed: float) -> str:
+    """The end of a MemoryLimitError message: how to raise options.memory_limit to `needed` bytes."""
+    suggest = f"{float(f'{needed * 1.1:.2g}'):.2g}"
+    return (f"or, if the machine has the memory, raise the limit: options=dict(memory_limit={suggest}) "
+            f"(bytes; a config's [options] memory_limit; the default is half of this machine's memory, "
+            f"{MEMORY_LIMIT / 2**30:.3g} GiB)")
+
+
 #: largest accepted value of each accuracy option of TrajectoryOptions, and why it is a maximum; measured
 #: against tol = root_tol = 1e-15, trim = 1e-40 (see the TrajectoryOptions docstring)
 TRAJECTORY_MAXIMA = {
@@ -78,8 +130,12 @@ class TrajectoryOptions(_FromDict):
     method : "auto" | "banded" | "dense"
         "banded" needs z-only Deltas; "dense" works for every model (O(dim^2) per step).
     memory_limit : float > 0
-        Bytes the dense path may use for its per-sector matrices; a larger model is refused up
-        front (MemoryLimitError) with the estimate.
+        Bytes the run may use (trajectory buffers of every worker and the dense path's per-sector
+        matrices, trajectories.engine.compiled.trajectory_memory); a larger run is refused up
+        front (MemoryLimitError) with the estimate. Default MEMORY_LIMIT: half of this machine's
+        memory (the physical memory, or a lower container limit), read once at import; 2 GiB
+        when the system does not report it. It does not change the numbers, so it is not part
+        of a run's identity (checkpoints and merges ignore it).
     """
 
     tol: float = 1e-12
@@ -107,6 +163,8 @@ class ODEOptions(_FromDict):
         Relative and absolute tolerances of scipy's DOP853 integrator.
     memory_limit : float > 0
         Bytes an exact solver may use; a larger problem is refused up front (MemoryLimitError).
+        Default MEMORY_LIMIT: half of this machine's memory, 2 GiB when unknown (as for
+        TrajectoryOptions).
     """
 
     rtol: float = 1e-12
@@ -133,7 +191,9 @@ class ExecutionOptions(_FromDict):
     batch_size : int >= 1 or None
         Trajectories per task (default ~8 tasks per worker, at most 256).
     progress : bool
-        Show trajectories done and an ETA on stderr.
+        Show trajectories done and an ETA on stderr. Before a run whose Numba kernels are neither
+        compiled nor in the on-disk cache, one line says "compiling kernels (first run only) ...";
+        the ETA leaves out each worker's first batch, which pays for that compilation.
     checkpoint : path or None
         Results file holding the running sums of the trajectories done so far; a run with the
         same arguments resumes from it and ends with the same bits.

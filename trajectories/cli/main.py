@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ from ..engine.ensemble import run_ensemble
 from ..io.files import load_ensemble, save_ensemble
 from .config import load_config
 from .outputs import beside, check_output, os_error_message
-from .plotting import clustering_for, mean_field_for, plot_ensemble
+from .plotting import clustering_for, fluctuations_for, mean_field_for, plot_ensemble
+from .summary import clustering_line, mean_field_line
 
 DESCRIPTION = """\
 Monte Carlo quantum-jump trajectories of spin systems with collective operator-valued rates.
@@ -90,22 +92,16 @@ def _at(ens, i) -> str:
 
 
 def _plot(ens, out) -> list[str]:
-    mf, note = mean_field_for(ens)
+    fl, note = fluctuations_for(ens)
+    mf, note1 = (fl.mean_field, None) if fl is not None else mean_field_for(ens)
     en, note2 = clustering_for(ens, mf)
-    plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens))  # plot_ensemble adds ntraj and seed
-    lines = [n for n in (note, note2) if n]
-    one = ens.ntraj < 2
+    plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens),  # plot_ensemble adds ntraj and seed
+                  en_limit=None if fl is None else fl.clustering)
+    lines = [n for n in (note, note1, note2) if n]
     if mf is not None:
-        mfm = np.asarray(mf.mean)
-        dev = np.abs(ens.mean - mfm)
-        i = np.unravel_index(np.argmax(dev), dev.shape)
-        lines.append(f"mean field: max |omega_t(m_a) - m_a^MF(t)| = {dev[i]:.4f} at t = {ens.times[i[-1]]:g}"
-                     + ("" if one else f" ({dev[i] / ens.stderr[i]:.1f} standard errors)"))
+        lines.append(mean_field_line(ens, fl, np.asarray(mf.mean)))
     if en is not None:
-        e, se = (np.asarray(x) for x in en)
-        err = "" if one else f" ± {np.ravel(se[..., -1])[0]:.2g}"
-        lines.append(f"E_N(t = {ens.times[-1]:g}) = {np.ravel(e[..., -1])[0]:.3g}{err}"
-                     f" (E_N(0) = {np.ravel(e[..., 0])[0]:.3g})")
+        lines.append(clustering_line(ens, en, fl))
     return lines
 
 
@@ -250,9 +246,21 @@ def cmd_merge(args) -> None:
 COMMANDS = {"run": cmd_run, "show": cmd_show, "plot": cmd_plot, "merge": cmd_merge}
 
 
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """Show a warning as one line "warning: ..." on stderr (not Python's file:line and source)."""
+    print(f"warning: {' '.join(str(message).split())}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None) -> int:
-    """Run the command line; a bad input prints one line on stderr and returns 2."""
+    """Run the command line; a bad input prints one line on stderr and returns 2, a warning one line."""
     args = _parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _warning_line
+        return _main(args)
+
+
+def _main(args) -> int:
+    """Run the command of `args`: exit status 0, 2 after one error line, 130 when interrupted."""
     try:
         COMMANDS[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, inside the try, not at interpreter exit

@@ -23,8 +23,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..base.errors import MemoryLimitError, StiffnessWarning
-from ..base.options import MEMORY_LIMIT
-from ..sectors.dicke import OP_CODES
+from ..base.options import MEMORY_LIMIT, memory_limit_advice
+from ..sectors.dicke import OP_CODES, dim_squares
 from ..sectors.operators import SectorOperators, sector_tuples
 
 #: S_a = sum_q U[a, q] T_q with T = (J_+, J_-, J_z)
@@ -32,8 +32,14 @@ LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
 #: change of k = N/2 - m under T_+, T_-, T_z
 DK = np.array([-1, 1, 0], dtype=np.int64)
 BANDED, DENSE = 0, 1
-#: expected jumps per trajectory above which run_ensemble warns (StiffnessWarning)
+#: expected jumps (or no-jump steps) per trajectory above which run_ensemble warns (StiffnessWarning)
 STIFF_JUMPS = 1e7
+#: peak memory of building the dense path's matrices, in units of the matrices (the matrices, their
+#: per-tuple parts, the packed copy and conversions; trajectory_memory)
+BUILD_FACTOR = 5
+#: largest total jump rate or Hamiltonian norm (1/time) a run accepts: beyond, squares in the step
+#: kernels overflow (~1e154) and no time span could be integrated anyway
+MAX_RATE = 1e100
 
 
 class Compiled(NamedTuple):
@@ -108,14 +114,15 @@ def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
         b, n = ch.block, model.sizes[ch.block]
         mb = grid_sum([ms[g] if g == b else np.zeros(model.sizes[g] + 1) for g in range(model.B)])
         q = {"minus": n / 2 + mb, "plus": n / 2 - mb, "z": np.full(G, float(n))}[ch.op]
-        adiag += gtab[l] ** 2 * q
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_stiffness
+            adiag += gtab[l] ** 2 * q
     return gtab, adiag
 
 
 def dense_matrix_bytes(model) -> int:
     """Bytes of the dense path's per-sector-tuple matrices (H_eff and every Gamma_l), computed
     without enumerating the tuples: sum over tuples of dim^2 = prod_b sum_{j_b} (2j_b + 1)^2."""
-    squares = math.prod(sum((t + 1) ** 2 for t in range(n, -1, -2)) for n in model.sizes)
+    squares = math.prod(dim_squares(range(n, -1, -2)) for n in model.sizes)
     return 16 * squares * (1 + len(model.channels))
 
 
@@ -143,7 +150,7 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
 def check_memory(model, method: str, max_terms: int, workers: int, limit: float) -> int:
     """The estimated total bytes of a run on `workers` processes; MemoryLimitError above `limit`."""
     per_worker, shared = trajectory_memory(model, method, max_terms)
-    total = workers * (per_worker + shared) + 4 * shared
+    total = workers * (per_worker + shared) + (BUILD_FACTOR - 1) * shared
     if total > limit:
         G = math.prod(n + 1 for n in model.sizes)
         raise MemoryLimitError(
@@ -151,7 +158,8 @@ def check_memory(model, method: str, max_terms: int, workers: int, limit: float)
             f"{per_worker / 2**30:.3g} GiB of buffers over G = {G:.3g} amplitudes"
             + (f", dense sector matrices {shared / 2**30:.3g} GiB each" if shared else "")
             + f"), above options.memory_limit = {limit / 2**30:.3g} GiB: use fewer spins or blocks, "
-            "fewer workers (execution.n_jobs), a smaller options.max_terms or a larger limit", total, limit)
+            f"fewer workers (execution.n_jobs) or a smaller options.max_terms, {memory_limit_advice(total)}",
+            total, limit)
     return total
 
 
@@ -166,12 +174,14 @@ def _mode(model, method: str) -> int:
 def _dense_tables(model, sstride, memory_limit):
     """Packed per-sector-tuple H_eff, Gamma_l and global indices (dense path)."""
     L = len(model.channels)
-    need = dense_matrix_bytes(model)
+    matrices = dense_matrix_bytes(model)
+    need = BUILD_FACTOR * matrices
     if need > memory_limit:
         raise MemoryLimitError(
             f"a Delta with x or y components needs dense matrices for every sector "
-            f"({need / 2**30:.2f} GiB for sizes {model.sizes}); options.memory_limit is "
-            f"{memory_limit / 2**30:.2f} GiB: use fewer spins, z-only Deltas or a larger limit",
+            f"({matrices / 2**30:.3g} GiB for sizes {model.sizes}, ~{need / 2**30:.3g} GiB while they are "
+            f"built), above options.memory_limit = "
+            f"{memory_limit / 2**30:.3g} GiB: use fewer spins or z-only Deltas, {memory_limit_advice(need)}",
             need, memory_limit)
     tuples = sector_tuples(model.sizes)
     dims = [int(np.prod([t + 1 for t in s])) for s in tuples]
@@ -208,7 +218,9 @@ def _strides(dims) -> np.ndarray:
 def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMIT) -> Compiled:
     """The kernel arrays of `model`; method "auto" picks "banded" when every Delta is z-only.
 
-    The dense path refuses (MemoryLimitError) when its matrices would exceed `memory_limit` bytes."""
+    The dense path refuses (MemoryLimitError) when building its matrices (BUILD_FACTOR times their
+    size) would exceed `memory_limit` bytes (default: half of this machine's memory,
+    trajectories.base.options.MEMORY_LIMIT)."""
     mode = _mode(model, method)
     sizes = model.sizes
     nk = np.array([n + 1 for n in sizes], dtype=np.int64)
@@ -229,7 +241,8 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
                  np.zeros(0, np.int64), np.zeros(1, np.int64))
     else:
         gtab, adiag = np.zeros((max(L, 1), 1)), np.zeros(1)
-        dense = _dense_tables(model, sstride, memory_limit)
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_stiffness
+            dense = _dense_tables(model, sstride, memory_limit)
     ints = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
     return Compiled(
         mode=mode, nb=np.array(sizes, dtype=float), nk=nk, gstride=gstride, G=G,
@@ -256,7 +269,7 @@ def max_jump_rate(compiled: Compiled) -> float:
     largest eigenvalue of the Hermitian A)."""
     if compiled.mode == BANDED:
         return float(np.max(compiled.adiag, initial=0.0))
-    rate = 0.0
+    rates = [0.0]  # np.max keeps a NaN (an overflow in H_eff), which check_stiffness refuses
     ptr = compiled.heff_ptr
     for s in range(len(ptr) - 1):
         block = compiled.heff_data[ptr[s]:ptr[s + 1]]
@@ -264,20 +277,48 @@ def max_jump_rate(compiled: Compiled) -> float:
         if d == 0:
             continue
         h = block.reshape(d, d)
-        a = 1j * (h - h.conj().T)
-        rate = max(rate, float(np.max(np.sum(np.abs(a), axis=1))))
-    return rate
+        with np.errstate(over="ignore", invalid="ignore"):
+            rates.append(float(np.max(np.sum(np.abs(1j * (h - h.conj().T)), axis=1))))
+    return float(np.max(rates))
+
+
+def hamiltonian_norm(compiled: Compiled, rate: float | None = None) -> float:
+    """An upper bound on ||H_eff - c|| (1/time), which sets the no-jump step: the sum of |coefficient|
+    times the operator norms of its ladder operators (||J_+-|| <= (N_b + 1)/2, ||J_z|| = N_b/2),
+    plus half the largest total jump rate (`rate`, default max_jump_rate)."""
+    size = np.stack([(compiled.nb + 1) / 2, (compiled.nb + 1) / 2, compiled.nb / 2], axis=1)  # (B, 3)
+    rate = max_jump_rate(compiled) if rate is None else rate
+    with np.errstate(over="ignore"):
+        lin = np.abs(compiled.lin_c) * size[compiled.lin_b, compiled.lin_q]
+        quad = (np.abs(compiled.quad_c) * size[compiled.quad_b, compiled.quad_q]
+                * size[compiled.quad_g, compiled.quad_r])
+        return float(np.sum(lin) + np.sum(quad) + rate / 2)
 
 
 def check_stiffness(compiled: Compiled, times, limit: float = STIFF_JUMPS) -> float:
-    """Expected jumps per trajectory, at most max_jump_rate * t_final; StiffnessWarning above `limit`."""
+    """Expected jumps per trajectory, at most max_jump_rate * t_final; StiffnessWarning when they or
+    the no-jump steps (at most hamiltonian_norm * t_final) exceed `limit`. A rate or norm above
+    MAX_RATE (or not finite) is a ValueError: such a run could never finish."""
     span = float(np.max(times)) if len(times) else 0.0
-    jumps = max_jump_rate(compiled) * span
+    rate = max_jump_rate(compiled)
+    norm = hamiltonian_norm(compiled, rate)
+    if not rate <= MAX_RATE or not norm <= MAX_RATE:
+        raise ValueError(
+            f"the model's largest total jump rate ({rate:.3g}) or Hamiltonian norm ({norm:.3g}) exceeds "
+            f"{MAX_RATE:g} (1/time): no run could integrate it; lower the rates (gamma or rate of the "
+            "channels) or the fields and couplings (h, J), or rescale time")
+    jumps, steps = rate * span, norm * span
     if jumps > limit:
         warnings.warn(
             f"up to {jumps:.3g} jumps per trajectory expected (largest total jump rate "
-            f"{max_jump_rate(compiled):.3g} times t = {span:g}); steps are no longer than ~1/rate, so the "
+            f"{rate:.3g} times t = {span:g}); steps are no longer than ~1/rate, so the "
             f"run may take very long or never finish: lower the rates (gamma or rate of the channels), the "
             f"number of spins or the final time, or rescale time so the largest rate is O(1)",
             StiffnessWarning, stacklevel=3)
+    elif steps > limit:
+        warnings.warn(
+            f"up to {steps:.3g} no-jump steps per trajectory expected (Hamiltonian norm up to {norm:.3g} "
+            f"times t = {span:g}); a step is no longer than a few times 1/norm, so the run may take very "
+            f"long or never finish: lower the fields and couplings (h, J), the number of spins or the final "
+            f"time, or rescale time so the norm is O(N)", StiffnessWarning, stacklevel=3)
     return jumps

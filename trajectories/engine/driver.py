@@ -58,3 +58,20 @@ def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, fir
             draw_threshold(ws.state[0], rng)
             njumps += 1
     return njumps
+
+
+def kernels_ready() -> bool:
+    """Whether run_trajectory runs without compiling first: compiled in this process, or found in
+    Numba's on-disk cache (an index entry for this source and this CPU; loading it takes about a
+    second, compiling tens of seconds). Each worker process compiles or loads on its own; this
+    answers for the caller's machine. It reads Numba's cache index (an internal of Numba): when
+    that is not as expected the answer is False, so at worst a compile notice is shown needlessly.
+    """
+    if run_trajectory.signatures:
+        return True
+    try:
+        index = run_trajectory._cache._cache_file._load_index()
+        magic = run_trajectory.targetctx.codegen().magic_tuple()
+        return any(key[1] == magic for key in index)
+    except Exception:  # noqa: BLE001  (Numba internals changed)
+        return False

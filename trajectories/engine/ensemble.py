@@ -19,9 +19,15 @@ from ..io.provenance import run_identity, run_metadata
 from ..sectors.states import InitialState
 from .batch import batch_task
 from .compiled import check_memory, check_stiffness, compile_model
+from .driver import kernels_ready
 from .parallel import local_workers, map_batches, worker_count
 from .progress import Progress
 from .seeds import SeedRange, root_seed
+
+
+#: shown (with progress on) before a run whose kernels are neither compiled nor cached
+#: (driver.kernels_ready; not for a remote dask scheduler, whose workers have their own cache)
+COMPILE_NOTICE = "compiling kernels (first run only) ..."
 
 
 def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, start: int = 0,
@@ -79,8 +85,10 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     batch_size = execution.batch_size or max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
     batches = todo.split(batch_size) if len(todo) else []
     shared = (compiled, state, model.sizes, times, options)
-    _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver,
-          Progress(ntraj, done=ens.ntraj, enabled=execution.progress))
+    bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
+    if execution.progress and batches and execution.scheduler is None and not kernels_ready():
+        bar.notice(COMPILE_NOTICE)
+    _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver, bar)
     return ens
 
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import shutil
+import tempfile
 import threading
 import time
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 from ..base.options import ExecutionOptions
 
@@ -62,7 +66,8 @@ def map_batches(task, shared, batches: list, execution: ExecutionOptions) -> Ite
         from joblib import Parallel, delayed
         workers = worker_count(execution)
         parent = os.getpid()
-        return iter(Parallel(n_jobs=workers, return_as="generator")(
+        folder = joblib_folder()
+        return iter(Parallel(n_jobs=workers, return_as="generator", temp_folder=folder and str(folder))(
             delayed(orphan_safe)(task, parent, shared, b) for b in batches))
     return _dask_map(task, shared, batches, execution.n_jobs, execution.scheduler)
 
@@ -92,10 +97,96 @@ def _exit_when_gone(parent: int) -> None:
             pass
 
 
+#: where loky (joblib's process pool) names its semaphores: /dev/shm/sem.loky-<pid>-<random>
+SHARED_MEMORY = Path("/dev/shm")
+_MEMMAP_FOLDER = re.compile(r"joblib_memmapping_folder_(\d+)_")
+_RUN_MARKER = re.compile(r"run-(\d+)$")
+
+
+def scratch_root() -> Path:
+    """This user's folder for joblib's shared arrays and the marks of running processes
+    (<temp dir>/collective-trajectories-<uid>)."""
+    uid = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"collective-trajectories-{uid}"
+
+
+def joblib_folder(root: Path | None = None) -> Path | None:
+    """The temp_folder given to joblib, first cleared of what killed runs left (sweep_residue).
+
+    joblib would otherwise write the arrays it shares with workers (those over 1 MB: large
+    dense-path tables) to /dev/shm, in memory, where a run killed together with its workers
+    and loky's resource tracker (a process group killed at once, an out-of-memory kill) leaves
+    them for good. Here they are files on disk, and this process is marked (run-<pid>) so that
+    a later run removes loky's semaphores in /dev/shm once the process is gone. None (joblib's
+    own choice) when the folder cannot be written."""
+    root = scratch_root() if root is None else root
+    try:
+        sweep_residue(root)
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (root / f"run-{os.getpid()}").touch()
+    except OSError:
+        return None
+    return root
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this id exists (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def sweep_residue(root: Path, shm: Path = SHARED_MEMORY) -> list[Path]:
+    """Remove what runs of processes that are gone left behind: joblib folders in `root`, and
+    the loky semaphores (shm/sem.loky-<pid>-*) of the processes marked run-<pid> in `root`.
+
+    A run ends normally or loses only its parent process: loky's resource tracker removes both.
+    When the tracker is killed too, they stay until this sweep. Returns the removed paths."""
+    removed = []
+    if not root.is_dir():
+        return removed
+    for entry in root.iterdir():
+        folder, marker = _MEMMAP_FOLDER.match(entry.name), _RUN_MARKER.match(entry.name)
+        pid = int((folder or marker).group(1)) if folder or marker else None
+        if pid is None or pid_alive(pid):
+            continue
+        if marker:
+            sems = sorted(shm.glob(f"sem.loky-{pid}-*")) if shm.is_dir() else []
+            removed += [sem for sem in sems if _unlink(sem)]
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            _unlink(entry)
+        if not entry.exists():
+            removed.append(entry)
+    return removed
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except OSError:
+        return False
+
+
 def dask_client(scheduler=None, n_jobs: int = 1):
     """(client, owned): the given Client, a Client of the scheduler address, the current client,
     or a new LocalCluster of n_jobs single-threaded worker processes. `owned` objects are closed
-    by the caller."""
+    by the caller.
+
+    The LocalCluster's worker processes do not outlive this process: distributed's nannies (here,
+    in this process) hold a pipe to each worker, whose end closes when this process dies, and a
+    worker exits at once when it does (tests/test_checkpoint.py kills a run to check it). The
+    workers of a scheduler given by address or Client are not this run's and stay."""
     try:
         from distributed import Client, LocalCluster, get_client
     except ImportError:

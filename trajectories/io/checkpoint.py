@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..base.errors import CheckpointMismatchError
 from .files import load_ensemble, save_ensemble
+from .provenance import same_identity
 
 #: identity entries a checkpoint must share with the run that resumes it
 IDENTITY_FIELDS = ("model", "state", "times", "options", "seed", "start", "ntraj", "keep_trajectories")
@@ -30,7 +31,7 @@ class Checkpoint:
             return None
         ens = load_ensemble(self.path)
         saved = ens.meta.get("identity", {})
-        differ = [key for key in IDENTITY_FIELDS if saved.get(key) != self.identity.get(key)]
+        differ = [key for key in IDENTITY_FIELDS if not same_identity(saved, self.identity, key)]
         if differ:
             raise CheckpointMismatchError(f"checkpoint {self.path} was written for different arguments "
                                           f"({', '.join(differ)} differ): pass the same arguments or "

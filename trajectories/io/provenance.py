@@ -12,6 +12,8 @@ from importlib import metadata as importlib_metadata
 
 import numpy as np
 
+from ..base.options import numerical_options
+
 
 def to_json(obj) -> str:
     """JSON text of plain data; numpy scalars and arrays become numbers and lists."""
@@ -41,13 +43,23 @@ def state_description(state) -> dict:
     return {"kind": type(state).__name__, **d}
 
 
+def same_identity(a: dict, b: dict, key: str) -> bool:
+    """Whether two identities agree on `key`; options are compared without their resource fields
+    (identities written before those were left out still match)."""
+    x, y = a.get(key), b.get(key)
+    if key == "options" and isinstance(x, dict) and isinstance(y, dict):
+        return numerical_options(x) == numerical_options(y)
+    return x == y
+
+
 def run_identity(compiled, state, times, options, root, start, ntraj, keep_trajectories) -> dict:
-    """What a run's numbers depend on, as plain data (compared on resume and on merge)."""
+    """What a run's numbers depend on, as plain data (compared on resume and on merge); the memory
+    limit is left out, so a run resumes or merges across machines with different defaults."""
     ident = {
         "model": model_hash(compiled),
         "state": state_description(state),
         "times": hashlib.sha256(np.ascontiguousarray(times, dtype=float).tobytes()).hexdigest(),
-        "options": dataclasses.asdict(options),
+        "options": numerical_options(dataclasses.asdict(options)),
         "seed": {"entropy": root.entropy, "spawn_key": list(root.spawn_key)},
         "start": int(start),
         "ntraj": int(ntraj),

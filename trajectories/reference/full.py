@@ -23,7 +23,9 @@ from models.spin import PAULI_OPS
 from ..base.checks import check_times, per_block
 from ..base.errors import IntegrationError, MemoryLimitError
 from ..base.options import ODEOptions
+from ..sectors.operators import hermitian_eigh
 from ..sectors.states import CatState, CoherentState, DickeState, ProductState
+from .stiffness import check_generator, row_sum_norm
 
 MAX_N = 10
 
@@ -31,10 +33,10 @@ MAX_N = 10
 
 def _check_size(N: int) -> None:
     if N > MAX_N:
-        need = 16.0 * 4 ** N * 30
+        need = 16.0 * 30 * 4.0 ** N if N < 500 else math.inf
         raise MemoryLimitError(f"the brute-force 2^N reference is limited to N <= {MAX_N} (dense 2^N x 2^N "
-                               f"matrices: ~{need / 2**30:.1f} GiB with the solver's stages), got N = {N}",
-                               need, 16.0 * 4 ** MAX_N * 30)
+                               f"matrices: ~{need / 2**30:.3g} GiB with the solver's stages), got N = {N}: "
+                               "use method='sectors'", need, 16.0 * 4 ** MAX_N * 30)
 
 
 def site_operator(op: np.ndarray, k: int, N: int) -> sp.csr_matrix:
@@ -60,9 +62,9 @@ def _dense(M) -> np.ndarray:
     return M.toarray() if sp.issparse(M) else np.asarray(M)
 
 
-def _operator_function(values_fn, A: np.ndarray) -> np.ndarray:
+def _operator_function(values_fn, A: np.ndarray, name: str = "the matrix") -> np.ndarray:
     """f(A) = U diag(f(eigenvalues)) U^+ for a Hermitian matrix A."""
-    w, U = np.linalg.eigh(A)
+    w, U = hermitian_eigh(A, name)
     return (U * values_fn(w)) @ U.conj().T
 
 
@@ -94,7 +96,7 @@ def _factored(model):
         if off.count_nonzero() == 0:  # diagonal Delta (only z): Gamma acts on the diagonal
             G = sp.diags(ch.amplitude(Delta.diagonal().real)).astype(complex).tocsr()
         else:
-            G = _operator_function(ch.amplitude, Delta.toarray())
+            G = _operator_function(ch.amplitude, Delta.toarray(), f"Delta of channels[{l}]")
         channels.append((G, [site_operator(PAULI_OPS[ch.op], k, N) for k in sites[ch.block]]))
     return H.tocsr(), channels, S
 
@@ -165,12 +167,14 @@ def _local_sandwich(out: np.ndarray, Y: np.ndarray, o: np.ndarray, k: int, N: in
 def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.ndarray:
     """rho(t) (T, 2^N, 2^N) of the Lindblad equation from rho(0) = full_initial_density(state)."""
     t = check_times(times)
-    H, channels, _ = _factored(model)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_generator
+        H, channels, _ = _factored(model)
     rho0 = full_initial_density(state, model.sizes).astype(complex)
     N, dim = model.N, H.shape[0]
     # effective Hamiltonian H - (i/2) sum_lk J_lk^+ J_lk; kept sparse when every Gamma is
-    A = [G.conj().T @ (sum(o.conj().T @ o for o in ops) @ G) for G, ops in channels]
-    Heff = H - 0.5j * sum(A) if all(sp.issparse(a) for a in A) else H.toarray() - 0.5j * sum(map(_dense, A))
+    with np.errstate(over="ignore", invalid="ignore"):
+        A = [G.conj().T @ (sum(o.conj().T @ o for o in ops) @ G) for G, ops in channels]
+        Heff = H - 0.5j * sum(A) if all(sp.issparse(a) for a in A) else H.toarray() - 0.5j * sum(map(_dense, A))
     Heff_d = Heff.conj().T
     local = [(G, G.conj().T, PAULI_OPS[ch.op], block_sites(model.sizes)[ch.block])
              for (G, _), ch in zip(channels, model.channels)]
@@ -184,6 +188,9 @@ def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.n
                 _local_sandwich(out, Y, o, k, N)
         return out.ravel()
 
+    gammas = [row_sum_norm(G) for G, _, _, _ in local]
+    norm = 2 * row_sum_norm(Heff) + sum(g * g * len(sites) for g, (_, _, _, sites) in zip(gammas, local))
+    check_generator(norm, float(t[-1]), "the 2^N solver")
     if t[-1] == 0:
         return rho0[None].copy()
     sol = solve_ivp(rhs, (0.0, t[-1]), rho0.ravel(), method="DOP853",

@@ -38,9 +38,9 @@ With multi-threaded BLAS on the same (busy) machine everything was 3-8 times slo
 18 s and 88 s): the work is many small products, so a single BLAS thread is recommended.
 Practical range: one block up to N ~ 120 (only-z Delta) or N ~ 80 (x/y in Delta); two blocks
 up to ~ 12 + 12. Memory (state, solver stages, stored output, sparse Liouvillian, dense Gammas)
-is estimated up front by `memory_estimate`; above options.memory_limit (default 2 GiB; with 21 output times one
-block of N ~ 175, or two blocks of 15 + 15) `sector_moments` raises MemoryLimitError instead of running
-out of memory.
+is estimated up front by `memory_estimate`; above options.memory_limit (default half of the machine's
+memory; 2 GiB allow, with 21 output times, one block of N ~ 175 or two blocks of 15 + 15) `sector_moments`
+raises MemoryLimitError instead of running out of memory.
 """
 from __future__ import annotations
 
@@ -54,17 +54,24 @@ from scipy.integrate import solve_ivp
 from models.spin import BlockModel
 from ..base.checks import check_times
 from ..base.errors import IntegrationError, MemoryLimitError
-from ..base.options import ODEOptions
+from ..base.options import ODEOptions, memory_limit_advice
+from ..sectors.dicke import dim_squares
 from ..sectors.operators import SectorOperators, tuple_dim
+from .stiffness import check_generator, row_sum_norm
 
 
-
-def reachable_spins(model: BlockModel, initial_spins) -> list[list[int]]:
-    """Per block the 2j_b the dynamics can reach: all of a block with channels, else the initial
-    ones (`initial_spins`, per block, as InitialState.sector_spins)."""
+def reachable_spins(model: BlockModel, initial_spins) -> list:
+    """Per block the 2j_b the dynamics can reach: all of a block with channels (a range), else the
+    initial ones (`initial_spins`, per block, as InitialState.sector_spins)."""
     active = {ch.block for ch in model.channels}
-    return [list(range(n, -1, -2)) if b in active else sorted(set(initial_spins[b]), reverse=True)
-            for b, n in enumerate(model.sizes)]
+    out = []
+    for b, n in enumerate(model.sizes):
+        initial = initial_spins[b]
+        if b in active:
+            out.append(range(n, -1, -2))
+        else:
+            out.append(initial if isinstance(initial, range) else sorted(set(initial), reverse=True))
+    return out
 
 
 def evolved_tuples(model: BlockModel, initial_spins) -> list[tuple[int, ...]]:
@@ -80,7 +87,7 @@ def _dense_channels(model: BlockModel) -> list[int]:
 def memory_estimate(model: BlockModel, spins, n_times: int) -> int:
     """Upper estimate (bytes) of the memory `sector_moments` needs on the tuples of the per-block
     spin sets `spins` (`reachable_spins`); computed without enumerating the tuples."""
-    n = math.prod(sum((t + 1) ** 2 for t in block) for block in spins)    # sum over tuples of dim^2
+    n = math.prod(dim_squares(block) for block in spins)    # sum over tuples of dim^2
     B, nch, nd = model.B, len(model.channels), len(_dense_channels(model))
     # vectors: solver stages and dense output (~30); the output is held up to three times
     # (solve_ivp's interpolated pieces, their list and the stacked sol.y), measured peak ~2.5 T
@@ -155,6 +162,16 @@ class SectorLindbladian:
         return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                              shape=(n_rows, n_cols or n_rows), dtype=complex)
 
+    def norm(self) -> float:
+        """An upper bound on the norm of the Lindbladian (1/time): row sums of its sparse part plus,
+        for channels with x/y parts in Delta, ||G|| and ||P|| max ||Gamma||^2."""
+        norm = row_sum_norm(self.L)
+        if self.n_dense:
+            gammas = max((row_sum_norm(g) for gs in self.Gammas for g in gs), default=0.0)
+            with np.errstate(over="ignore"):
+                norm += max(map(row_sum_norm, self.G), default=0.0) + row_sum_norm(self.P) * gammas * gammas
+        return norm
+
     def blocks(self, y):
         """Views rho_s (dim x dim) into the flat vector y."""
         return [y[o:o + d * d].reshape(d, d) for o, d in zip(self.offsets, self.dims)]
@@ -218,11 +235,14 @@ def sector_evolve(model: BlockModel, state, times,
     need = memory_estimate(model, reachable_spins(model, spins), times.size)
     max_bytes = options.memory_limit
     if need > max_bytes:
-        raise MemoryLimitError(f"the sector solver would need ~{need / 1e9:.3g} GB for sizes {model.sizes} "
+        raise MemoryLimitError(f"the sector solver would need ~{need / 2**30:.3g} GiB for sizes {model.sizes} "
                                f"({times.size} output times), above options.memory_limit = "
-                               f"{max_bytes / 1e9:.2f} GB", need, max_bytes)
+                               f"{max_bytes / 2**30:.3g} GiB: use fewer spins or output times, "
+                               f"{memory_limit_advice(need)}", need, max_bytes)
     rho0 = state.sector_density(model.sizes)
-    lind = SectorLindbladian(model, evolved_tuples(model, spins))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_generator
+        lind = SectorLindbladian(model, evolved_tuples(model, spins))
+    check_generator(lind.norm(), float(times[-1]), "the sector solver")
     y0 = initial_vector(lind, rho0)
     if times[-1] == 0:
         return lind, y0[:, None]

@@ -76,6 +76,18 @@ def log_degeneracy(n: int, j) -> np.ndarray:
     return lg(n + 1.0) + np.log(2 * j + 1) - lg(n / 2 - j + 1) - lg(n / 2 + j + 2)
 
 
+def dim_squares(spins) -> int:
+    """sum of (2j + 1)^2 over the 2j values in `spins`; a range of step -2 (as sector_spins gives
+    for a whole block) in closed form, so that a block of 10^9 spins costs nothing to estimate."""
+    if isinstance(spins, range) and spins.step == -2:
+        K = len(spins) - 1
+        if K < 0:
+            return 0
+        b = spins[0] + 1  # sum_k (b - 2k)^2, k = 0..K
+        return (K + 1) * b * b - 2 * b * K * (K + 1) + 2 * K * (K + 1) * (2 * K + 1) // 3
+    return sum((t + 1) ** 2 for t in spins)
+
+
 def spins(n: int) -> np.ndarray:
     """The allowed total spins j = n/2, n/2 - 1, ..., (0 or 1/2) of n spins-1/2."""
     return n / 2 - np.arange(n // 2 + 1)

@@ -13,6 +13,7 @@ Conventions: S_a^b = 2 J_a^b (Pauli units), m_a^b = S_a^b / N_b,
 from __future__ import annotations
 
 import itertools
+import math
 from functools import reduce
 
 import numpy as np
@@ -22,6 +23,24 @@ from .dicke import kraus_matrix, spin_matrices
 
 #: the no-jump operator Q = sum_k o^(k)+ o^(k) as (constant * N_b, coefficient of J_z^b)
 _NO_JUMP = {"minus": (0.5, 1.0), "plus": (0.5, -1.0), "z": (1.0, 0.0)}
+
+
+#: largest entry of a Hermitian matrix diagonalised as it is; larger ones are scaled first
+EIGH_SCALE_ABOVE = 1e150
+
+
+def hermitian_eigh(A: np.ndarray, name: str = "the matrix") -> tuple[np.ndarray, np.ndarray]:
+    """np.linalg.eigh of a Hermitian matrix; one with entries above EIGH_SCALE_ABOVE is scaled by a
+    power of two first (LAPACK's sums of squares would overflow), one with non-finite entries is a
+    ValueError naming `name`."""
+    big = float(np.max(np.abs(A), initial=0.0))
+    if not np.isfinite(big):
+        raise ValueError(f"{name} overflows: its coefficients are too large (not finite once summed)")
+    if big <= EIGH_SCALE_ABOVE:
+        return np.linalg.eigh(A)
+    scale = 2.0 ** math.ceil(math.log2(big))
+    ev, U = np.linalg.eigh(A / scale)
+    return ev * scale, U
 
 
 def sector_tuples(sizes) -> list[tuple[int, ...]]:
@@ -96,7 +115,7 @@ class SectorOperators:
         ch = self.model.channels[l]
         if np.all(self.model.delta(l)[:, :2] == 0):
             return np.diag(ch.amplitude(self.delta_diagonal(s, l))).astype(complex)
-        ev, U = np.linalg.eigh(self.delta(s, l))
+        ev, U = hermitian_eigh(self.delta(s, l), f"Delta of channels[{l}]")
         return (U * ch.amplitude(ev)) @ U.conj().T
 
     def no_jump(self, s, l: int) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from scipy.linalg import eigh_tridiagonal, expm
 from scipy.special import xlogy
 
-from ..base.checks import per_block
+from ..base.checks import per_block, real_values
 from .dicke import log_degeneracy, spin_matrices, spins
 
 
@@ -82,10 +82,11 @@ class InitialState:
         """The exact state in the sector representation."""
         raise NotImplementedError
 
-    def sector_spins(self, sizes: tuple[int, ...]) -> list[list[int]]:
+    def sector_spins(self, sizes: tuple[int, ...]) -> list:
         """Per block the 2j_b the state occupies (its sector tuples lie in their product), found
-        without building the state; by default every 2j_b."""
-        return [list(range(n, -1, -2)) for n in sizes]
+        without building the state; by default every 2j_b (a range N_b, N_b - 2, ..., which a
+        memory estimate sums in closed form)."""
+        return [range(n, -1, -2) for n in sizes]
 
     def bloch(self, sizes: tuple[int, ...]) -> np.ndarray:
         """Bloch vectors (B, 3) of the exact one-site marginal in every block (the mean-field
@@ -204,12 +205,12 @@ class ProductState(InitialState):
     def sector_spins(self, sizes):
         """Every j_b of a mixed block; only the top sector of a pure block (|r_b| = 1)."""
         r = self.bloch_vectors(sizes)
-        return [[n] if np.linalg.norm(rb) >= 1 else list(range(n, -1, -2)) for n, rb in zip(sizes, r)]
+        return [[n] if np.linalg.norm(rb) >= 1 else range(n, -1, -2) for n, rb in zip(sizes, r)]
 
 
 def classical_state(p_up) -> ProductState:
     """Classical random configuration: each spin up with probability p_up (scalar or per block)."""
-    p = np.asarray(p_up, dtype=float)
+    p = real_values("p_up", p_up)
     if np.any(p < 0) or np.any(p > 1) or not np.all(np.isfinite(p)):
         raise ValueError(f"p_up must be in [0, 1], got {p.tolist()}")
     rz = 2 * p - 1
@@ -303,18 +304,18 @@ class CatState(InitialState):
 
 def coherent_state(theta=0.0, phi=0.0) -> CoherentState:
     """Spin-coherent product state (one angle pair, or one per block)."""
-    return CoherentState(theta=np.asarray(theta, float).tolist(), phi=np.asarray(phi, float).tolist())
+    return CoherentState(theta=real_values("theta", theta).tolist(), phi=real_values("phi", phi).tolist())
 
 
 def product_state(r) -> ProductState:
     """Mixed product state with Bloch vector r (|r| <= 1), one for all blocks or one per block."""
-    return ProductState(r=np.asarray(r, float).tolist())
+    return ProductState(r=real_values("r", r).tolist())
 
 
 def dicke_state(j=None, m=None) -> DickeState:
     """Dicke state |j, m> (default j = N/2, m = j), one pair or one per block."""
-    return DickeState(j=None if j is None else np.asarray(j, float).tolist(),
-                      m=None if m is None else np.asarray(m, float).tolist())
+    return DickeState(j=None if j is None else real_values("j", j).tolist(),
+                      m=None if m is None else real_values("m", m).tolist())
 
 
 def cat_state() -> CatState:

@@ -1,0 +1,114 @@
+"""Progress display: a compile notice on a first run, and an ETA that leaves out the compilation."""
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import trajectories.engine.ensemble as engine
+from trajectories import coherent_state, run_ensemble
+from trajectories.engine.driver import kernels_ready
+from trajectories.engine.progress import Progress
+
+from systems import hopfield
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal (the plain bar then redraws every half second)."""
+
+    def isatty(self):
+        return True
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def plain(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm fails: the plain bar
+
+
+def test_the_eta_leaves_out_the_first_batch_of_a_serial_run(plain):
+    """40 s of compilation, then batches of 10 trajectories in 2 s: after the second batch the ETA
+    is 80 trajectories at 5 per second, 16 s (counting the compilation it would say 176 s)."""
+    clock, stream = Clock(), Terminal()
+    with Progress(100, stream=stream, warmup=1, clock=clock) as bar:
+        clock.now = 42.0
+        bar.update(10)
+        assert bar.eta(clock.now) is None
+        assert stream.getvalue().endswith("10/100 trajectories (10%), 0:42 elapsed, ETA ?")
+        clock.now = 44.0
+        bar.update(10)
+        assert bar.eta(clock.now) == pytest.approx(16.0)
+        assert stream.getvalue().endswith("20/100 trajectories (20%), 0:44 elapsed, ETA 0:16")
+        for _ in range(8):
+            clock.now += 2.0
+            bar.update(10)
+        assert bar.eta(clock.now) == 0.0 and stream.getvalue().endswith("ETA 0:00")
+
+
+def test_the_eta_of_two_workers_starts_once_both_have_compiled(plain):
+    """Two workers each compile for 40 s; their first batches come in at 42 and 42.5 s. The rate is
+    measured from the second one: 10 trajectories per second, so 6 s for the last 60."""
+    clock = Clock()
+    bar = Progress(100, stream=io.StringIO(), warmup=2, clock=clock)
+    for t in (42.0, 42.5):
+        clock.now = t
+        bar.update(10)
+        assert bar.eta(t) is None
+    for t in (44.0, 44.5):
+        clock.now = t
+        bar.update(10)
+    assert bar.eta(44.5) == pytest.approx(6.0)
+
+
+def test_a_resumed_run_counts_only_its_own_trajectories(plain):
+    clock = Clock()
+    bar = Progress(100, done=50, stream=io.StringIO(), warmup=1, clock=clock)
+    clock.now = 30.0
+    bar.update(10)
+    clock.now = 31.0
+    bar.update(10)
+    assert bar.eta(31.0) == pytest.approx(3.0)
+
+
+def test_a_first_run_says_it_compiles_once_before_the_progress_line(plain, monkeypatch, capsys):
+    args = (hopfield(6), coherent_state(0.4), [0, 0.5])
+    monkeypatch.setattr(engine, "kernels_ready", lambda: False)
+    run_ensemble(*args, ntraj=4, seed=1, execution=dict(progress=True, batch_size=2))
+    err = capsys.readouterr().err
+    assert err.startswith("compiling kernels (first run only) ...\n") and err.count("compiling") == 1
+    assert "4/4 trajectories (100%)" in err
+    monkeypatch.setattr(engine, "kernels_ready", lambda: True)
+    run_ensemble(*args, ntraj=4, seed=1, execution=dict(progress=True))
+    assert "compiling" not in capsys.readouterr().err
+    monkeypatch.setattr(engine, "kernels_ready", lambda: False)
+    run_ensemble(*args, ntraj=4, seed=1)  # progress off: nothing at all
+    assert capsys.readouterr().err == ""
+
+
+def _ready_in_a_new_process(env_extra):
+    code = "from trajectories.engine.driver import kernels_ready, run_trajectory; " \
+           "print(kernels_ready(), len(run_trajectory.signatures))"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), **env_extra)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.split()
+
+
+def test_kernels_ready_reads_the_cache_without_compiling(tmp_path):
+    """After a run the kernels are ready here, and a new process finds them in the on-disk cache;
+    with an empty cache folder it reports them missing. Neither check compiles anything."""
+    run_ensemble(hopfield(4), coherent_state(0.4), [0, 0.1], ntraj=1, seed=1)
+    assert kernels_ready()
+    assert _ready_in_a_new_process({}) == ["True", "0"]
+    assert _ready_in_a_new_process({"NUMBA_CACHE_DIR": str(tmp_path)}) == ["False", "0"]

@@ -13,12 +13,13 @@ from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
                           ResultsFileError, StiffnessWarning)
 from .base.options import ExecutionOptions, ODEOptions, TrajectoryOptions
-from .base.results import ExactResult, LocalResult, MeanFieldResult, Result
+from .base.results import ExactResult, FluctuationResult, LocalResult, MeanFieldResult, Result
 from .engine.ensemble import run_ensemble
 from .io.files import load_ensemble, save_ensemble
 from .reference.exact import exact_evolution
 from .sectors.states import (CatState, CoherentState, DickeState, InitialState, ProductState, cat_state,
                              classical_state, coherent_state, dicke_state, product_state)
+from .theory.fluctuations import fluctuations
 from .theory.local import local_generator
 from .theory.meanfield import mean_field
 
@@ -30,9 +31,9 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
 __all__ = [
     "CatState", "CheckpointMismatchError", "PowerLawFit", "bootstrap", "connected_correlations",
     "linear_functional", "paired_difference", "pattern_overlaps", "CoherentState", "DickeState", "Ensemble", "ExactResult",
-    "ExecutionOptions", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
+    "ExecutionOptions", "FluctuationResult", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
     "MeanFieldResult", "MemoryLimitError", "ODEOptions", "ProductState", "Result", "ResultsFileError",
     "StiffnessWarning", "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
-    "dicke_state", "exact_evolution", "fit_power_law", "load_ensemble", "local_generator", "mean_field",
+    "dicke_state", "exact_evolution", "fit_power_law", "fluctuations", "load_ensemble", "local_generator", "mean_field",
     "product_state", "run_ensemble", "save_ensemble", "variance",
 ]

@@ -197,3 +197,54 @@ class LocalResult:
             raise ValueError(f"observable must have shape {self.rho.shape[:2]}, got {O.shape}")
         values = np.einsum("ij,jit->t", O, self.rho)
         return values.real if np.allclose(O, O.conj().T) else values
+
+
+@dataclass
+class FluctuationResult:
+    """Gaussian fluctuations about mean field (linear-noise expansion; docs/theory.md §10).
+
+    sigma : (B, 3, B, 3, T), (3, 3, T) for a SpinModel: Sigma = lim N Cov(m_a^b, m_c^g), the
+        symmetrised covariance of the block averages times N (so Cov ~ Sigma / N at large N)
+    clustering : (T,) lim N E_N(t) = sum_b (N_b/N) 1/2 sum_a Sigma^{bb}_{aa} (paper eq. 24)
+    mean_field : the MeanFieldResult about which the expansion is made
+    """
+
+    times: np.ndarray
+    sizes: tuple
+    single_block: bool
+    sigma: np.ndarray
+    clustering: np.ndarray
+    mean_field: MeanFieldResult = field(repr=False)
+
+    def _blocks(self) -> np.ndarray:
+        """sigma with block axes, (B, 3, B, 3, T)."""
+        return self.sigma[None, :, None] if self.single_block else self.sigma
+
+    def spread(self, N: int) -> np.ndarray:
+        """Predicted standard deviation sqrt(Sigma_aa / N) of m_a^b at N spins, shaped like mean."""
+        b, a = np.arange(len(self.sizes))[:, None], np.arange(3)[None, :]
+        d = np.sqrt(np.maximum(self._blocks()[b, a, b, a], 0) / N)   # (B, 3, T)
+        return d[0] if self.single_block else d
+
+    def site_correlations(self, block: int = 0, other: int | None = None) -> np.ndarray:
+        """lim N C_ac(t) (3, 3, T) of two distinct sites, in `block` and in `other` (default the same).
+
+        C_ac = omega((sigma_a^i sigma_c^j + sigma_c^j sigma_a^i)/2) - omega(sigma_a^i) omega(sigma_c^j).
+        Within a permutation-invariant block of N_b sites, N_b Cov(m_a, m_c) = (delta_ac - m_a m_c)
+        + (N_b - 1) C_ac (docs/theory.md §4), so lim N C = Sigma^{bb} - (delta - m m^T) N / N_b;
+        between blocks C = Cov(m^b, m^g), lim N C = Sigma^{bg}.
+        """
+        B = len(self.sizes)
+        other = block if other is None else other
+        for name, b in (("block", block), ("other", other)):
+            if not isinstance(b, (int, np.integer)) or not 0 <= b < B:
+                raise ValueError(f"{name} must be a block index in 0..{B - 1}, got {b!r}")
+        s = self._blocks()[block, :, other]
+        if block != other:
+            return s.copy()
+        if self.sizes[block] < 2:
+            raise ValueError(f"block {block} has one site: two distinct sites need a block of size >= 2")
+        m = self.mean_field.mean if not self.single_block else self.mean_field.mean[None]
+        m = m[block]                                                 # (3, T)
+        single = np.eye(3)[:, :, None] - m[:, None] * m[None, :]
+        return s - single * sum(self.sizes) / self.sizes[block]

@@ -111,16 +111,16 @@ def _bloch(model, m) -> np.ndarray:
     return arr
 
 
-def rate_derivative(channel, x: float, step: float = 0.05, steps: int = 20) -> tuple[float, float]:
-    """(R(x), R'(x)) of the rate R = Gamma^2 of `channel` at the real value x.
+def derivative(fn: Callable, x: float, step: float = 0.05, steps: int = 20) -> tuple[float, float]:
+    """(f(x), f'(x)) of a vectorised real function f at the real value x.
 
-    R' by Ridders' polynomial extrapolation of central differences with the steps step / 1.4^k
+    f' by Ridders' polynomial extrapolation of central differences with the steps step / 1.4^k
     (k < steps), keeping the entry of the extrapolation table with the smallest error estimate: about
-    1e-12 relative for rates that vary on scales down to ~step / 1.4^steps (1e-4).
-    Gamma must be defined on [x - step, x + step].
+    1e-12 relative for functions that vary on scales down to ~step / 1.4^steps (1e-4).
+    f must be defined on [x - step, x + step].
     """
     h = step / 1.4 ** np.arange(steps)
-    values = channel.amplitude(np.concatenate([[x], x + h, x - h])) ** 2
+    values = np.asarray(fn(np.concatenate([[x], x + h, x - h])), dtype=float)
     table = (values[1:steps + 1] - values[steps + 1:]) / (2 * h)      # column j: j-fold extrapolated
     best, err = table[0], np.inf
     for j in range(1, steps):
@@ -134,16 +134,32 @@ def rate_derivative(channel, x: float, step: float = 0.05, steps: int = 20) -> t
     return float(values[0]), float(best)
 
 
+def rate_derivative(channel, x: float) -> tuple[float, float]:
+    """(R(x), R'(x)) of the rate R = Gamma^2 of `channel` at the real value x (`derivative`)."""
+    return derivative(lambda y: channel.amplitude(y) ** 2, x)
+
+
+def amplitude_derivative(channel, x: float) -> tuple[float, float]:
+    """(Gamma(x), Gamma'(x)) of the amplitude of `channel` at the real value x (`derivative`)."""
+    return derivative(channel.amplitude, x)
+
+
 def _cross(v: np.ndarray) -> np.ndarray:
     """[v]_x with [v]_x u = v x u."""
     return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
 
 
-def jacobian(model, m) -> np.ndarray:
+def amplitudes_at(model, m: np.ndarray) -> np.ndarray:
+    """(Gamma_l, Gamma_l') at Delta_l(m) for every channel, shape (L, 2) (`amplitude_derivative`)."""
+    return np.array([amplitude_derivative(ch, ch.offset + float(np.sum(model.delta(l) * m)))
+                     for l, ch in enumerate(model.channels)]).reshape(-1, 2)
+
+
+def jacobian(model, m, amplitudes: np.ndarray | None = None) -> np.ndarray:
     """The Jacobian Df (3B, 3B) of the mean-field vector field at Bloch vectors m (B, 3).
 
     Analytic in the Bloch form of the module docstring (rows/columns 3 b + a); the rate derivatives
-    R_l' by `rate_derivative`.
+    R_l' = 2 Gamma_l Gamma_l' from `amplitudes` (L, 2), by default `amplitudes_at(model, m)`.
     """
     _check_model(model)
     m = _bloch(model, m)
@@ -152,6 +168,7 @@ def jacobian(model, m) -> np.ndarray:
     # dF_b/dm_g = w_g (J^{bg} + (J^{gb})^T)
     dF = w[None, :, None, None] * (model.J + model.J.transpose(1, 0, 3, 2))      # (b, g, a, c)
     F = model.h + np.einsum("bgac,gc->ba", dF, m)
+    amplitudes = amplitudes_at(model, m) if amplitudes is None else amplitudes
     D = np.zeros((B, 3, B, 3))
     for b in range(B):
         D[b, :, b, :] += 2 * _cross(F[b])
@@ -160,7 +177,8 @@ def jacobian(model, m) -> np.ndarray:
     for l, ch in enumerate(model.channels):
         b, r = ch.block, model.delta(l)
         A, c = _DISSIPATORS[ch.op]
-        rate, slope = rate_derivative(ch, ch.offset + float(np.sum(r * m)))
+        G, dG = amplitudes[l]
+        rate, slope = G * G, 2 * G * dG
         D[b, :, b, :] += rate * A
         D[b] += slope * np.einsum("a,gc->agc", A @ m[b] + c, r)
     return D.reshape(3 * B, 3 * B)

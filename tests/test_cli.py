@@ -5,12 +5,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+from models import hopfield_model
+from trajectories import coherent_state, fluctuations
 from trajectories.cli.registry import MODELS, named_model, named_state
 from trajectories.cli.main import main
+from trajectories.cli.summary import mean_field_line
 from trajectories.cli.config import load_config
 from trajectories import load_ensemble
 
@@ -340,3 +344,35 @@ def test_a_config_may_declare_its_own_outputs_rewritable(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(text.replace("[output]", "[output]\noverwrite = 1"))
     assert main(["run", str(bad), "--quiet"]) == 2
+
+
+def test_a_warning_is_one_line(tmp_path, capsys):
+    """A warning (here n_jobs above the cores) shows as one line "warning: ...", not Python's
+    file:line and source."""
+    config = write_config(tmp_path, ntraj=4)
+    assert main(["run", str(config), "--quiet", "--no-plot", "--n-jobs", "1000"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: n_jobs = 1000 exceeds the") and err.count("\n") == 1, err
+
+
+def test_summary_compares_the_run_with_the_finite_N_prediction(tmp_path, capsys):
+    """The summary states the predicted scatter, 1/N bias scale and lim N E_N (linear-noise theory) and
+    says whether the run is consistent; a state without Gaussian fluctuations (cat) is skipped with a note."""
+    assert main(["run", str(write_config(tmp_path)), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "predicted at N = 8: scatter sqrt(Sigma_aa/N)" in out and "predicted N -> oo" in out
+    assert "a finite-N effect of the predicted size" in out
+    cat = write_config(tmp_path, name="cat.toml", **{'name = "coherent"\ntheta = 0.5': 'name = "cat"'})
+    assert main(["run", str(cat), "--quiet", "--output", str(tmp_path / "cat.npz")]) == 0
+    assert "finite-N prediction skipped: state must be a product state" in capsys.readouterr().out
+
+
+def test_summary_flags_a_deviation_beyond_the_finite_N_scale():
+    times = np.linspace(0, 1, 3)
+    fl = fluctuations(hopfield_model(400, 1.0, 0.5), coherent_state(0.4), times)
+    mf = fl.mean_field.mean
+    ens = SimpleNamespace(times=times, sizes=(400,), ntraj=100, stderr=np.full(mf.shape, 1e-4), mean=mf.copy())
+    ens.mean[2, -1] += 3 * fl.spread(400)[2, -1] ** 2
+    assert "a finite-N effect of the predicted size" in mean_field_line(ens, fl, mf)
+    ens.mean[2, -1] += 0.1
+    assert "LARGER than the predicted finite-N scale" in mean_field_line(ens, fl, mf)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..analysis import clustering
 from ..base.errors import InsufficientDataError
+from ..theory.fluctuations import fluctuations
 from ..theory.meanfield import mean_field
 from .config import RunConfig
 
@@ -25,6 +26,19 @@ def mean_field_for(ens):
         return mean_field(model, state, ens.times), None
     except (ValueError, NotImplementedError) as err:
         return None, f"mean-field curve skipped: {err}"
+
+
+def fluctuations_for(ens):
+    """(FluctuationResult or None, note): the linear-noise prediction for the run's model and state
+    (docs/theory.md §10); None for a file without a named model or a state that is not a product state."""
+    cfg = (ens.meta.get("describe") or {}).get("config")
+    if not cfg:
+        return None, None
+    model, state = RunConfig(**cfg).build()
+    try:
+        return fluctuations(model, state, ens.times), None
+    except (ValueError, NotImplementedError) as err:
+        return None, f"finite-N prediction skipped: {err}"
 
 
 def clustering_for(ens, mf):
@@ -49,8 +63,9 @@ def run_tag(ens) -> str:
     return f"{ens.ntraj} trajector{'y' if ens.ntraj == 1 else 'ies'}, {seed}, N = {sum(ens.sizes)}"
 
 
-def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:
-    """Write a PNG: one panel per component a = x, y, z (every block), plus E_N(t) when given."""
+def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit=None) -> None:
+    """Write a PNG: one panel per component a = x, y, z (every block), plus E_N(t) when given, with
+    `en_limit` (T,) = lim N E_N(t) (linear-noise theory) drawn as c(t)/N."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -85,7 +100,10 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None) -> None:
         for b in range(e.shape[0]):
             if bands:
                 ax.fill_between(t, e[b] - 2 * se[b], e[b] + 2 * se[b], color=f"C{b + 2}", alpha=0.35, lw=0)
-            ax.plot(t, e[b], color=f"C{b + 2}", lw=1.2)
+            ax.plot(t, e[b], color=f"C{b + 2}", lw=1.2, label="trajectories (2 s.e.)" if b == 0 else None)
+        if en_limit is not None:
+            ax.plot(t, np.asarray(en_limit) / sum(ens.sizes), "k--", lw=1, label="linear noise, c(t)/N")
+            ax.legend(fontsize=8, frameon=False)
         ax.set_xlabel("t")
         ax.set_ylabel(r"$E_N(t)$")
     tag = run_tag(ens)

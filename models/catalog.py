@@ -6,6 +6,9 @@
     decay_model(N, gamma, h)                        H = h S_x; sigma_- at the constant rate gamma
     ising_model(N, hx, J, gamma)                    H = hx S_x + (J/N) S_z^2; sigma_- at the constant rate
                                                     gamma (dissipative Lipkin-Meshkov-Glick / Ising model)
+    transverse_rate_model(N, omega, chi, beta,      H = omega S_x + (chi/N) S_z^2; sigma_+- with the Hopfield
+                          kappa, tagged=0)          amplitudes Gamma_+-(m_z + kappa m_x): an interacting
+                                                    Hamiltonian and rates with a transverse part
 
 The Hopfield models are in `models.hopfield`; every parameter is validated (models.spin.check_integer,
 check_real) with an error that names it and its allowed range.
@@ -16,7 +19,8 @@ import math
 
 import numpy as np
 
-from .spin import Channel, SpinModel, check_integer, check_real
+from .hopfield import hopfield_rates
+from .spin import BlockModel, Channel, SpinModel, check_integer, check_real
 
 
 def kinetic_model(N: int, gamma_up: float, gamma_down: float, omega: float) -> SpinModel:
@@ -95,3 +99,47 @@ def ising_model(N: int, hx: float, J: float, gamma: float) -> SpinModel:
     Jm = np.zeros((3, 3))
     Jm[2, 2] = check_real("J", J)
     return SpinModel(N=N, h=(hx, 0, 0), J=Jm, channels=[constant_decay(gamma)])
+
+
+def transverse_rate_model(N: int, omega: float, chi: float, beta: float, kappa: float,
+                          tagged: int = 0) -> BlockModel:
+    """An interacting Hamiltonian with rates that depend on a transverse average.
+
+    H = omega S_x + (chi / N_tot) S_z^2 on all N_tot = N + tagged sites; on every site the jumps
+    sigma_+ Gamma_+(Delta) and sigma_- Gamma_-(Delta) with the Hopfield amplitudes
+    Gamma_+-(x) = e^(+-beta x/2) / sqrt(2 cosh(beta x)) (`hopfield_rates`) and Delta = m_z + kappa m_x, the
+    averages over all N_tot sites. Mean field therefore has the Hamiltonian terms of Lemma 3
+    (H_mf = omega sigma_x + 2 chi m_z sigma_z) and rates that change with m_x.
+
+    Parameters
+    ----------
+    N : int >= 1
+        Bulk sites (block 0).
+    omega, chi, kappa : float
+        Transverse field, zz coupling, weight of m_x in Delta.
+    beta : float
+        Inverse temperature of the rates.
+    tagged : int >= 0
+        Tagged sites, each its own block of one site (blocks 1..tagged), for the effective local
+        generator (paper eq. 50); 0 gives a SpinModel.
+
+    Returns
+    -------
+    SpinModel (tagged = 0) or BlockModel with blocks (N, 1, ..., 1), channels [sigma_+, sigma_-] per block.
+    """
+    N, tagged = check_integer("N", N), check_integer("tagged", tagged, 0)
+    omega, chi = check_real("omega", omega), check_real("chi", chi)
+    beta, kappa = check_real("beta", beta), check_real("kappa", kappa)
+    gp, gm = hopfield_rates(beta)
+    if tagged == 0:
+        return SpinModel(N, h=(omega, 0, 0), J=np.diag([0.0, 0.0, chi]),
+                         channels=[Channel("plus", gamma=gp, delta=(kappa, 0, 1)),
+                                   Channel("minus", gamma=gm, delta=(kappa, 0, 1))])
+    sizes = (N,) + (1,) * tagged
+    B = len(sizes)
+    w = np.array(sizes, dtype=float) / (N + tagged)
+    delta = np.outer(w, (kappa, 0.0, 1.0))
+    J = np.zeros((B, B, 3, 3))
+    J[:, :, 2, 2] = chi
+    channels = [Channel(op, gamma=g, delta=delta, block=b) for b in range(B) for op, g in (("plus", gp), ("minus", gm))]
+    return BlockModel(sizes, h=[(omega, 0, 0)] * B, J=J, channels=channels)

@@ -47,16 +47,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter  # noqa: E402
+from matplotlib.ticker import NullFormatter, ScalarFormatter  # noqa: E402
+from scipy.stats import norm  # noqa: E402
 
-from models import HopfieldNetwork, hopfield_model, random_patterns  # noqa: E402
-from trajectories import (bootstrap, coherent_state, fit_power_law, mean_field, pattern_overlaps,  # noqa: E402
-                          product_state, run_ensemble)
+from models import HopfieldNetwork, hopfield_model  # noqa: E402
+from trajectories import (coherent_state, mean_field, pattern_overlaps, product_state,  # noqa: E402
+                          run_ensemble)
 from trajectories.analysis import trajectory_values  # noqa: E402
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.fixed_points import (fixed_point_from, hopfield_fixed_points,  # noqa: E402
-                                              hopfield_phase_boundaries, hopfield_retrieval_mz)
+                                              hopfield_phase_boundaries, hopfield_retrieval_mz, jacobian)
+from trajectories.theory.fluctuations import initial_sigma, noise_matrix  # noqa: E402
+from trajectories.theory.limit_cycle import limit_cycle  # noqa: E402
+from trajectories.theory.meanfield import initial_bloch  # noqa: E402
 
 PARA, RETRIEVAL, CYCLE, COEXIST = 0, 1, 2, 3
 PHASE_NAMES = ("paramagnet", "retrieval", "limit cycle", "coexistence")
@@ -87,37 +91,41 @@ class Params:
     pd_rtol: float = 1e-6
     # (b)-(d) one (Omega, beta) per region: paramagnet, retrieval, limit cycle
     points: tuple = ((0.5, 1.0), (0.2, 4.0), (0.5, 2.0))
-    theta: float = 0.4                  # coherent start of (b)-(f)
+    theta: float = 0.4                  # coherent start of (b)-(g)
     b_Ns: tuple = (50, 200, 1000)
     b_ntraj: tuple = (800, 300, 100)
     b_t_end: float = 15.0
     b_n_times: int = 61
     b_seed: int = 100                   # seed of N: b_seed + N
-    # (e), (f) dephasing on the limit cycle
+    # (e)-(g) dephasing on the limit cycle; t_end grows like the predicted tau = 0.26 N
     c_omega: float = 0.5
     c_beta: float = 2.0
-    c_Ns: tuple = (25, 50, 100, 200)
-    c_ntraj: tuple = (800, 600, 400, 250)
-    c_t_end: tuple = (50.0, 70.0, 110.0, 200.0)
+    c_Ns: tuple = (25, 50, 100, 200, 400)
+    c_ntraj: tuple = (2000, 2000, 1600, 800, 500)
+    c_t_end: tuple = (30.0, 40.0, 60.0, 100.0, 180.0)     # 20 + 0.4 N: the envelope reaches ~0.2
     c_dt: float = 0.25
+    c_r_min: float = 0.2                # the envelope fit stops at the first window below this
+    c_large_N: int = 200                # tau/N of N >= c_large_N averaged for the claim
     c_seed: int = 200                   # seed of N: c_seed + N
-    c_nboot: int = 200
-    # (g) p = 2 retrieval
+    c_nboot: int = 1000
+    # (h), (i) p = 2 retrieval, balanced patterns (N/4 sites per signature)
     d_beta: float = 4.0
     d_omega: float = 0.2
     d_a1: float = 0.3
     d_a2: float = 0.15
-    d_pattern_seed: int = 3
-    d_Ns: tuple = (50, 100, 200)
-    d_ntraj: tuple = (400, 200, 60)
+    d_Ns: tuple = (40, 100, 200, 400, 1000)
+    d_ntraj: tuple = (4000, 4000, 4000, 4000, 4000)
     d_t_end: float = 10.0
     d_n_times: int = 41
-    d_seed: int = 300                   # seed of N: d_seed + N
+    d_seed: int = 300                   # seeds of N: d_seed + N + block
+    d_check_N: int = 100                # the 2-block network engine against the factorised runs
+    d_check_ntraj: int = 500
+    d_check_seed: int = 7
 
 
 FAST = Params(pd_n_omega=31, pd_n_T=29, pd_t_check=60.0, pd_window=20.0, b_Ns=(50, 200), b_ntraj=(150, 80), b_t_end=5.0,
-              b_n_times=11, c_Ns=(16, 64), c_ntraj=(300, 200), c_t_end=(40.0, 60.0), c_nboot=100,
-              d_Ns=(40, 80), d_ntraj=(80, 40), d_t_end=5.0, d_n_times=21)
+              b_n_times=11, c_Ns=(16, 64), c_ntraj=(300, 300), c_t_end=(30.0, 46.0), c_nboot=300,
+              d_Ns=(40, 100), d_ntraj=(1500, 1500), d_t_end=5.0, d_n_times=21, d_check_N=40, d_check_ntraj=200)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -230,7 +238,7 @@ def trajectories_vs_mean_field(p: Params, n_jobs):
 
 
 # ----------------------------------------------------------------------------------------------
-# (e), (f) dephasing of the limit cycle
+# (e)-(g) dephasing of the limit cycle
 # ----------------------------------------------------------------------------------------------
 
 def first_harmonic(times, values, period, starts):
@@ -244,107 +252,223 @@ def first_harmonic(times, values, period, starts):
     return np.stack(out, axis=-1)
 
 
-def mf_period(times, mz, t_skip):
-    """Period of the mean-field orbit from the upward crossings of m_z - mean after t_skip."""
-    sel = times >= t_skip
-    t, v = times[sel], mz[sel] - mz[sel].mean()
-    idx = np.nonzero((v[:-1] < 0) & (v[1:] >= 0))[0]
-    tc = t[idx] - v[idx] * (t[idx + 1] - t[idx]) / (v[idx + 1] - v[idx])
-    return float(np.mean(np.diff(tc)))
+def cycle_prediction(p: Params):
+    """The attracting mean-field cycle reached from the coherent start and its phase diffusion:
+    [P, D_phi, tau/N = P^2 / (2 pi^2 D_phi), |second multiplier|] (`limit_cycle`)."""
+    model = hopfield_model(MF_N, p.c_beta, p.c_omega)
+    lc = limit_cycle(model, initial_bloch(coherent_state(theta=p.theta), model.sizes))
+    return np.array([lc.period, lc.phase_diffusion, lc.dephasing_time_per_spin, np.abs(lc.multipliers[1])])
 
 
-def fit_envelope(centres, ratio, err, period, min_ratio=0.15, min_snr=4.0, use=None):
-    """Least-squares fit ln r = ln A - t / tau over the windows from t = P (after the transient onto
-    the cycle) up to the first window with r < max(min_ratio, min_snr * err) (the modulus of a
-    noise-dominated mean is biased upwards, so the tail is dropped). Returns (tau, A, used mask)."""
+def envelope(c):
+    """Ensemble first harmonic from per-trajectory ones c (ntraj, K), each divided by the mean-field
+    orbit's: r = |mean c| (1 on the mean-field orbit) and its standard error, the spread of the
+    per-trajectory coefficients along the mean / sqrt(ntraj)."""
+    mean = c.mean(0)
+    se = (c * np.exp(-1j * np.angle(mean))).real.std(0, ddof=1) / np.sqrt(len(c))
+    return np.abs(mean), se
+
+
+def fit_envelope(centres, ratio, err, period, r_min, use=None):
+    """Weighted least squares ln r = ln A - t / tau (weights r / err, the inverse error of ln r) over
+    the windows from t = P (after the transient onto the cycle) up to the first window with
+    r < max(r_min, 4 err) (the tail carries little information and the modulus of a noise-dominated
+    mean is biased upwards). Returns (tau, A, used mask)."""
     if use is None:
-        ok = (ratio > np.maximum(min_ratio, min_snr * err)) | (centres < period)
+        ok = (ratio > np.maximum(r_min, 4 * err)) | (centres < period)
         last = int(np.argmin(ok)) if not ok.all() else len(ok)
         use = np.zeros(len(ok), dtype=bool)
         use[:last] = True
         use &= centres >= period
     if use.sum() < 3:
         raise RuntimeError(f"envelope fit: only {int(use.sum())} usable windows")
-    slope, icpt = np.polyfit(centres[use], np.log(np.maximum(ratio[use], 1e-12)), 1)
+    slope, icpt = np.polyfit(centres[use], np.log(np.maximum(ratio[use], 1e-12)), 1,
+                             w=ratio[use] / np.maximum(err[use], 1e-12))
     return float(-1 / slope), float(np.exp(icpt)), use
 
 
-def dephasing(N, ntraj, t_end, seed, p: Params, n_jobs):
+def dephasing(N, ntraj, t_end, seed, p: Params, period, n_jobs):
     """Envelope of the ensemble oscillation on the limit cycle and its decay time tau.
 
-    Windows [s, s + P] (P the mean-field period) slide by P/4; per window the first Fourier coefficient
-    c of omega_t(m_z), r = |c| / |c_MF| (1 on the mean-field orbit). Error of r: the spread of the
-    per-trajectory coefficients along c / sqrt(ntraj). tau from `fit_envelope`; its error is half the
-    68% percentile bootstrap interval over trajectories, the fitted windows fixed (the sliding windows
-    are correlated, so a weighted-fit error would be too small)."""
+    Windows [s, s + P] (P the mean-field period of `limit_cycle`) slide by P/4; per window and
+    trajectory the first Fourier coefficient of the trajectory's m_z(t), divided by that of the mean-field
+    orbit; r = |mean over trajectories| (`envelope`), tau from `fit_envelope`. Error of tau: half the
+    68% percentile interval of p.c_nboot bootstrap resamples of the trajectories (the fitted windows
+    fixed; the windows share trajectories, so a weighted-fit error would be too small). Also the
+    variance of the per-trajectory phase arg(c) (unwrapped along the windows), whose slope is
+    2 / tau for Gaussian phase diffusion."""
     times = np.arange(0.0, t_end + p.c_dt / 2, p.c_dt)
     model, state = hopfield_model(N, p.c_beta, p.c_omega), coherent_state(theta=p.theta)
     ens = run_ensemble(model, state, times, ntraj=ntraj, seed=seed, keep_trajectories=True,
                        execution=dict(n_jobs=n_jobs))
     mf = mean_field(model, state, times).mean[2]
-    P = mf_period(times, mf, 20.0)
-    starts = np.arange(0.0, t_end - P + 1e-9, P / 4)
-    c_mf = np.abs(first_harmonic(times, mf, P, starts))
-    c_traj = first_harmonic(times, trajectory_values(ens, lambda r: r.mean[2]), P, starts)      # (ntraj, K)
-    c = c_traj.mean(0)
-    se = (c_traj * np.exp(-1j * np.angle(c))).real.std(0, ddof=1) / np.sqrt(ntraj)
-    centres = starts + P / 2
-    ratio, err = np.abs(c) / c_mf, se / c_mf
-    tau, A, use = fit_envelope(centres, ratio, err, P)
-
-    def tau_of(result):
-        r = np.abs(first_harmonic(times, result.mean[2], P, starts)) / c_mf
-        return fit_envelope(centres, r, err, P, use=use)[0]
-    lo, hi = bootstrap(ens, tau_of, nboot=p.c_nboot, level=0.6827, seed=seed)
-    return dict(times=times, mean_z=ens.mean[2], stderr_z=ens.stderr[2], mf_z=mf, period=P, centres=centres,
-                ratio=ratio, ratio_err=err, use=use, fit=np.array([tau, (hi - lo) / 2, A]),
+    starts = np.arange(0.0, t_end - period + 1e-9, period / 4)
+    centres = starts + period / 2
+    c_mf = np.abs(first_harmonic(times, mf, period, starts))
+    c = first_harmonic(times, trajectory_values(ens, lambda r: r.mean[2]), period, starts) / c_mf   # (ntraj, K)
+    ratio, err = envelope(c)
+    tau, A, use = fit_envelope(centres, ratio, err, period, p.c_r_min)
+    phase_var = np.unwrap(np.angle(c), axis=1).var(0, ddof=1)
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(p.c_nboot):
+        r_b, e_b = envelope(c[rng.integers(0, ntraj, ntraj)])
+        boot.append(fit_envelope(centres, r_b, e_b, period, p.c_r_min, use=use)[0])
+    lo, hi = np.percentile(boot, [15.865, 84.135])
+    return dict(times=times, mean_z=ens.mean[2], stderr_z=ens.stderr[2], mf_z=mf, centres=centres,
+                ratio=ratio, ratio_err=err, use=use, phase_var=phase_var, fit=np.array([tau, (hi - lo) / 2, A]),
                 tau_interval=np.array([lo, hi]), seconds=ens.meta["seconds"])
 
 
+def weighted_mean(values, errors):
+    """Inverse-variance weighted mean, its error scaled by sqrt(chi^2/dof) when that exceeds 1, chi^2, dof."""
+    w = 1 / np.asarray(errors) ** 2
+    mean = float(np.sum(w * values) / np.sum(w))
+    chi2, dof = float(np.sum(w * (np.asarray(values) - mean) ** 2)), len(values) - 1
+    err = float(np.sqrt(1 / np.sum(w)) * (np.sqrt(chi2 / dof) if dof > 0 and chi2 > dof else 1.0))
+    return mean, err, chi2, dof
+
+
 def dephasing_scan(p: Params, n_jobs):
-    res, taus, errs = {}, [], []
+    pred = cycle_prediction(p)
+    res, taus, errs = {"c_prediction": pred}, [], []
     for N, nt, te in zip(p.c_Ns, p.c_ntraj, p.c_t_end):
-        d = dephasing(N, nt, te, p.c_seed + N, p, n_jobs)
+        d = dephasing(N, nt, te, p.c_seed + N, p, pred[0], n_jobs)
         taus.append(d["fit"][0])
         errs.append(d["fit"][1])
         res.update({f"c_N{N}_{k}": v for k, v in d.items()})
-    fit = fit_power_law(p.c_Ns, taus, errs)
-    res.update(c_Ns=np.array(p.c_Ns), c_ntraj=np.array(p.c_ntraj), c_tau=np.array(taus), c_tau_err=np.array(errs),
-               c_point=np.array([p.c_omega, p.c_beta]),
-               c_powerlaw=np.array([fit.exponent, fit.exponent_err, fit.prefactor, fit.prefactor_err,
-                                    fit.exponent_err_unscaled, fit.chi2, fit.dof]))
+    Ns, per, per_err = np.array(p.c_Ns), np.array(taus) / p.c_Ns, np.array(errs) / p.c_Ns
+    large = Ns >= p.c_large_N
+    res.update(c_Ns=Ns, c_ntraj=np.array(p.c_ntraj), c_tau=np.array(taus), c_tau_err=np.array(errs),
+               c_tau_per_N=per, c_tau_per_N_err=per_err, c_point=np.array([p.c_omega, p.c_beta]), c_large_N=p.c_large_N,
+               c_large_mean=np.array(weighted_mean(per[large], per_err[large]) if large.any()
+                                     else [np.nan] * 4))
     return res
 
 
 # ----------------------------------------------------------------------------------------------
-# (g) p = 2 retrieval
+# (h), (i) p = 2 retrieval
 # ----------------------------------------------------------------------------------------------
 
+def balanced_patterns(N):
+    """Two patterns with N/4 sites of each signature (++, +-, -+, --): after the gauge reduction two
+    blocks of N/2 sites with orthogonal signatures."""
+    if N % 4:
+        raise ValueError(f"balanced p = 2 patterns need N divisible by 4, got {N}")
+    q = N // 4
+    return np.array([[1] * (2 * q) + [-1] * (2 * q), ([1] * q + [-1] * q) * 2])
+
+
 def p2_network(N, p: Params):
-    """The p = 2 network and the per-block Bloch vectors of the start r_z = a1 xi^1 + a2 xi^2."""
-    net = HopfieldNetwork(random_patterns(2, N, seed=p.d_pattern_seed), beta=p.d_beta, omega=p.d_omega)
+    """The balanced p = 2 network and the per-block Bloch vectors of the start r_z = a1 xi^1 + a2 xi^2."""
+    net = HopfieldNetwork(balanced_patterns(N), beta=p.d_beta, omega=p.d_omega)
     return net, net.block_bloch(lambda s: (0.0, 0.0, p.d_a1 * s[0] + p.d_a2 * s[1]))
+
+
+def block_models(net):
+    """The blocks of `net` as independent single-block models, after checking that they decouple:
+    every channel of block b has Delta = m_z^b (orthogonal signatures: s_b . s_g = 0 for g != b, and
+    (N_b / N) s_b . s_b = 1), no couplings, the field (Omega, 0, 0). Then the Lindbladian is a sum of
+    commuting single-block ones, the product initial state factorises, and the jumps of the blocks are
+    independent processes: a network trajectory is a pair of independent `hopfield_model(N_b)`
+    trajectories, exactly."""
+    model = net.model
+    for l, ch in enumerate(model.channels):
+        want = np.zeros((model.B, 3))
+        want[ch.block, 2] = 1.0
+        if not np.allclose(model.delta(l), want, rtol=0, atol=1e-12) or ch.offset != 0:
+            raise ValueError(f"block {ch.block} is coupled to the others (Delta of channel {l}: {model.delta(l).tolist()})")
+    if np.any(model.J) or not np.allclose(model.h, [(net.omega, 0, 0)] * model.B):
+        raise ValueError("the blocks are coupled (J) or have other fields")
+    return [hopfield_model(n, net.beta, net.omega) for n in net.sizes]
+
+
+def saddle_escape(beta, omega, r):
+    """Linear-noise probability scale of ending in the other basin, for one block started at Bloch
+    vector r near the saddle m = 0 of the single-block flow (retrieval phase).
+
+    Near m = 0 the flow is linear, dm/dt = A m, with one unstable eigenvalue lambda and left
+    eigenvector l (unit length, orthogonal to the stable eigenspace, i.e. the normal of the basin
+    boundary there). The block's fate is the sign of l . m once the state has left the saddle:
+    l . m(0) = l . r + Gaussian fluctuation of variance l Sigma(0) l / N_b (product state,
+    Sigma(0) = 1 - r r^T), plus the noise received while escaping, int_0^oo e^{-2 lambda s} l D l ds / N_b
+    = l D(0) l / (2 lambda N_b) (`noise_matrix` at m = 0). Hence P(other basin) = Phi(-sqrt(N_b) z),
+    z = |l . r| / sqrt(l Sigma(0) l + l D(0) l / (2 lambda)). Returns (z, lambda)."""
+    model = hopfield_model(MF_N, beta, omega)
+    m0 = np.zeros((1, 3))
+    ev, L = np.linalg.eig(jacobian(model, m0).T)
+    k = int(np.argmax(ev.real))
+    if abs(ev[k].imag) > 1e-12 or ev[k].real <= 0 or np.sum(ev.real > 0) != 1:
+        raise ValueError(f"m = 0 is not a saddle with one unstable direction: eigenvalues {ev}")
+    lam, l = float(ev[k].real), np.real(L[:, k])
+    l /= np.linalg.norm(l)
+    var = l @ initial_sigma(model, np.asarray(r, dtype=float)[None]) @ l + l @ noise_matrix(model, m0) @ l / (2 * lam)
+    return float(abs(l @ r) / np.sqrt(var)), lam
+
+
+def misretrieval_prediction(Ns, z, frac):
+    """q(N) = sum over blocks b of p_b prod_{g != b} (1 - p_g) (exactly one block flipped; two blocks),
+    p_b = Phi(-sqrt(frac_b N) z_b)."""
+    pb = np.array([norm.sf(np.sqrt(f * np.asarray(Ns, dtype=float)) * zb) for zb, f in zip(z, frac)])
+    return pb[0] * (1 - pb[1]) + pb[1] * (1 - pb[0]), pb
+
+
+def wilson(k, n, z=1.0):
+    """Binomial proportion k/n and its Wilson score interval (z = 1: 68%)."""
+    q = k / n
+    centre = (q + z ** 2 / (2 * n)) / (1 + z ** 2 / n)
+    half = z * np.sqrt(q * (1 - q) / n + z ** 2 / (4 * n ** 2)) / (1 + z ** 2 / n)
+    return q, centre - half, centre + half
+
+
+def outcome_counts(ov):
+    """From final overlaps (p = 2, ntraj): [misretrieved (|m^2| > |m^1|), retrieved -xi^1 (m^1 < 0,
+    |m^1| > |m^2|), ntraj]."""
+    mis = np.abs(ov[1]) > np.abs(ov[0])
+    return np.array([mis.sum(), ((ov[0] < 0) & ~mis).sum(), ov.shape[1]])
 
 
 def p2_retrieval(p: Params, n_jobs):
     times = np.linspace(0.0, p.d_t_end, p.d_n_times)
+    mid = int(np.argmin(np.abs(times - p.d_t_end / 2)))
     res = dict(d_times=times, d_Ns=np.array(p.d_Ns), d_ntraj=np.array(p.d_ntraj),
                d_params=np.array([p.d_beta, p.d_omega, p.d_a1, p.d_a2]),
                d_retrieval_mz=hopfield_retrieval_mz(p.d_beta, p.d_omega))
     for N, nt in zip(p.d_Ns, p.d_ntraj):
         net, r = p2_network(N, p)
-        ens = run_ensemble(net.model, product_state(r), times, ntraj=nt, seed=p.d_seed + N,
-                           execution=dict(n_jobs=n_jobs))
         mf = mean_field(net.model, r, times)
         fp = fixed_point_from(net.model, mf.mean[..., -1])          # the attractor the mean field reaches
         if fp is None:
             raise RuntimeError(f"N = {N}: the mean field has not reached a fixed point by t = {p.d_t_end}")
-        ov, se = pattern_overlaps(ens, net.signatures)
-        res[f"d_N{N}_overlap"], res[f"d_N{N}_overlap_se"] = ov, se
+        mz = []
+        for b, (model, rb) in enumerate(zip(block_models(net), r)):
+            ens = run_ensemble(model, product_state(rb), times, ntraj=nt, seed=p.d_seed + N + b,
+                               keep_trajectories=True, execution=dict(n_jobs=n_jobs))
+            mz.append(trajectory_values(ens, lambda res_: res_.mean[2]))               # (ntraj, T)
+        ov = net.overlaps(np.array(mz))                                                # (p, ntraj, T)
+        res[f"d_N{N}_final"] = ov[:, :, -1]
+        res[f"d_N{N}_counts"] = outcome_counts(ov[:, :, -1])
+        res[f"d_N{N}_counts_mid"] = outcome_counts(ov[:, :, mid])
+        res[f"d_N{N}_block_flips"] = (np.array(mz)[:, :, -1] < 0).sum(1)
         res[f"d_N{N}_overlap_mf"] = pattern_overlaps(mf, net.signatures)[0]
         res[f"d_N{N}_fixed_point"] = net.overlaps(fp.m[:, 2])
         res[f"d_N{N}_fixed_point_stable"] = fp.stable
         res[f"d_N{N}_sizes"] = np.array(net.sizes)
+        res[f"d_N{N}_start"] = r
+    # the 2-block network engine at one N, against the factorised runs
+    net, r = p2_network(p.d_check_N, p)
+    ens = run_ensemble(net.model, product_state(r), times, ntraj=p.d_check_ntraj, seed=p.d_check_seed,
+                       keep_trajectories=True, execution=dict(n_jobs=n_jobs))
+    ov = trajectory_values(ens, lambda res_: pattern_overlaps(res_, net.signatures)[0][:, -1]).T   # (p, ntraj)
+    res.update(d_check=np.array([p.d_check_N, p.d_check_ntraj]), d_check_counts=outcome_counts(ov),
+               d_check_final=ov)
+    # linear-noise escape from the saddle, per block
+    frac = np.array(net.sizes) / net.N
+    z = np.array([saddle_escape(p.d_beta, p.d_omega, rb)[0] for rb in r])
+    NN = np.geomspace(min(p.d_Ns) / 1.5, max(p.d_Ns) * 1.5, 60)
+    res.update(d_escape_z=z, d_block_fraction=frac, d_escape_lambda=saddle_escape(p.d_beta, p.d_omega, r[0])[1],
+               d_q_pred=misretrieval_prediction(p.d_Ns, z, frac)[0], d_pred_N=NN,
+               d_pred_q=misretrieval_prediction(NN, z, frac)[0])
     return res
 
 
@@ -375,9 +499,9 @@ def plot_phases(ax, res):
     ax.set_xlabel(r"$\Omega$")
     ax.set_ylabel(r"$T = 1/\beta$")
     ax.set_ylim(res["pd_T"][0], res["pd_T"][-1])
-    ax.set_title("(a) mean-field phases", loc="left")
+    ax.set_title("(a) mean-field phases (grid cells centred on the points)", loc="left", fontsize=8.5)
     handles, _ = ax.get_legend_handles_labels()
-    handles += [Patch(color=cmap.colors[k], label=f"{PHASE_NAMES[k]} ({res['pd_fractions'][k]:.2f})")
+    handles += [Patch(color=cmap.colors[k], label=f"{PHASE_NAMES[k]} ({res['pd_fractions'][k]:.3f})")
                 for k in range(4)]
     ax.legend(handles=handles, loc="upper left", frameon=True, fontsize=6.5)
 
@@ -399,44 +523,51 @@ def plot_point(ax, res, i, letter):
         ax.legend(frameon=False)
 
 
-def plot_tau_inset(ax, res):
-    axin = ax.inset_axes([0.78, 0.52, 0.2, 0.44])
-    Ns, tau, te = res["c_Ns"], res["c_tau"], res["c_tau_err"]
-    axin.errorbar(Ns, tau, te, fmt="ko", ms=3)
-    p, pe, c0, _, _, chi2, dof = res["c_powerlaw"]
-    NN = np.geomspace(Ns.min() * 0.8, Ns.max() * 1.25, 20)
-    chi = rf", $\chi^2/{int(dof)} = {chi2 / dof:.2f}$" if dof > 0 else ""
-    axin.plot(NN, c0 * NN ** p, "r-", lw=0.8, label=rf"$\tau \propto N^{{{p:.2f}\pm{pe:.2f}}}${chi}" + "\n(theory: 1)")
-    axin.set_xscale("log")
-    axin.set_yscale("log")
-    for axis in (axin.xaxis, axin.yaxis):
-        axis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))
-        axis.set_major_formatter(ScalarFormatter())
-        axis.set_minor_formatter(NullFormatter())
-    axin.set_xlabel(r"$N$", fontsize=7)
-    axin.set_ylabel(r"$\tau$", fontsize=7)
-    axin.tick_params(labelsize=6)
-    axin.legend(fontsize=6, frameon=False, loc="upper left")
+def plot_tau_per_spin(ax, res):
+    Ns, per, err = res["c_Ns"], res["c_tau_per_N"], res["c_tau_per_N_err"]
+    pred = res["c_prediction"][2]
+    ax.errorbar(Ns, per, err, fmt="ko", ms=4, capsize=2, label="trajectories (68% bootstrap)")
+    ax.axhline(pred, color="r", lw=1, label=rf"phase diffusion $P^2/(2\pi^2 D_\phi) = {pred:.4f}$")
+    m, me, chi2, dof = res["c_large_mean"]
+    big = Ns[Ns >= res["c_large_N"]]
+    if np.isfinite(m):
+        ax.fill_between([big.min() / 1.15, big.max() * 1.15], m - me, m + me, color="0.6", alpha=0.5, lw=0,
+                        label=rf"$N \geq {big.min()}$: ${m:.3f} \pm {me:.3f}$" + (rf" ($\chi^2/{dof} = {chi2 / dof:.2f}$)"
+                                                                               if dof > 0 else ""))
+    ax.set_xscale("log")
+    ax.set_xticks(Ns)
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(r"$N$")
+    ax.set_ylabel(r"$\tau / N$")
+    ax.set_ylim(0, max(0.5, float(np.max(per + err)) * 1.1))
+    ax.set_title(r"(e) decay time per spin, $\tau / N$", loc="left")
+    ax.legend(frameon=False, fontsize=6.5, loc="upper right")
 
 
 def plot_envelope(ax, res):
+    pred = res["c_prediction"][2]
+    xmax = 0.0
     for j, N in enumerate(res["c_Ns"]):
         c, r, e, use = (res[f"c_N{N}_{k}"] for k in ("centres", "ratio", "ratio_err", "use"))
         tau, tau_err, A = res[f"c_N{N}_fit"]
-        ax.errorbar(c[use], r[use], e[use], fmt="o", ms=3, color=f"C{j}", lw=0.7,
-                    label=rf"$N = {N}$: $\tau = {tau:.1f} \pm {tau_err:.1f}$")
-        ax.errorbar(c[~use], r[~use], e[~use], fmt="o", ms=3, color=f"C{j}", mfc="w", lw=0.7)
+        ax.errorbar(c[use] / N, r[use], e[use], fmt="o", ms=2.5, color=f"C{j}", lw=0.7,
+                    label=rf"$N = {N}$: $\tau/N = {tau / N:.3f} \pm {tau_err / N:.3f}$")
+        ax.errorbar(c[~use] / N, r[~use], e[~use], fmt="o", ms=2.5, color=f"C{j}", mfc="w", lw=0.5)
         tt = np.linspace(0, c[use].max(), 50)
-        ax.plot(tt, A * np.exp(-tt / tau), "-", color=f"C{j}", lw=0.8)
+        ax.plot(tt / N, A * np.exp(-tt / tau), "-", color=f"C{j}", lw=0.8)
+        xmax = max(xmax, c[use].max() / N)
+    x = np.linspace(0, 1.3 * xmax, 50)
+    ax.plot(x, np.exp(-x / pred), "k--", lw=1, label=rf"$e^{{-t/(N\,{pred:.4f})}}$ (phase diffusion)")
     w, b = res["c_point"]
     ax.set_yscale("log")
-    ax.set_ylim(3e-3, 2)
-    ax.set_xlabel(r"$t$")
+    ax.set_ylim(0.05, 1.5)
+    ax.set_xlim(0, 1.3 * xmax)
+    ax.set_xlabel(r"$t / N$   (filled: fitted windows; error bars 1 s.e.)")
     ax.set_ylabel(r"$|c_1^{\rm ens}| / |c_1^{\rm MF}|$ per period")
-    ax.set_title(rf"(e) dephasing of $\omega_t(m_z)$ on the limit cycle ($\Omega = {w:g}$, $\beta = {b:g}$); "
-                 r"filled: fitted", loc="left")
-    ax.legend(frameon=False, ncol=2, loc="lower left")
-    plot_tau_inset(ax, res)
+    ax.set_title(rf"(f) dephasing of $\omega_t(m_z)$ on the limit cycle ($\Omega = {w:g}$, $\beta = {b:g}$)",
+                 loc="left")
+    ax.legend(frameon=False, ncol=2, loc="lower left", fontsize=6.5)
 
 
 def plot_oscillation(ax, res):
@@ -447,43 +578,79 @@ def plot_oscillation(ax, res):
     ax.plot(res[f"c_N{Ns[-1]}_times"], res[f"c_N{Ns[-1]}_mf_z"], "k-", lw=0.6, label="mean field")
     ax.set_xlabel(r"$t$")
     ax.set_ylabel(r"$\omega_t(m_z)$")
-    ax.set_title("(f) limit cycle: the ensemble average dephases at finite N", loc="left")
+    ax.set_title("(g) limit cycle: the ensemble average dephases at finite N", loc="left")
     ax.legend(frameon=False, ncol=3, loc="upper right")
     ax.set_ylim(-1, 1.25)
-    ax.set_xlim(-1, 80)
+    ax.set_xlim(-1, min(120, res[f"c_N{Ns[-1]}_times"][-1]))
 
 
-def plot_p2(ax, res):
-    t = res["d_times"]
-    for j, (N, nt) in enumerate(zip(res["d_Ns"], res["d_ntraj"])):
-        ov, se, mf = res[f"d_N{N}_overlap"], res[f"d_N{N}_overlap_se"], res[f"d_N{N}_overlap_mf"]
-        ax.errorbar(t, ov[0], se[0], fmt="o", ms=2.5, color=f"C{j}", lw=0.8,
-                    label=rf"$N = {N}$ ({nt}): $m^1({t[-1]:g}) = {ov[0, -1]:.3f} \pm {se[0, -1]:.3f}$ "
-                          rf"(MF fixed point ${res[f'd_N{N}_fixed_point'][0]:.3f}$)")
-        ax.errorbar(t, ov[1], se[1], fmt="s", ms=2.5, color=f"C{j}", lw=0.8, mfc="w")
-        ax.plot(t, mf[0], "-", color=f"C{j}", lw=0.8)
-        ax.plot(t, mf[1], "--", color=f"C{j}", lw=0.8)
-    ax.axhline(float(res["d_retrieval_mz"]), color="gray", lw=0.6, ls=":", label=r"$m_z^*$ of $p = 1$")
+def plot_p2_histograms(ax, res):
+    Ns = res["d_Ns"]
+    show = sorted({0, len(Ns) // 2, len(Ns) - 1})
+    bins = np.linspace(-1, 1, 81)
+    for j in show:
+        N = Ns[j]
+        ov = res[f"d_N{N}_final"]
+        ax.hist(ov[0], bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=f"C{j}",
+                label=rf"$N = {N}$ ({ov.shape[1]})")
+        ax.hist(ov[1], bins=bins, density=True, histtype="step", lw=1.0, color=f"C{j}", ls="--")
+    fp, mf = res[f"d_N{Ns[-1]}_fixed_point"], res[f"d_N{Ns[-1]}_overlap_mf"][:, -1]
+    ax.axvline(mf[0], color="k", lw=0.8, label=rf"MF at $t_{{\rm end}}$: $m^1 = {mf[0]:.3f}$ (fixed point {fp[0]:.3f})")
+    ax.axvline(0, color="k", lw=0.5, ls=":")
     beta, omega, a1, a2 = res["d_params"]
-    ax.set_xlabel(r"$t$")
-    ax.set_ylabel(r"overlaps $m^1$ (filled), $m^2$ (open)")
-    ax.set_title(rf"(g) $p = 2$: $\beta = {beta:g}$, $\Omega = {omega:g}$, start "
-                 rf"$r_z = {a1:g}\xi^1 + {a2:g}\xi^2$; lines: MF", loc="left")
-    ax.set_ylim(-0.75, 0.9)
-    ax.legend(frameon=False, loc="lower right", fontsize=6.5)
+    ax.set_yscale("log")
+    ax.set_ylim(1e-2, 200)
+    ax.set_xlabel(rf"$m^1$ (filled), $m^2$ (dashed) at $t_{{\rm end}} = {res['d_times'][-1]:g}$, one per trajectory",
+                  fontsize=8)
+    ax.set_ylabel("density")
+    ax.set_title(rf"(h) $p = 2$ balanced: $\beta = {beta:g}$, $\Omega = {omega:g}$", loc="left")
+    ax.text(0.02, 0.03, rf"start $r_z = {a1:g}\,\xi^1 + {a2:g}\,\xi^2$", transform=ax.transAxes, fontsize=6.5)
+    ax.legend(frameon=False, fontsize=6, loc="upper left")
+
+
+def plot_misretrieval(ax, res):
+    Ns = res["d_Ns"]
+    q = np.array([wilson(*res[f"d_N{N}_counts"][[0, 2]]) for N in Ns])
+    ax.errorbar(Ns, q[:, 0], [q[:, 0] - q[:, 1], q[:, 2] - q[:, 0]], fmt="ko", ms=4, capsize=2,
+                label="independent block trajectories")
+    Nc, ntc = res["d_check"]
+    qc = wilson(*res["d_check_counts"][[0, 2]])
+    ax.errorbar([Nc * 1.08], [qc[0]], [[qc[0] - qc[1]], [qc[2] - qc[0]]], fmt="s", color="C3", mfc="w", ms=5,
+                capsize=2, label=f"2-block network engine ({ntc})")
+    z = res["d_escape_z"]
+    ax.plot(res["d_pred_N"], res["d_pred_q"], "r-", lw=1,
+            label="\n".join([r"linear noise at the saddle $m = 0$:",
+                             rf"$\Phi(-z\sqrt{{N/2}})$, $z = {z[1]:.3f}$ (and ${z[0]:.3f}$)"]))
+    for N, (qq, lo, hi) in zip(Ns, q):
+        k, _, n = res[f"d_N{N}_counts"]
+        ax.annotate(f"{k}/{n}", (N, max(lo, 1.2e-4)), textcoords="offset points", xytext=(0, -11), ha="center",
+                    fontsize=6)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(Ns)
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(1e-4, 1)
+    ax.set_xlabel(r"$N$")
+    ax.set_ylabel(r"misretrieval $q$: $|m^2| > |m^1|$ at $t_{\rm end}$")
+    ax.set_title(r"(i) $q(N)$ (68% Wilson intervals)", loc="left")
+    ax.legend(frameon=False, fontsize=6, loc="lower left")
 
 
 def plot(result: dict, path) -> None:
     plt.rcParams.update({"font.size": 9, "axes.labelsize": 10, "legend.fontsize": 7.5})
-    fig = plt.figure(figsize=(13, 8.2), constrained_layout=True)
+    fig = plt.figure(figsize=(14, 9.5), constrained_layout=True)
     gs = fig.add_gridspec(3, 4)
     plot_phases(fig.add_subplot(gs[0:2, 0]), result)
     for i, letter in enumerate("bcd"):
         plot_point(fig.add_subplot(gs[0, 1 + i]), result, i, letter)
-    plot_envelope(fig.add_subplot(gs[1, 1:4]), result)
+    plot_tau_per_spin(fig.add_subplot(gs[1, 1]), result)
+    plot_envelope(fig.add_subplot(gs[1, 2:4]), result)
     plot_oscillation(fig.add_subplot(gs[2, 0:2]), result)
-    plot_p2(fig.add_subplot(gs[2, 2:4]), result)
-    fig.suptitle("Quantum Hopfield network: mean-field phases and exact trajectories (error bars: 1 s.e.)")
+    plot_p2_histograms(fig.add_subplot(gs[2, 2]), result)
+    plot_misretrieval(fig.add_subplot(gs[2, 3]), result)
+    fig.suptitle("Quantum Hopfield network: mean-field phases and exact trajectories "
+                 "(t in units of the inverse single-site flip rate, $\\Gamma_+^2 + \\Gamma_-^2 = 1$, $\\hbar = 1$; error bars 1 s.e. unless stated)")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_png(fig, path)
 
@@ -499,16 +666,38 @@ def summary(res) -> None:
         devs = ", ".join(f"N = {N}: {d:.3f} ({z:.1f} s.e.)" for N, d, z in
                          zip(res["b_Ns"], res[f"b_{key}_maxdev"], res[f"b_{key}_maxdev_se"]))
         print(f"(b-d) {key}: max |omega_t(m) - m_MF| {devs}")
-    for N, tau, err in zip(res["c_Ns"], res["c_tau"], res["c_tau_err"]):
-        print(f"(e) N = {N}: period {res[f'c_N{N}_period']:.3f}, tau = {tau:.2f} +- {err:.2f} (68% bootstrap)")
-    p, pe, _, _, pu, chi2, dof = res["c_powerlaw"]
-    chi = f"chi2/dof = {chi2:.2f}/{int(dof)}" if dof > 0 else "dof = 0"
-    print(f"(e) tau ~ N^p: p = {p:.3f} +- {pe:.3f} (unscaled {pu:.3f}; {chi}); phase diffusion: p -> 1")
-    for N in res["d_Ns"]:
-        ov, se, fp = res[f"d_N{N}_overlap"], res[f"d_N{N}_overlap_se"], res[f"d_N{N}_fixed_point"]
-        print(f"(g) N = {N}: m^1 {ov[0, 0]:.3f} -> {ov[0, -1]:.3f} +- {se[0, -1]:.3f}, m^2 -> {ov[1, -1]:.3f} +- "
-              f"{se[1, -1]:.3f}; mean-field fixed point ({fp[0]:.3f}, {fp[1]:.3f}), max |m^mu - MF| = "
-              f"{np.abs(ov - res[f'd_N{N}_overlap_mf']).max():.3f}")
+    P, D, pred, mult = res["c_prediction"]
+    print(f"(e) limit cycle: P = {P:.4f}, D_phi = {D:.4f}, |second multiplier| = {mult:.4f}, "
+          f"predicted tau/N = {pred:.4f}")
+    for N, nt, tau, err in zip(res["c_Ns"], res["c_ntraj"], res["c_tau"], res["c_tau_err"]):
+        c, use, v = res[f"c_N{N}_centres"], res[f"c_N{N}_use"], res[f"c_N{N}_phase_var"]
+        sel = use & (c >= 2 * P)
+        slope = np.polyfit(c[sel], v[sel], 1)[0] if sel.sum() >= 2 else np.nan
+        print(f"(e) N = {N} ({nt} traj, t_end = {res[f'c_N{N}_times'][-1]:g}, {res[f'c_N{N}_seconds']:.0f} s): "
+              f"tau = {tau:.2f} +- {err:.2f}, tau/N = {tau / N:.4f} +- {err / N:.4f} (68% bootstrap; "
+              f"{(tau / N - pred) / (err / N):+.1f} sigma from {pred:.4f}), A = {res[f'c_N{N}_fit'][2]:.3f}, "
+              f"windows to t = {c[use].max():.1f}; phase variance: 2/(N dVar/dt) = {2 / (N * slope):.4f}")
+    m, me, chi2, dof = res["c_large_mean"]
+    if np.isfinite(m):
+        print(f"(e) N >= {res['c_large_N']}: tau/N = {m:.4f} +- {me:.4f} (chi2/dof = {chi2:.2f}/{int(dof)}) "
+              f"against {pred:.4f}")
+    z = res["d_escape_z"]
+    print(f"(h) saddle escape: lambda = {res['d_escape_lambda']:.4f}, z per block = {np.round(z, 4)}, "
+          f"block fractions {res['d_block_fraction']}")
+    for N, qp in zip(res["d_Ns"], res["d_q_pred"]):
+        k, neg, n = res[f"d_N{N}_counts"]
+        q, lo, hi = wilson(k, n)
+        km = res[f"d_N{N}_counts_mid"][0]
+        fl = res[f"d_N{N}_block_flips"]
+        ov, fp = res[f"d_N{N}_final"], res[f"d_N{N}_fixed_point"]
+        ok = np.abs(ov[1]) <= np.abs(ov[0])
+        print(f"(h) N = {N}: q = {k}/{n} = {q:.4f} [{lo:.4f}, {hi:.4f}] (at t_end/2: {km}), predicted {qp:.4f}; "
+              f"-xi^1 retrieved {neg}; block flips {fl.tolist()}; retrieved m^1 median {np.median(np.abs(ov[0][ok])):.3f} "
+              f"(MF fixed point {fp[0]:.4f}, {fp[1]:.4f})")
+    Nc = res["d_check"][0]
+    k, _, n = res["d_check_counts"]
+    q, lo, hi = wilson(k, n)
+    print(f"(h) network engine N = {Nc}: q = {k}/{n} = {q:.4f} [{lo:.4f}, {hi:.4f}]")
 
 
 def main(argv=None) -> dict:

@@ -1,31 +1,27 @@
 """Theorem 2: a tagged spin follows the effective local generator; two-site correlations are O(1/N).
 
-Quantum Hopfield model (docs/theory.md §7, eq. 59 rates; beta = 1, Omega = 0.5: paramagnet) of N bulk sites
-plus one tagged site (`tagged_hopfield_model`: blocks of sizes (N, 1), Delta = (N m_z^bulk + m_z^tag)/(N + 1)
-on both). The bulk starts in the coherent state theta = 0.4, the tagged site far from it (theta = 2.5,
-phi = 1). Theorem 2 (paper eq. 50; docs/theory.md §5): as N -> oo the tagged site's state follows the
-effective local generator L_t (the single-site mean-field generator with m(t) frozen to the bulk's
-mean-field solution, `local_generator`).
+Quantum Hopfield model (docs/theory.md §7, eq. 59 rates, Gamma_+^2 + Gamma_-^2 = 1, so t is in units of
+the inverse total flip rate of one site; Omega = 0.5). Error bars are 1 standard error (trajectories;
+delta-method errors for C_zz); exact sector results carry none.
+
+Tagged site (beta = 1, paramagnet). N bulk sites plus one tagged site (`tagged_hopfield_model`: blocks
+of sizes (N, 1), Delta = (N m_z^bulk + m_z^tag)/(N + 1) on both); the bulk starts in the coherent state
+theta = 0.4, the tagged site far from it (theta = 2.5, phi = 1). Theorem 2 (paper eq. 50; docs/theory.md
+§5): as N -> oo the tagged site's state follows the effective local generator L_t (the single-site
+mean-field generator with m(t) frozen to the mean-field solution of the (N, 1) model, `local_generator`),
+with corrections O(1/N).
 
 (a) The tagged site's Bloch vector for t <= 3: exact sector evolution (N = 80), trajectories (N = 400,
     3000 trajectories: within 2.1 standard errors of L_t at every time and component), L_t, and the bulk
     mean field, which the tag does NOT follow (it differs from L_t by up to 1.72).
-(b) max_{t,a} |r_tag^exact - r_tag^{L_t}| against N = 10..80 (exact): 0.0242, 0.0140, 0.0086, 0.0049, a
-    power law N^(-0.764 +- 0.035) (N >= 20, chi^2-scaled); N x deviation still grows slowly (0.24 -> 0.39):
-    at these N the decay is slower than the asymptotic 1/N of docs/theory.md §5.
-(c) Connected two-site correlations C_zz(t) = <s_z^1 s_z^2> - <s_z>^2 of the single-block model
-    (coherent start theta = 0.4), `connected_correlations`: N C_zz(t) collapses for exact
-    (N = 10..80) and trajectory (N = 100..800, delta-method errors) ensembles; N C_zz(3) = 1.03, 1.14,
-    1.22, 1.27 (exact), 1.15 +- 0.06 .. 1.32 +- 0.12 (trajectories).
-(d) |C_zz(t = 3)| against N = 10..800 with a power-law fit: exponent -0.908 +- 0.013 (chi^2/dof = 4.7),
-    theory -1 (L_t creates no correlations for a product initial state; the slow growth of N C_zz(3)
-    pulls the exponent above -1). Contrast (exact, N = 10..120): the limit-cycle point beta = 2, where
-    N C_zz(3) = 2.25 .. 5.97 has not converged (it grows by ~1 per doubling of N).
-Power-law fits (`fit_power_law`) weight the exact points with a nominal 1% error, so only the
-chi^2-scaled exponent errors are meaningful there.
+(b) XXX
+(c) XXX
+(d) XXX
+(e), (f) XXX
+Measured numbers are from the full mode (`python experiments/theorem2_tagged.py`); see summary().
 
     python experiments/theorem2_tagged.py [--fast] [--out plots/theorem2_tagged.png]
-        [--data results/theorem2_tagged.npz] [--n-jobs 2]
+        [--data results/theorem2_tagged.npz] [--n-jobs 2] [--replot]
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,42 +33,67 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from models import hopfield_model, tagged_hopfield_model  # noqa: E402
-from trajectories import (coherent_state, connected_correlations, exact_evolution, fit_power_law,  # noqa: E402
+from trajectories import (coherent_state, connected_correlations, exact_evolution, fluctuations,  # noqa: E402
                           local_generator, mean_field, run_ensemble)
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.meanfield import PAULI, bloch_density  # noqa: E402
+
+#: the two correlation cases of (c)-(f): result keys are prefixed by the case name
+CASES = ("pm", "lc")
+TIME_UNIT = r"$t$ [$1/\gamma$, $\gamma = \Gamma_+^2 + \Gamma_-^2 = 1$]"
 
 
 @dataclass(frozen=True)
 class Params:
     beta: float = 1.0                   # paramagnetic phase (docs/theory.md §7)
     omega: float = 0.5
-    beta_lc: float = 2.0                # the limit-cycle contrast of (d)
+    beta_lc: float = 2.0                # the limit-cycle contrast of (e), (f)
     bulk: tuple = (0.4, 0.0)            # (theta, phi) of the bulk coherent state
     tag: tuple = (2.5, 1.0)             # (theta, phi) of the tagged site
     # (a), (b) tagged site
     t_end: float = 3.0
     n_times: int = 13
-    Ns_exact: tuple = (10, 20, 40, 80)
+    t_dev: tuple = (1.5, 3.0)           # fixed times of (b), on the grid linspace(0, t_end, n_times)
+    Ns_exact: tuple = (10, 20, 40, 80, 160)
     exact_rtol: float = 1e-9
     exact_atol: float = 1e-11
     N_big: int = 400
     ntraj_big: int = 3000
     seed_big: int = 11
-    # (c), (d) connected correlations of the single-block model
+    # (c)-(f) connected correlations of the single-block model, at beta (pm) and beta_lc (lc)
     t_c_end: float = 3.0
     n_t_c: int = 13
-    Ns_ce: tuple = (10, 20, 40, 80)     # exact
-    Ns_ct: tuple = (100, 200, 400, 800)     # trajectories
+    Ns_ce: tuple = (10, 20, 40, 80, 160)    # exact, beta
+    Ns_ct: tuple = (100, 200, 400, 800)     # trajectories, beta
     nt_ct: tuple = (2000, 1500, 1000, 600)
-    seed_c: int = 20                    # seed of N: seed_c + N
-    Ns_lc: tuple = (10, 20, 40, 80, 120)
-    exact_rel_err: float = 0.01         # nominal relative error of exact points in the power-law fits
+    Ns_lc: tuple = (10, 20, 40, 80, 120, 160)   # exact, beta_lc
+    Ns_lct: tuple = (400, 1600)                 # trajectories, beta_lc
+    nt_lct: tuple = (1000, 400)
+    seed_c: int = 20                    # seed of N: seed_c + N (beta), seed_c + N + 1 (beta_lc)
+    richardson_order: int = 3           # points (largest N) of the Richardson extrapolation
 
 
-FAST = Params(t_end=2.0, n_times=3, Ns_exact=(6, 12, 24), N_big=100, ntraj_big=300, Ns_ce=(10, 20, 40),
-              Ns_ct=(100,), nt_ct=(300,), Ns_lc=(10, 20))
+FAST = Params(n_times=3, Ns_exact=(6, 12, 24), N_big=100, ntraj_big=300, Ns_ce=(10, 20, 40),
+              Ns_ct=(100,), nt_ct=(300,), Ns_lc=(10, 20, 40), Ns_lct=(), nt_lct=())
+
+
+def richardson(Ns, values, order=3):
+    """N -> oo limit of values(N) = c0 + c1/N + c2/N^2 + ... (first axis N, Ns increasing).
+
+    The polynomial in 1/N of degree order - 1 through the `order` largest N gives the limit c0; the error
+    estimate is its difference from the extrapolation through one point fewer (one order lower).
+    Returns (limit, error, coefficients (order, ...): c0, c1, ...)."""
+    x = 1.0 / np.asarray(Ns, dtype=float)
+    v = np.asarray(values, dtype=float)
+    order = min(order, len(x))
+
+    def coefficients(k):
+        return np.tensordot(np.linalg.inv(np.vander(x[-k:], k, increasing=True)), v[-k:], axes=1)
+
+    coef = coefficients(order)
+    lower = coefficients(order - 1)[0] if order > 1 else np.full_like(coef[0], np.nan)
+    return coef[0], np.abs(coef[0] - lower), coef
 
 
 def tagged_state(p: Params):
@@ -91,20 +112,27 @@ def local_prediction(N, times, p: Params):
     return np.array([loc.expect(s) for s in PAULI])
 
 
+def time_indices(times, wanted):
+    idx = [int(np.argmin(np.abs(times - t))) for t in wanted]
+    if not np.allclose(times[idx], wanted, atol=1e-9):
+        raise ValueError(f"t_dev {wanted} must lie on the time grid {times}")
+    return np.array(idx)
+
+
 def tagged_exact(p: Params):
-    """(b): exact tagged site against L_t for each N of Ns_exact."""
+    """(b): N (exact - L_t) of the tagged site at the times t_dev, each N of Ns_exact, and its N -> oo limit."""
     times = np.linspace(0.0, p.t_end, p.n_times)
-    res, devs = dict(times=times, Ns_exact=np.array(p.Ns_exact)), []
+    idx = time_indices(times, p.t_dev)
+    res, ndev = dict(times=times, Ns_exact=np.array(p.Ns_exact), t_dev=times[idx]), []
     for N in p.Ns_exact:
         ex = exact_evolution(tagged_hopfield_model(N, p.beta, p.omega), tagged_state(p), times,
                              options=dict(rtol=p.exact_rtol, atol=p.exact_atol)).mean[1]
         loc = local_prediction(N, times, p)
-        devs.append(float(np.abs(ex - loc).max()))
+        ndev.append(N * (ex - loc)[:, idx].T)                          # (len(t_dev), 3)
         res[f"tag_exact_N{N}"], res[f"tag_local_N{N}"] = ex, loc
-    devs = np.array(devs)
-    fit = fit_power_law(p.Ns_exact[1:], devs[1:], p.exact_rel_err * devs[1:])
-    res.update(tag_dev=devs, tag_local_slopes=np.diff(np.log(devs)) / np.diff(np.log(p.Ns_exact)),
-               tag_fit=np.array([fit.exponent, fit.exponent_err, fit.prefactor, fit.chi2, fit.dof]))
+    ndev = np.array(ndev)                                               # (len(Ns), len(t_dev), 3)
+    limit, err, _ = richardson(p.Ns_exact, ndev, p.richardson_order)
+    res.update(tag_ndev=ndev, tag_limit=limit, tag_limit_err=err)
     return res
 
 
@@ -122,41 +150,41 @@ def tagged_trajectories(p: Params, n_jobs):
                 tag_traj_maxdiff=float(np.abs(ens.mean[1] - loc).max()), bulk_vs_local=float(np.abs(bulk - loc).max()))
 
 
-def correlations(p: Params, n_jobs):
-    """(c), (d): C_zz(t) of the single-block model, exact and from trajectories, and its power law."""
+def correlation_case(p: Params, case, n_jobs):
+    """(c)-(f): N C_zz(t) of the single-block model at beta (case pm) or beta_lc (lc): the linear-noise
+    limit, exact and trajectory values, and the Richardson limit of the exact N C_zz(t_c_end)."""
+    beta, Ns_e, Ns_t, nts, shift = ((p.beta, p.Ns_ce, p.Ns_ct, p.nt_ct, 0) if case == "pm" else
+                                    (p.beta_lc, p.Ns_lc, p.Ns_lct, p.nt_lct, 1))
     t_c = np.linspace(0.0, p.t_c_end, p.n_t_c)
-    state, it = coherent_state(theta=p.bulk[0]), p.n_t_c - 1
-    res = dict(t_c=t_c, it=it, Ns_ce=np.array(p.Ns_ce), Ns_ct=np.array(p.Ns_ct), nt_ct=np.array(p.nt_ct))
-    Cz, Cz_err = [], []
-    for N in p.Ns_ce:
-        C = connected_correlations(exact_evolution(hopfield_model(N, p.beta, p.omega), state, t_c))[0]
-        res[f"C_exact_N{N}"] = C
-        Cz.append(C[2, 2, it])
-        Cz_err.append(0.0)
-    for N, nt in zip(p.Ns_ct, p.nt_ct):
-        ens = run_ensemble(hopfield_model(N, p.beta, p.omega), state, t_c, ntraj=nt, seed=p.seed_c + N,
+    state = coherent_state(theta=p.bulk[0])
+    theory = fluctuations(hopfield_model(10, beta, p.omega), state, t_c).site_correlations()[2, 2]
+    res = {"theory": theory, "Ns_e": np.array(Ns_e, int), "Ns_t": np.array(Ns_t, int), "nt": np.array(nts, int)}
+    last_e, last_t, err_t = [], [], []
+    for N in Ns_e:
+        C = N * connected_correlations(exact_evolution(hopfield_model(N, beta, p.omega), state, t_c))[0][2, 2]
+        res[f"exact_N{N}"] = C
+        last_e.append(C[-1])
+    for N, nt in zip(Ns_t, nts):
+        ens = run_ensemble(hopfield_model(N, beta, p.omega), state, t_c, ntraj=nt, seed=p.seed_c + N + shift,
                            execution=dict(n_jobs=n_jobs))
         C, se = connected_correlations(ens)
-        res[f"C_traj_N{N}"], res[f"C_traj_se_N{N}"] = C, se
-        Cz.append(C[2, 2, it])
-        Cz_err.append(se[2, 2, it])
-    Ns_c, Cz, Cz_err = np.array(p.Ns_ce + p.Ns_ct), np.array(Cz), np.array(Cz_err)
-    kinds = np.r_[np.zeros(len(p.Ns_ce), int), np.ones(len(p.Ns_ct), int)]
-    fit = fit_power_law(Ns_c, np.abs(Cz), np.where(kinds == 0, p.exact_rel_err * np.abs(Cz), Cz_err))
-    Cz_lc = [connected_correlations(exact_evolution(hopfield_model(N, p.beta_lc, p.omega), state, t_c))[0][2, 2, it]
-             for N in p.Ns_lc]
-    res.update(Ns_c=Ns_c, Cz=Cz, Cz_err=Cz_err, kinds=kinds, Ns_lc=np.array(p.Ns_lc), Cz_lc=np.array(Cz_lc),
-               C_fit=np.array([fit.exponent, fit.exponent_err, fit.prefactor, fit.exponent_err_unscaled,
-                               fit.chi2, fit.dof]))
-    return res
+        res[f"traj_N{N}"], res[f"traj_se_N{N}"] = N * C[2, 2], N * se[2, 2]
+        last_t.append(N * C[2, 2, -1])
+        err_t.append(N * se[2, 2, -1])
+    limit, err, coef = richardson(Ns_e, last_e, p.richardson_order)
+    res.update(last_e=np.array(last_e), last_t=np.array(last_t, float), last_t_err=np.array(err_t, float),
+               rich=np.array([limit, err]), rich_coef=np.asarray(coef))
+    return {f"{case}_{k}": v for k, v in res.items()}
 
 
 def compute(params: Params = Params(), n_jobs: int = 2) -> dict:
     res = tagged_exact(params)
     res.update(tagged_trajectories(params, n_jobs))
-    res.update(correlations(params, n_jobs))
+    res["t_c"] = np.linspace(0.0, params.t_c_end, params.n_t_c)
+    for case in CASES:
+        res.update(correlation_case(params, case, n_jobs))
     res.update(model_params=np.array([params.beta, params.omega, params.beta_lc]), bulk=np.array(params.bulk),
-               tag=np.array(params.tag))
+               tag=np.array(params.tag), richardson_order=np.array(params.richardson_order))
     return res
 
 
@@ -167,100 +195,127 @@ def plot_tag(ax, res):
         ax.plot(t, res["tag_local_big"][a], "-", color=col, lw=1.3,
                 label=(r"$\mathcal{L}_t$ (eq. 50)" if a == 0 else None))
         ax.plot(t, res[f"tag_exact_N{Ne}"][a], "x", color=col, ms=6, label=(rf"exact, $N = {Ne}$" if a == 0 else None))
-        ax.errorbar(t, res["tag_traj_mean"][a], 2 * res["tag_traj_stderr"][a], fmt="o", ms=3, color=col, mfc="w",
-                    label=(rf"trajectories, $N = {N}$ ({int(res['ntraj_big'])}), 2 s.e." if a == 0 else None))
+        ax.errorbar(t, res["tag_traj_mean"][a], res["tag_traj_stderr"][a], fmt="o", ms=3, color=col, mfc="w",
+                    label=(rf"trajectories, $N = {N}$ ({int(res['ntraj_big'])})" if a == 0 else None))
         ax.plot(t, res["bulk_mf_big"][a], ":", color=col, lw=1.0, label=("bulk mean field" if a == 0 else None))
         ax.text(t[-1] + 0.05, res["tag_local_big"][a, -1], rf"$\langle\sigma_{name}\rangle$", color=col, va="center")
     beta, omega, _ = res["model_params"]
     ax.text(0.5, 0.03, rf"trajectories $-$ $\mathcal{{L}}_t$: max {res['tag_traj_z']:.1f} s.e.",
             transform=ax.transAxes, fontsize=7)
-    ax.set_xlabel(r"$t$")
+    ax.set_xlabel(TIME_UNIT)
     ax.set_ylabel("tagged-site Bloch vector")
     ax.set_xlim(t[0] - 0.1, t[-1] + 0.4)
-    ax.set_title(rf"(a) tagged spin ($\theta = {res['tag'][0]:g}$) in a Hopfield bulk ($\theta = {res['bulk'][0]:g}$), "
-                 rf"$\beta = {beta:g}$, $\Omega = {omega:g}$", loc="left", fontsize=8.5)
+    ax.set_title(rf"(a) tagged spin ($\theta = {res['tag'][0]:g}$) in a Hopfield bulk ($\theta = {res['bulk'][0]:g}$),"
+                 rf" $\beta = {beta:g}$, $\Omega = {omega:g}$", loc="left", fontsize=8.5)
     ax.legend(frameon=False, fontsize=7)
 
 
 def plot_deviation(ax, res):
-    Ns, dev, t = res["Ns_exact"], res["tag_dev"], res["times"]
-    ax.loglog(Ns, dev, "ko", label=r"$\max_{t,a}|r_a^{\rm exact} - r_a^{\mathcal{L}_t}|$")
-    p, pe, c, chi2, dof = res["tag_fit"]
-    NN = np.geomspace(Ns.min() * 0.8, Ns.max() * 1.3, 20)
-    chi = rf", $\chi^2/{int(dof)} = {chi2 / dof:.1f}$" if dof > 0 else ""
-    ax.loglog(NN, c * NN ** p, "r-", lw=0.8, label=rf"fit $N \geq {Ns[1]}$: $\propto N^{{{p:.2f} \pm {pe:.2f}}}${chi}")
-    ax.loglog(NN, dev[-1] * Ns[-1] / NN, "k:", lw=0.8, label=r"theory $\propto 1/N$")
-    ax.set_xlabel(r"$N$ (bulk sites)")
-    ax.set_ylabel("tagged-site deviation from $\\mathcal{L}_t$")
-    ax.set_title(rf"(b) Theorem 2: deviation from $\mathcal{{L}}_t$ falls with $N$ ($t \leq {t[-1]:g}$, exact)",
-                 loc="left", fontsize=8.5)
-    ax.legend(frameon=False)
-
-
-def plot_collapse(ax, res):
-    tc = res["t_c"]
-    for j, N in enumerate(res["Ns_ce"]):
-        ax.plot(tc, N * res[f"C_exact_N{N}"][2, 2], "-", color=f"C{j}", label=rf"exact $N = {N}$")
-    off = len(res["Ns_ce"])
-    for j, (N, nt) in enumerate(zip(res["Ns_ct"], res["nt_ct"])):
-        ax.errorbar(tc, N * res[f"C_traj_N{N}"][2, 2], N * res[f"C_traj_se_N{N}"][2, 2], fmt="o", ms=3,
-                    color=f"C{off + j}", label=rf"trajectories $N = {N}$ ({nt})")
-    beta, omega, _ = res["model_params"]
+    Ns, nd, lim, err = res["Ns_exact"], res["tag_ndev"], res["tag_limit"], res["tag_limit_err"]
+    x = 1.0 / Ns
+    xx = np.linspace(0, x.max() * 1.05, 50)
+    k = int(res["richardson_order"])
+    for j, (ts, mk) in enumerate(zip(res["t_dev"], ("o", "s"))):
+        for a, name in enumerate("xyz"):
+            col = f"C{a}"
+            ax.plot(x, nd[:, j, a], mk + ("-" if j else "--"), color=col, ms=4, lw=0.6, mfc=col if j else "w",
+                    label=rf"$\Delta r_{name}$, $t^* = {ts:g}$")
+            ax.errorbar([0], [lim[j, a]], [err[j, a]], fmt=mk, color=col, ms=5, capsize=3, mfc=col if j else "w")
+            c = richardson(Ns, nd[:, j, a], k)[2]
+            ax.plot(xx[xx <= x[-k] * 1.02], np.polyval(c[::-1], xx[xx <= x[-k] * 1.02]), ":", color=col, lw=0.8)
     ax.axhline(0, color="gray", lw=0.5)
-    ax.set_xlabel(r"$t$")
-    ax.set_ylabel(r"$N\,C_{zz}(t)$, $C_{zz} = \langle\sigma_z^1\sigma_z^2\rangle - \langle\sigma_z\rangle^2$")
-    ax.set_title(rf"(c) collapse of $N\,C_{{zz}}(t)$, $\beta = {beta:g}$, $\Omega = {omega:g}$, coherent start",
-                 loc="left", fontsize=8.5)
-    ax.legend(frameon=False, ncol=2, fontsize=7)
+    ax.set_xlim(-0.004, x.max() * 1.08)
+    ax.set_xlabel(r"$1/N$ (exact, $N = " + ", ".join(str(n) for n in Ns) + r"$; $N = \infty$: Richardson)")
+    ax.set_ylabel(r"$N\,\Delta r_a(t^*)$, $\Delta r = r^{\rm exact} - r^{\mathcal{L}_t}$")
+    j = len(res["t_dev"]) - 1
+    ax.set_title(rf"(b) $N\times$ deviation from $\mathcal{{L}}_t$ at fixed $t^*$ $\to$ finite limit; "
+                 rf"$t^* = {res['t_dev'][j]:g}$: $N\Delta r_z \to {lim[j, 2]:.3f} \pm {err[j, 2]:.3f}$",
+                 loc="left", fontsize=8)
+    ax.legend(frameon=False, fontsize=6.5, ncol=2)
 
 
-def plot_scaling(ax, res):
-    Ns_c, Cz, Ce, k = res["Ns_c"], np.abs(res["Cz"]), res["Cz_err"], res["kinds"]
-    ax.loglog(Ns_c[k == 0], Cz[k == 0], "ks", label="exact sectors")
-    ax.errorbar(Ns_c[k == 1], Cz[k == 1], Ce[k == 1], fmt="o", color="C3", label="trajectories (1 s.e.)")
-    p, pe, c, _, chi2, dof = res["C_fit"]
-    NN = np.geomspace(Ns_c.min() * 0.8, Ns_c.max() * 1.25, 20)
-    chi = rf", $\chi^2/{int(dof)} = {chi2 / dof:.1f}$" if dof > 0 else ""
-    ax.loglog(NN, c * NN ** p, "k-", lw=0.8, label=rf"fit: $\propto N^{{{p:.3f} \pm {pe:.3f}}}${chi} (theory $-1$)")
-    beta, omega, beta_lc = res["model_params"]
-    ax.loglog(res["Ns_lc"], np.abs(res["Cz_lc"]), "^--", color="gray", lw=0.8,
-              label=rf"exact, limit-cycle point $\beta = {beta_lc:g}$ (not yet $1/N$)")
+def plot_collapse(ax, res, case, letter):
+    tc = res["t_c"]
+    Ns_e, Ns_t = res[f"{case}_Ns_e"], res[f"{case}_Ns_t"]
+    colors = plt.cm.viridis(np.linspace(0, 0.85, len(Ns_e) + len(Ns_t)))
+    for j, N in enumerate(Ns_e):
+        ax.plot(tc, res[f"{case}_exact_N{N}"], "-", color=colors[j], lw=1, label=rf"exact $N = {N}$")
+    for j, (N, nt) in enumerate(zip(Ns_t, res[f"{case}_nt"])):
+        ax.errorbar(tc, res[f"{case}_traj_N{N}"], res[f"{case}_traj_se_N{N}"], fmt="o", ms=3, capsize=0,
+                    color=colors[len(Ns_e) + j], label=rf"traj. $N = {N}$ ({nt})")
+    ax.plot(tc, res[f"{case}_theory"], "k-", lw=2.2, alpha=0.6, label=r"linear noise, $N\to\infty$")
+    beta = res["model_params"][0 if case == "pm" else 2]
+    ax.axhline(0, color="gray", lw=0.5)
+    ax.set_xlabel(TIME_UNIT)
+    ax.set_ylabel(r"$N\,C_{zz}(t)$")
+    phase = "paramagnet" if case == "pm" else "limit cycle"
+    ax.set_title(rf"({letter}) $N\,C_{{zz}}(t)$, $\beta = {beta:g}$ ({phase}), "
+                 r"$C_{zz} = \langle\sigma_z^1\sigma_z^2\rangle - \langle\sigma_z\rangle^2$", loc="left", fontsize=8.5)
+    ax.legend(frameon=False, ncol=2, fontsize=6.5)
+
+
+def plot_convergence(ax, res, case, letter):
+    tc = res["t_c"]
+    Ns_e, Ns_t = res[f"{case}_Ns_e"], res[f"{case}_Ns_t"]
+    pred, (lim, err) = res[f"{case}_theory"][-1], res[f"{case}_rich"]
+    k = int(res["richardson_order"])
+    ax.plot(Ns_e, res[f"{case}_last_e"], "ks", ms=5, label="exact sectors")
+    if len(Ns_t):
+        ax.errorbar(Ns_t, res[f"{case}_last_t"], res[f"{case}_last_t_err"], fmt="o", color="C3", capsize=3,
+                    label="trajectories")
+    allN = np.r_[Ns_e, Ns_t]
+    NN = np.geomspace(Ns_e[-k] * 0.9, allN.max() * 2.5, 60)
+    coef = res[f"{case}_rich_coef"]
+    ax.plot(NN, np.polyval(coef[::-1], 1 / NN), "k:", lw=0.8,
+            label=rf"$c_0 + c_1/N + c_2/N^2$ through the {k} largest exact $N$")
+    ax.axhline(pred, color="C0", lw=1.5, label=rf"linear-noise prediction {pred:.4g}")
+    ax.errorbar([allN.max() * 2.5], [lim], [err], fmt="D", color="k", capsize=3, ms=5,
+                label=rf"Richardson $N\to\infty$: ${lim:.4g} \pm {err:.2g}$")
+    ax.set_xscale("log")
     ax.set_xlabel(r"$N$")
-    ax.set_ylabel(rf"$|C_{{zz}}(t = {res['t_c'][int(res['it'])]:g})|$")
-    ax.set_title(rf"(d) two-site correlations are $O(1/N)$ ($\beta = {beta:g}$, $\Omega = {omega:g}$)", loc="left",
-                 fontsize=8.5)
-    ax.legend(frameon=False)
+    ax.set_ylabel(rf"$N\,C_{{zz}}(t = {tc[-1]:g})$")
+    beta = res["model_params"][0 if case == "pm" else 2]
+    ax.set_title(rf"({letter}) $N\,C_{{zz}}({tc[-1]:g})\to$ predicted constant ($\beta = {beta:g}$): "
+                 r"$C_{zz} = O(1/N)$", loc="left", fontsize=8.5)
+    ax.legend(frameon=False, fontsize=6.5, loc="lower right")
 
 
 def plot(result: dict, path) -> None:
-    plt.rcParams.update({"font.size": 9, "axes.labelsize": 10, "legend.fontsize": 7.5})
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7.4), constrained_layout=True)
+    plt.rcParams.update({"font.size": 9, "axes.labelsize": 9.5, "legend.fontsize": 7.5})
+    fig, axes = plt.subplots(2, 3, figsize=(16, 8.6), constrained_layout=True)
     plot_tag(axes[0, 0], result)
-    plot_deviation(axes[0, 1], result)
-    plot_collapse(axes[1, 0], result)
-    plot_scaling(axes[1, 1], result)
+    plot_deviation(axes[1, 0], result)
+    plot_collapse(axes[0, 1], result, "pm", "c")
+    plot_convergence(axes[1, 1], result, "pm", "d")
+    plot_collapse(axes[0, 2], result, "lc", "e")
+    plot_convergence(axes[1, 2], result, "lc", "f")
+    fig.suptitle(r"Theorem 2 in the quantum Hopfield model ($\Omega = 0.5$): time in units of the inverse "
+                 r"single-site flip rate; error bars 1 standard error (trajectories), exact results have none",
+                 fontsize=10)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_png(fig, path)
 
 
 def summary(res) -> None:
-    for N, d in zip(res["Ns_exact"], res["tag_dev"]):
-        print(f"(b) N = {N}: exact tagged site vs L_t: max deviation {d:.4f} (N x deviation {N * d:.3f})")
-    p, pe, _, chi2, dof = res["tag_fit"]
-    print("(b) local slopes d ln(dev) / d ln N: " + ", ".join(f"{s:.2f}" for s in res["tag_local_slopes"])
-          + f"; fit N >= {res['Ns_exact'][1]}: exponent {p:.3f} +- {pe:.3f} (chi2/dof = {chi2:.1f}/{int(dof)})")
     print(f"(a) N = {int(res['N_big'])} ({int(res['ntraj_big'])} trajectories): tagged site vs L_t within "
           f"{res['tag_traj_z']:.1f} standard errors (largest |diff| {res['tag_traj_maxdiff']:.3f}); the bulk mean "
           f"field differs from L_t by up to {res['bulk_vs_local']:.2f}")
-    it = int(res["it"])
-    for N, c, e, k in zip(res["Ns_c"], res["Cz"], res["Cz_err"], res["kinds"]):
-        what = "exact" if k == 0 else f"+- {N * e:.3f} (trajectories)"
-        print(f"(c) N = {N}: N C_zz(t = {res['t_c'][it]:g}) = {N * c:.4f} {what}")
-    print(f"(d) contrast, beta = {res['model_params'][2]:g}: N C_zz = "
-          + ", ".join(f"{N * c:.2f} (N = {N})" for N, c in zip(res["Ns_lc"], res["Cz_lc"])))
-    p, pe, _, pu, chi2, dof = res["C_fit"]
-    print(f"(d) |C_zz(t = {res['t_c'][it]:g})| ~ N^p: p = {p:.4f} +- {pe:.4f} (unscaled {pu:.4f}; "
-          f"chi2/dof = {chi2:.2f}/{int(dof)}); theory -1")
+    k = int(res["richardson_order"])
+    for j, ts in enumerate(res["t_dev"]):
+        for N, d in zip(res["Ns_exact"], res["tag_ndev"][:, j]):
+            print(f"(b) t* = {ts:g}, N = {N}: N (r_exact - r_L) = " + ", ".join(f"{v:+.4f}" for v in d))
+        print(f"(b) t* = {ts:g}: Richardson ({k} largest N) N -> oo: " + ", ".join(
+            f"{v:+.4f} +- {e:.4f}" for v, e in zip(res["tag_limit"][j], res["tag_limit_err"][j])))
+    for case in CASES:
+        beta = res["model_params"][0 if case == "pm" else 2]
+        lim, err = res[f"{case}_rich"]
+        print(f"({'d' if case == 'pm' else 'f'}) beta = {beta:g}: predicted lim N C_zz({res['t_c'][-1]:g}) = "
+              f"{res[f'{case}_theory'][-1]:.4f}; exact " + ", ".join(
+                  f"{v:.4f} (N = {N})" for N, v in zip(res[f"{case}_Ns_e"], res[f"{case}_last_e"]))
+              + f"; Richardson ({k} largest N): {lim:.4f} +- {err:.4f}")
+        for N, v, e in zip(res[f"{case}_Ns_t"], res[f"{case}_last_t"], res[f"{case}_last_t_err"]):
+            z = (v - res[f"{case}_theory"][-1]) / e
+            print(f"    trajectories N = {N}: {v:.3f} +- {e:.3f} ({z:+.1f} s.e. from the prediction)")
 
 
 def main(argv=None) -> dict:

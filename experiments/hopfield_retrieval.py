@@ -101,7 +101,7 @@ class Params:
     c_omega: float = 0.5
     c_beta: float = 2.0
     c_Ns: tuple = (25, 50, 100, 200, 400)
-    c_ntraj: tuple = (2000, 2000, 1600, 800, 500)
+    c_ntraj: tuple = (800, 800, 1200, 800, 500)
     c_t_end: tuple = (30.0, 40.0, 60.0, 100.0, 180.0)     # 20 + 0.4 N: the envelope reaches ~0.2
     c_dt: float = 0.25
     c_r_min: float = 0.2                # the envelope fit stops at the first window below this
@@ -611,8 +611,11 @@ def plot_p2_histograms(ax, res):
 def plot_misretrieval(ax, res):
     Ns = res["d_Ns"]
     q = np.array([wilson(*res[f"d_N{N}_counts"][[0, 2]]) for N in Ns])
-    ax.errorbar(Ns, q[:, 0], [q[:, 0] - q[:, 1], q[:, 2] - q[:, 0]], fmt="ko", ms=4, capsize=2,
+    seen = q[:, 0] > 0
+    ax.errorbar(Ns[seen], q[seen, 0], [q[seen, 0] - q[seen, 1], q[seen, 2] - q[seen, 0]], fmt="ko", ms=4, capsize=2,
                 label="independent block trajectories")
+    if (~seen).any():
+        ax.plot(Ns[~seen], q[~seen, 2], "kv", ms=5, label="none seen: upper end of the interval")
     Nc, ntc = res["d_check"]
     qc = wilson(*res["d_check_counts"][[0, 2]])
     ax.errorbar([Nc * 1.08], [qc[0]], [[qc[0] - qc[1]], [qc[2] - qc[0]]], fmt="s", color="C3", mfc="w", ms=5,
@@ -623,7 +626,7 @@ def plot_misretrieval(ax, res):
                              rf"$\Phi(-z\sqrt{{N/2}})$, $z = {z[1]:.3f}$ (and ${z[0]:.3f}$)"]))
     for N, (qq, lo, hi) in zip(Ns, q):
         k, _, n = res[f"d_N{N}_counts"]
-        ax.annotate(f"{k}/{n}", (N, max(lo, 1.2e-4)), textcoords="offset points", xytext=(0, -11), ha="center",
+        ax.annotate(f"{k}/{n}", (N, lo if k else hi), textcoords="offset points", xytext=(0, -11), ha="center",
                     fontsize=6)
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -55,7 +55,7 @@ class Params:
     t_end: float = 3.0
     n_times: int = 13
     t_dev: tuple = (1.5, 3.0)           # fixed times of (b), on the grid linspace(0, t_end, n_times)
-    Ns_exact: tuple = (10, 20, 40, 80, 160)
+    Ns_exact: tuple = (10, 20, 40, 80)
     exact_rtol: float = 1e-9
     exact_atol: float = 1e-11
     N_big: int = 400

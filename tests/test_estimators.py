@@ -15,7 +15,7 @@ from trajectories import (ExactResult, MeanFieldResult, cat_state, coherent_stat
                           product_state, run_ensemble)
 from trajectories.analysis import (InsufficientDataError, PowerLawFit, bootstrap, clustering, clustering_components,
                                    connected_correlations, covariance, fit_power_law, linear_functional,
-                                   paired_difference, pattern_overlaps, variance)
+                                   paired_difference, pattern_overlaps, richardson, variance)
 
 from systems import hopfield, two_block_model
 
@@ -479,3 +479,24 @@ def test_fit_signed_power_law_recovers_a_shared_exponent_and_scales_errors():
     assert f.dof == Ns.size * 3 - 4 and f.prefactors.shape == (3,)
     with pytest.raises(ValueError, match="shape"):
         fit_signed_power_law(Ns, np.zeros((3, 3)), np.ones((3, 3)))
+
+
+def test_richardson_limit():
+    """An exact polynomial in 1/N of degree k - 1 is extrapolated exactly; with one more order in the data
+    the error estimate is the c0 change of the lower order; arrays and complex values per N."""
+    N = np.array([10.0, 20, 40, 80])
+    v = 1.5 - 2.0 / N + 3.0 / N ** 2
+    r = richardson(N, v)
+    assert abs(r.limit - 1.5) < 1e-10 and r.error < 1e-10
+    np.testing.assert_allclose(r.coefficients[:3], [1.5, -2.0, 3.0], atol=1e-7)
+    two = richardson(N, v, order=2)                      # a line through N = 40, 80 misses the 1/N^2 term
+    line = np.polyfit(1 / N[-2:], v[-2:], 1)[1]
+    assert abs(two.limit - line) < 1e-12 and abs(two.error - abs(line - v[-1])) < 1e-12
+    w = np.stack([v, 1j * v, 2 * v], axis=1)             # (K, 3)
+    np.testing.assert_allclose(richardson(N, w).limit, [1.5, 1.5j, 3.0], atol=1e-9)
+    for bad, kw, match in (([10], {}, "at least two"), ([20, 10], {}, "strictly increasing"),
+                           ([10, 20, 40, 80], dict(order=5), "order must be in 2..4")):
+        with pytest.raises(ValueError, match=match):
+            richardson(bad, v[:len(bad)], **kw)
+    with pytest.raises(ValueError, match="first axis of length 4"):
+        richardson(N, v[:3])

@@ -7,20 +7,21 @@ arXiv:2302.04155.
 """
 from importlib import metadata as _metadata
 
-from .analysis import (PowerLawFit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
-                       linear_functional, paired_difference, pattern_overlaps, variance)
+from .analysis import (PowerLawFit, RichardsonLimit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
+                       linear_functional, paired_difference, pattern_overlaps, richardson, variance)
 from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
                           ResultsFileError, StiffnessWarning)
 from .base.options import ExecutionOptions, ODEOptions, TrajectoryOptions
-from .base.results import ExactResult, FluctuationResult, LocalResult, MeanFieldResult, Result
+from .base.results import CorrelationResult, ExactResult, FluctuationResult, LocalResult, MeanFieldResult, Result
 from .engine.ensemble import run_ensemble
 from .io.files import load_ensemble, save_ensemble
+from .reference.correlations import exact_correlation
 from .reference.exact import exact_evolution
 from .sectors.states import (CatState, CoherentState, DickeState, InitialState, ProductState, cat_state,
                              classical_state, coherent_state, dicke_state, product_state)
 from .theory.fluctuations import fluctuations
-from .theory.local import local_generator
+from .theory.local import local_correlation, local_generator
 from .theory.meanfield import mean_field
 
 try:
@@ -29,7 +30,7 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
     __version__ = "0+unknown"
 
 __all__ = [
-    "CatState", "CheckpointMismatchError", "PowerLawFit", "bootstrap", "connected_correlations",
+    "CatState", "CheckpointMismatchError", "RichardsonLimit", "richardson", "CorrelationResult", "exact_correlation", "local_correlation", "PowerLawFit", "bootstrap", "connected_correlations",
     "linear_functional", "paired_difference", "pattern_overlaps", "CoherentState", "DickeState", "Ensemble", "ExactResult",
     "ExecutionOptions", "FluctuationResult", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
     "MeanFieldResult", "MemoryLimitError", "ODEOptions", "ProductState", "Result", "ResultsFileError",

@@ -89,3 +89,24 @@ def per_block(name: str, value, B: int, width: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite")
     return arr
+
+
+def check_lags(lags) -> np.ndarray:
+    """Delays s of two-time correlations as a float array: 1D, finite, >= 0, strictly increasing."""
+    try:
+        return check_times(lags)
+    except ValueError as err:
+        raise ValueError(str(err).replace("times", "lags")) from None
+
+
+def check_operator(name: str, op, dim: int) -> np.ndarray:
+    """`op` as a finite complex (dim, dim) matrix; the error names `name` and the shape wanted."""
+    try:
+        arr = np.asarray(op, dtype=complex)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a ({dim}, {dim}) complex matrix, got {op!r}") from None
+    if arr.shape != (dim, dim):
+        raise ValueError(f"{name} must be a ({dim}, {dim}) matrix, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite")
+    return arr

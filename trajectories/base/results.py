@@ -248,3 +248,30 @@ class FluctuationResult:
         m = m[block]                                                 # (3, T)
         single = np.eye(3)[:, :, None] - m[:, None] * m[None, :]
         return s - single * sum(self.sizes) / self.sizes[block]
+
+
+@dataclass
+class CorrelationResult:
+    """Two-time correlations <A(t + s) B(t)> (quantum regression; docs/theory.md §12).
+
+    times : (T,) the earlier times t
+    lags : (S,) the delays s >= 0
+    values : (T, S) complex, values[i, k] = <A(t_i + s_k) B(t_i)>
+    b_mean : (T,) complex, <B(t_i)>
+    a_mean : (T, S) complex, <A(t_i + s_k)>, or None when not computed
+    method : "sectors", "full" (exact) or "local" (the effective local generator, paper eq. 50)
+    """
+
+    times: np.ndarray
+    lags: np.ndarray
+    values: np.ndarray
+    b_mean: np.ndarray
+    a_mean: np.ndarray | None
+    method: str
+    sizes: tuple
+
+    def connected(self) -> np.ndarray:
+        """<A(t + s) B(t)> - <A(t + s)> <B(t)>, shape (T, S); needs a_mean (connected=True)."""
+        if self.a_mean is None:
+            raise ValueError("connected() needs <A(t + s)>: compute the correlation with connected=True")
+        return self.values - self.a_mean * self.b_mean[:, None]

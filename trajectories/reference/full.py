@@ -164,12 +164,11 @@ def _local_sandwich(out: np.ndarray, Y: np.ndarray, o: np.ndarray, k: int, N: in
             out6[:, i, :, :, j, :] += (o[i, p] * np.conj(o[j, q])) * Y6[:, p, :, :, q, :]
 
 
-def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.ndarray:
-    """rho(t) (T, 2^N, 2^N) of the Lindblad equation from rho(0) = full_initial_density(state)."""
-    t = check_times(times)
+def full_generator(model):
+    """(rhs, norm): the 2^N Lindbladian as a function of flat (4^N,) vectors (any operator, not only a
+    state; C-linear) and an upper bound on its norm (1/time)."""
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_generator
         H, channels, _ = _factored(model)
-    rho0 = full_initial_density(state, model.sizes).astype(complex)
     N, dim = model.N, H.shape[0]
     # effective Hamiltonian H - (i/2) sum_lk J_lk^+ J_lk; kept sparse when every Gamma is
     with np.errstate(over="ignore", invalid="ignore"):
@@ -190,14 +189,28 @@ def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.n
 
     gammas = [row_sum_norm(G) for G, _, _, _ in local]
     norm = 2 * row_sum_norm(Heff) + sum(g * g * len(sites) for g, (_, _, _, sites) in zip(gammas, local))
-    check_generator(norm, float(t[-1]), "the 2^N solver")
-    if t[-1] == 0:
-        return rho0[None].copy()
-    sol = solve_ivp(rhs, (0.0, t[-1]), rho0.ravel(), method="DOP853",
-                    t_eval=t, rtol=options.rtol, atol=options.atol)
+    return rhs, norm
+
+
+def full_integrate(rhs, norm: float, X0: np.ndarray, times: np.ndarray,
+                   options: ODEOptions = ODEOptions()) -> np.ndarray:
+    """X(t) (T, 2^N, 2^N): the operator X0 evolved by the Lindbladian `rhs` to each of `times`."""
+    check_generator(norm, float(times[-1]), "the 2^N solver")
+    if times[-1] == 0:
+        return np.repeat(X0[None], len(times), axis=0)
+    sol = solve_ivp(rhs, (0.0, times[-1]), X0.ravel(), method="DOP853",
+                    t_eval=times, rtol=options.rtol, atol=options.atol)
     if not sol.success:
         raise IntegrationError(f"Lindblad integration failed: {sol.message}")
-    return sol.y.T.reshape(len(t), dim, dim)
+    return sol.y.T.reshape((len(times),) + X0.shape)
+
+
+def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.ndarray:
+    """rho(t) (T, 2^N, 2^N) of the Lindblad equation from rho(0) = full_initial_density(state)."""
+    t = check_times(times)
+    rhs, norm = full_generator(model)
+    rho0 = full_initial_density(state, model.sizes).astype(complex)
+    return full_integrate(rhs, norm, rho0, t, options)
 
 
 def full_moments(model, state, times, options: ODEOptions = ODEOptions()):

@@ -223,34 +223,44 @@ def initial_vector(lind: SectorLindbladian, rho0: dict) -> np.ndarray:
     return y0
 
 
-def sector_evolve(model: BlockModel, state, times,
-                  options: ODEOptions = ODEOptions()) -> tuple[SectorLindbladian, np.ndarray]:
-    """Integrate the reduced Lindblad equation: (lind, Y) with Y[:, t] the flat state at times[t].
-
-    `lind.blocks(Y[:, t])` gives the rho_s in the order of `lind.tuples`; arguments as in
-    `sector_moments`.
-    """
-    times = check_times(times)
-    spins = state.sector_spins(model.sizes)
-    need = memory_estimate(model, reachable_spins(model, spins), times.size)
+def check_memory(model: BlockModel, spins, n_times: int, options: ODEOptions) -> None:
+    """MemoryLimitError before anything is built when `memory_estimate` exceeds options.memory_limit."""
+    need = memory_estimate(model, reachable_spins(model, spins), n_times)
     max_bytes = options.memory_limit
     if need > max_bytes:
         raise MemoryLimitError(f"the sector solver would need ~{need / 2**30:.3g} GiB for sizes {model.sizes} "
-                               f"({times.size} output times), above options.memory_limit = "
+                               f"({n_times} output times), above options.memory_limit = "
                                f"{max_bytes / 2**30:.3g} GiB: use fewer spins or output times, "
                                f"{memory_limit_advice(need)}", need, max_bytes)
-    rho0 = state.sector_density(model.sizes)
-    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_generator
-        lind = SectorLindbladian(model, evolved_tuples(model, spins))
+
+
+def integrate(lind: SectorLindbladian, y0: np.ndarray, times: np.ndarray, options: ODEOptions) -> np.ndarray:
+    """Y (n, T): the flat vector y0 (any operator, not only a state) evolved by the time-independent
+    reduced Lindbladian to each of `times` (measured from y0's time)."""
     check_generator(lind.norm(), float(times[-1]), "the sector solver")
-    y0 = initial_vector(lind, rho0)
     if times[-1] == 0:
-        return lind, y0[:, None]
+        return np.repeat(y0[:, None], len(times), axis=1)
     sol = solve_ivp(lind, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=options.rtol,
                     atol=options.atol)
     if not sol.success:
         raise IntegrationError(f"sector Lindblad integration failed: {sol.message}")
-    return lind, sol.y
+    return sol.y
+
+
+def sector_evolve(model: BlockModel, state, times, options: ODEOptions = ODEOptions(),
+                  extra_times: int = 0) -> tuple[SectorLindbladian, np.ndarray]:
+    """Integrate the reduced Lindblad equation: (lind, Y) with Y[:, t] the flat state at times[t].
+
+    `lind.blocks(Y[:, t])` gives the rho_s in the order of `lind.tuples`; arguments as in
+    `sector_moments`; `extra_times` output times of later integrations count in the memory check.
+    """
+    times = check_times(times)
+    spins = state.sector_spins(model.sizes)
+    check_memory(model, spins, times.size + extra_times, options)
+    rho0 = state.sector_density(model.sizes)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_generator
+        lind = SectorLindbladian(model, evolved_tuples(model, spins))
+    return lind, integrate(lind, initial_vector(lind, rho0), times, options)
 
 
 def sector_moments(model: BlockModel, state, times,

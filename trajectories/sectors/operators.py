@@ -73,6 +73,11 @@ class SectorOperators:
         left, right = tuple_dim(s[:b]), tuple_dim(s[b + 1:])
         return np.kron(np.kron(np.eye(left), op), np.eye(right))
 
+    def block_operator(self, s, b: int, op: np.ndarray) -> np.ndarray:
+        """A (2j_b + 1)-square operator `op` of block b on the tuple s; for a block of one site
+        (2j_b = 1) any 2x2 single-site operator in the basis (up, down)."""
+        return self._embed(s, b, op)
+
     def collective(self, s, b: int, a: int) -> np.ndarray:
         """S_a^b (a = 0, 1, 2 for x, y, z) on the tuple s."""
         return self._embed(s, b, self.block_spin(s[b])[a])

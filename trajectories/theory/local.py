@@ -19,10 +19,10 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
-from ..base.checks import check_density, check_times
+from ..base.checks import check_density, check_lags, check_operator, check_times
 from ..base.errors import IntegrationError
 from ..base.options import ODEOptions
-from ..base.results import LocalResult
+from ..base.results import CorrelationResult, LocalResult
 from .meanfield import (initial_density, master_rhs, mean_field, pack_density, single_site_terms,
                         unpack_density)
 
@@ -69,6 +69,31 @@ def _sites(model, rho_sites, block):
     return rho, d, k, [int(b) for b in blocks]
 
 
+def _coupled_rhs(model, blocks, d: int, k: int, B: int):
+    """The right-hand side of (mean-field states rho_1 (B, d, d), k-site operator X) packed as reals:
+    rho_1 follows the nonlinear mean-field equation, X the linear L_t that rho_1 fixes."""
+    n1 = 2 * B * d * d
+
+    def rhs(_t, y):
+        r1 = unpack_density(y[:n1], B, d)
+        X = unpack_density(y[n1:], 1, d ** k)[0]
+        Lb = [single_site_superoperator(H, jumps) for H, jumps in single_site_terms(model, r1)]
+        dX = apply_local([Lb[b] for b in blocks], X, d, k)
+        return np.concatenate([pack_density(master_rhs(model, r1)), pack_density(dX[None])])
+    return rhs, n1
+
+
+def _solve(rhs, y0: np.ndarray, times: np.ndarray, options: ODEOptions) -> np.ndarray:
+    """ys (len(y0), T) from y0 at time 0 (the system is autonomous)."""
+    if times[-1] == 0:
+        return np.repeat(y0[:, None], len(times), axis=1)
+    sol = solve_ivp(rhs, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=options.rtol,
+                    atol=options.atol)
+    if not sol.success:
+        raise IntegrationError(f"local-generator integration failed: {sol.message}")
+    return sol.y
+
+
 def local_generator(model, state, times, *, local_state, block=0,
                     options: ODEOptions | dict | None = None) -> LocalResult:
     """k sites evolved by the effective local generator (paper eq. 50; docs/theory.md §5).
@@ -91,25 +116,55 @@ def local_generator(model, state, times, *, local_state, block=0,
     options = ODEOptions.coerce(options)
     rho_s, d, k, blocks = _sites(model, local_state, block)
     rho1 = initial_density(model, state)
-    B = rho1.shape[0]
-    n1 = 2 * B * d * d
-
-    def rhs(_t, y):
-        r1 = unpack_density(y[:n1], B, d)
-        X = unpack_density(y[n1:], 1, d ** k)[0]
-        Lb = [single_site_superoperator(H, jumps) for H, jumps in single_site_terms(model, r1)]
-        dX = apply_local([Lb[b] for b in blocks], X, d, k)
-        return np.concatenate([pack_density(master_rhs(model, r1)), pack_density(dX[None])])
-
-    y0 = np.concatenate([pack_density(rho1), pack_density(rho_s[None])])
-    if times[-1] == 0:
-        ys = y0[:, None]
-    else:
-        sol = solve_ivp(rhs, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=options.rtol,
-                        atol=options.atol)
-        if not sol.success:
-            raise IntegrationError(f"local-generator integration failed: {sol.message}")
-        ys = sol.y
+    rhs, n1 = _coupled_rhs(model, blocks, d, k, rho1.shape[0])
+    ys = _solve(rhs, np.concatenate([pack_density(rho1), pack_density(rho_s[None])]), times, options)
     rho = np.moveaxis(unpack_density(ys[n1:].T, 1, d ** k)[:, 0], 0, -1)
     mf = mean_field(model, state, times, options=options)
     return LocalResult(times=times, sizes=mf.sizes, rho=rho, blocks=tuple(blocks), mean_field=mf)
+
+
+def local_correlation(model, state, times, lags, *, a, b, local_state, block=0, connected: bool = False,
+                      options: ODEOptions | dict | None = None) -> CorrelationResult:
+    """<A(t + s) B(t)> of k sites under the effective local generator (Theorem 2's weak form, paper
+    eq. 50 with the quantum regression theorem; docs/theory.md §12).
+
+    With Lambda_{t+s,t} the evolution of L between t and t + s (m frozen to the mean-field solution),
+    the value is tr[A Lambda_{t+s,t}(B rho_k(t))], rho_k(t) = Lambda_{t,0}(local_state): the N -> oo limit
+    of the exact correlation of `exact_correlation` for a tagged site.
+
+    Parameters
+    ----------
+    model, state, local_state, block, options : as for `local_generator`
+    times : (T,) strictly increasing earlier times t >= 0
+    lags : (S,) strictly increasing delays s >= 0
+    a, b : (d^k, d^k) complex operators on the k sites
+    connected : also compute <A(t + s)> for `CorrelationResult.connected`
+
+    Returns
+    -------
+    CorrelationResult (method "local") with values (T, S), b_mean (T,), a_mean (T, S) or None.
+    """
+    times, lags = check_times(times), check_lags(lags)
+    options = ODEOptions.coerce(options)
+    rho_s, d, k, blocks = _sites(model, local_state, block)
+    a, b = check_operator("a", a, d ** k), check_operator("b", b, d ** k)
+    rho1 = initial_density(model, state)
+    rhs, n1 = _coupled_rhs(model, blocks, d, k, rho1.shape[0])
+    ys = _solve(rhs, np.concatenate([pack_density(rho1), pack_density(rho_s[None])]), times, options)
+    values = np.empty((len(times), len(lags)), dtype=complex)
+    a_mean = np.empty_like(values) if connected else None
+    b_mean = np.empty(len(times), dtype=complex)
+
+    def regress(y, X0):
+        """tr(A X(s)) for X(0) = X0, with the mean-field state of y at the start."""
+        Xs = _solve(rhs, np.concatenate([y[:n1], pack_density(X0[None])]), lags, options)
+        return np.einsum("pq,sqp->s", a, unpack_density(Xs[n1:].T, 1, d ** k)[:, 0])
+
+    for i, y in enumerate(ys.T):
+        rho_t = unpack_density(y[n1:], 1, d ** k)[0]
+        b_mean[i] = np.trace(b @ rho_t)
+        values[i] = regress(y, b @ rho_t)
+        if connected:
+            a_mean[i] = regress(y, rho_t)
+    return CorrelationResult(times=times, lags=lags, values=values, b_mean=b_mean, a_mean=a_mean,
+                             method="local", sizes=tuple(model.sizes))

@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 from models import QuditModel, transverse_rate_model  # noqa: E402
 from trajectories import (clustering, coherent_state, exact_evolution, fluctuations, local_generator,  # noqa: E402
-                          mean_field, product_state, run_ensemble)
+                          mean_field, product_state, richardson, run_ensemble)
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.meanfield import PAULI, bloch_density  # noqa: E402
@@ -68,16 +68,6 @@ FAST = Params(n_times=7, exact_Ns=(12, 24, 48), tag_Ns=(6, 12, 24), traj_Ns=(48,
 
 def model(p: Params, N: int, tagged: int = 1):
     return transverse_rate_model(N, p.omega, p.chi, p.beta, p.kappa, tagged=tagged)
-
-
-def richardson(Ns, values):
-    """(limit, error): the N -> oo value of c0 + c1/N + ... through all points, and its change when the
-    first point is dropped (the error estimate)."""
-    x, v = 1.0 / np.asarray(Ns, dtype=float), np.asarray(values, dtype=float)
-
-    def limit(k):
-        return np.tensordot(np.linalg.inv(np.vander(x[-k:], k, increasing=True))[0], v[-k:], axes=1)
-    return limit(len(Ns)), np.abs(limit(len(Ns)) - limit(len(Ns) - 1))
 
 
 def theory(p: Params, times) -> dict:
@@ -117,8 +107,8 @@ def exact_panel(p: Params, res: dict) -> dict:
         tag = exact_evolution(model(p, N), tagged, times).mean[1]
         out[f"ex_N{N}_tag"] = tag
         dev.append(N * np.linalg.norm(tag[:, k] - res["r_loc"][:, k]))
-    lim_e, err_e = richardson(p.exact_Ns, ne)
-    lim_d, err_d = richardson(p.tag_Ns, dev)
+    lim_e, err_e, _ = richardson(p.exact_Ns, ne)
+    lim_d, err_d, _ = richardson(p.tag_Ns, dev)
     return dict(out, ex_NE=np.array(ne), ex_NE_limit=lim_e, ex_NE_limit_err=err_e, ex_Ndev=np.array(dev),
                 ex_Ndev_limit=lim_d, ex_Ndev_limit_err=err_d, k_tag=k,
                 k_star=int(np.argmin(np.abs(times - p.t_star))))

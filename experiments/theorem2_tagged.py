@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 
 from models import hopfield_model, tagged_hopfield_model  # noqa: E402
 from trajectories import (coherent_state, connected_correlations, exact_evolution, fluctuations,  # noqa: E402
-                          local_generator, mean_field, run_ensemble)
+                          local_generator, mean_field, richardson, run_ensemble)
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 from trajectories.theory.meanfield import PAULI, bloch_density  # noqa: E402
@@ -76,24 +76,6 @@ class Params:
 
 FAST = Params(n_times=3, Ns_exact=(6, 12, 24), N_big=100, ntraj_big=300, Ns_ce=(10, 20, 40),
               Ns_ct=(100,), nt_ct=(300,), Ns_lc=(10, 20, 40), Ns_lct=(), nt_lct=())
-
-
-def richardson(Ns, values, order=3):
-    """N -> oo limit of values(N) = c0 + c1/N + c2/N^2 + ... (first axis N, Ns increasing).
-
-    The polynomial in 1/N of degree order - 1 through the `order` largest N gives the limit c0; the error
-    estimate is its difference from the extrapolation through one point fewer (one order lower).
-    Returns (limit, error, coefficients (order, ...): c0, c1, ...)."""
-    x = 1.0 / np.asarray(Ns, dtype=float)
-    v = np.asarray(values, dtype=float)
-    order = min(order, len(x))
-
-    def coefficients(k):
-        return np.tensordot(np.linalg.inv(np.vander(x[-k:], k, increasing=True)), v[-k:], axes=1)
-
-    coef = coefficients(order)
-    lower = coefficients(order - 1)[0] if order > 1 else np.full_like(coef[0], np.nan)
-    return coef[0], np.abs(coef[0] - lower), coef
 
 
 def tagged_state(p: Params):

@@ -1,29 +1,26 @@
-"""Theorem 1 in the quantum Hopfield model: E_N(t) ~ 1/N in the paramagnet, not near an instability.
+"""Theorem 1 in the quantum Hopfield model: N E_N(t) -> the linear-noise constant, and where it holds late.
 
 E_N(t) = 1/2 sum_a omega_t((m_a - m_a^MF(t))^2) (paper eq. 24, docs/theory.md §4) for the single-pattern quantum
-Hopfield model (docs/theory.md §7) from spin-coherent (product) states, N = 10 ... 10^4, in two regimes of the
-mean-field phase structure. The paramagnet m = 0 has the Jacobian [[-1/2, -2 Omega], [2 Omega, beta - 1]] in
-(m_y, m_z) (`hopfield_point`): stable for beta < 1 + 8 Omega^2 (pitchfork to the retrieval phase beyond) and
-beta < 3/2 (Hopf bifurcation beyond, for Omega > 1/4).
+Hopfield model (docs/theory.md §7, eq. 59 rates: t in units of the inverse single-site flip rate) from
+spin-coherent (product) states, N = 10 ... 10^4 (trajectories) and N = 10 ... 80 (exact sector evolution). The
+Gaussian-fluctuation expansion (`fluctuations`, docs/theory.md §10) predicts c(t) = lim N E_N(t) with no free
+parameter. Error bars: 1 standard error.
 
-* paramagnet: beta = 0.5, Omega = 0.5, coherent state at theta = 0.4. Jacobian eigenvalues -0.5 +- i: every
-  fluctuation is damped and E_N(t) = c(t)/N + O(1/N^2) at all times. Measured (full mode): the exponent of
-  E_N(t*) against N is -0.998 +- 0.005, -0.995 +- 0.006, -0.992 +- 0.007, -0.981 +- 0.014 at t* = 1, 2, 4, 8
-  (theory -1; errors chi^2-scaled), and N E_N(t*) collapses onto c + d/N (chi^2/dof = 0.5 .. 3.6).
-* unstable: beta = 1.6, Omega = 0.1, past the pitchfork at beta_c = 1 + 8 Omega^2 = 1.08, bistable retrieval
-  phase (m_z* = 0.788). Started at theta = pi/2 (all spins along x) the mean-field solution sits on the
-  unstable paramagnet (m_y = m_z = 0 is invariant), growth rate lambda = 0.562. Fluctuations grow like
-  e^{2 lambda t}/N until they reach the retrieval branches (+-m*), where E_N saturates at O(1) (a mixture of
-  the two branches while m^MF stays at 0). N E_N(t) agrees across N only while e^{2 lambda t} << N and fans
-  out afterwards (ln(max/min) of N E_N(8) over N = 10..10^4 is 5.90 +- 0.08); no single power law describes
-  E_N(t*) against N (fit chi^2/dof = 12 .. 24, against 0.6 .. 4 in the paramagnet) and its apparent exponent
-  drifts from -0.86 +- 0.02 (t* = 1) to -0.12 +- 0.01 (t* = 8). Theorem 1's bound
-  e^{C1 t} E_N(0) + C2 (e^{C1 t} - 1)/(C1 N) still holds, but the 1/N regime starts only at N >> e^{C1 t}.
-  (This point is preferred to the limit-cycle region, where the spread grows only diffusively, E_N ~ t/N,
-  and stays in the 1/N regime for N >= 100 on accessible times.)
-
-Exact sector-reduced evolutions at N = 10 and 31 are drawn as lines (they include the O(1/N^2) corrections,
-e.g. N E_N at N = 10 lies ~4% below the large-N curve in the paramagnet) and checked against the trajectories.
+* paramagnet: beta = 0.5, Omega = 0.5, theta = 0.4 (Jacobian eigenvalues of m = 0: -0.5 +- i). Claim: N E_N(t*)
+  -> c(t*) at t* = 1, 2, 4, 8: the exact values' Richardson limit, the c of a c + d/N fit to the trajectories
+  (chi^2-scaled error) and every trajectory point (4 s.e. plus the exact points' finite-N correction) agree with
+  the prediction (numbers: summary(), plots/README.md).
+* unstable: beta = 1.6, Omega = 0.1, theta = pi/2 (bistable retrieval phase, m_z* = 0.788; the mean field
+  stays on the unstable paramagnet, growth rate lambda = 0.562). c(t) grows like e^{2 lambda t}: the Gaussian
+  description holds while c(t)/N is small, i.e. up to the crossover t_x(N) = ln N / (2 lambda), after which E_N
+  saturates at O(1) (the two retrieval branches; 1/2 |m*|^2 = 0.360 with m_y* = -4 Omega m_z*). Claims: N E_N(t)
+  agrees with c(t) wherever c(t)/N < EPS_GAUSS = 0.05 (4 s.e. plus the exact points' 1/N and 1/N^2 correction),
+  N E_N / c has fallen below 1/2 by t = t_x(N) for every N, and d ln c/dt -> 2 lambda: the 1/N regime of
+  Theorem 1 starts only at N >> e^{2 lambda t}, and no drifting exponent is needed to describe it.
+* Gronwall's form of Theorem 1 (docs/theory.md §11): E_N(t) <= e^{C1 t} E_N(0) + C2 (e^{C1 t} - 1)/(C1 N) with
+  the constants of the linear-noise inequality along the mean-field solution, C1 = 2 max_t mu(t) (mu the largest
+  eigenvalue of the symmetric part of the Jacobian) and C2 = max_t tr D(t)/2 (D the noise matrix). At the
+  unstable point every measured E_N(t) lies below it (within 2 s.e.).
 
     python experiments/theorem1_scaling.py [--fast] [--out plots/theorem1_scaling.png]
                                            [--data results/theorem1_scaling.npz] [--n-jobs 2]
@@ -38,15 +35,21 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from models import hopfield_model  # noqa: E402
-from trajectories import (clustering, coherent_state, exact_evolution, fit_power_law, mean_field,  # noqa: E402
-                          run_ensemble)
+from trajectories import (clustering, coherent_state, exact_evolution, fluctuations, mean_field,  # noqa: E402
+                          richardson, run_ensemble)
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
-from trajectories.theory.fixed_points import (hopfield_phase_boundaries, hopfield_point,  # noqa: E402
-                                              hopfield_retrieval_mz)
+from trajectories.theory.fixed_points import (amplitudes_at, hopfield_phase_boundaries, hopfield_point,  # noqa: E402
+                                              hopfield_retrieval_mz, jacobian)
+from trajectories.theory.fluctuations import noise_matrix  # noqa: E402
 
 #: the two regimes; result keys are prefixed by the case name
 CASES = ("paramagnet", "unstable")
+#: the Gaussian description (with the exact points' 1/N and 1/N^2 corrections) is compared where the predicted
+#: variance per spin c(t)/N is below this; at 0.1 it no longer describes the trajectories (fast mode: 1.6 x the
+#: allowance), the start of the nonlinear regime
+EPS_GAUSS = 0.05
+TIME_UNIT = r"$t$ [1/$\gamma$, $\gamma = \Gamma_+^2 + \Gamma_-^2 = 1$]"
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Params:
     t_max: float = 8.0
     n_times: int = 33
     t_stars: tuple = (1.0, 2.0, 4.0, 8.0)
-    exact_Ns: tuple = (10, 31)
+    exact_Ns: tuple = (10, 20, 40, 80)
     seed: int = 1000          # N index i of case c uses seed + 100 c + i
 
 
@@ -95,60 +98,79 @@ def run_case(params, case, times, n_jobs):
     return dict(E=np.array(E), err=np.array(err), seconds=np.array(secs), mf=mf, exact=np.array(exact))
 
 
-def theory(params, case):
-    """Linear stability of the paramagnet m = 0 and the retrieval magnetisation (docs/theory.md §7)."""
-    beta, omega, _ = case_parameters(params, case)
+def theory(params, case, times):
+    """Stability of m = 0 (docs/theory.md §7), lim N E_N(t) and the Gronwall constants (docs/theory.md §11)."""
+    beta, omega, theta = case_parameters(params, case)
+    model, state = hopfield_model(100, beta, omega), coherent_state(theta=theta)
+    fl = fluctuations(model, state, times)
+    mus, trD = [], []
+    for m in fl.mean_field.mean.T:
+        amp = amplitudes_at(model, m[None])
+        A = jacobian(model, m[None], amp)
+        mus.append(np.linalg.eigvalsh((A + A.T) / 2).max())
+        trD.append(np.trace(noise_matrix(model, m[None], amplitudes=amp)))
     point = hopfield_point(beta, omega, 0.0)
     mz = hopfield_retrieval_mz(beta, omega)
-    return dict(growth_rate=point.growth_rate, frequency=float(abs(point.eigenvalues[0].imag)),
+    return dict(c=fl.clustering, C1=2 * max(mus), C2=max(trD) / 2, mu=np.array(mus),
+                growth_rate=point.growth_rate, frequency=float(abs(point.eigenvalues[0].imag)),
                 pitchfork=float(hopfield_phase_boundaries(omega)["pitchfork"]),
-                mstar=float("nan") if mz is None else float(mz))
+                mstar=float("nan") if mz is None else float(mz),
+                saturation=float("nan") if mz is None else float(mz ** 2 * (1 + 16 * omega ** 2) / 2))
 
 
-def collapse_stats(Ns, y, s):
-    """Collapse of y_N = N E_N(t*) (errors s). Theorem 1 gives y_N = c + d/N + O(1/N^2), so the weighted
-    linear fit of c + d/N and its chi^2 (dof = len(N) - 2) test the collapse (a constant alone would be
-    pulled by the O(1/N) part of y at N = 10, ~4% in the paramagnet); errors scaled by sqrt(chi2/dof) when
-    that exceeds 1, as in fit_power_law. Also the log-spread ln(max y / min y) with the error from the two
-    extreme points."""
+def gronwall(C1, C2, E0, N, times):
+    """e^{C1 t} E_N(0) + C2 (e^{C1 t} - 1)/(C1 N) (Theorem 1's bound), shape (T,)."""
+    g = np.exp(C1 * times)
+    return g * E0 + C2 * (g - 1) / (C1 * N)
+
+
+def collapse_fit(Ns, y, s):
+    """Weighted fit y_N = c + d/N; (c, chi^2-scaled error of c, chi^2, dof)."""
     N = np.asarray(Ns, float)
     X = np.stack([np.ones(len(N)), 1.0 / N], 1)
     w = 1 / s ** 2
     cov = np.linalg.inv(X.T @ (w[:, None] * X))
     c, d = cov @ X.T @ (w * y)
-    chi2 = float(np.sum(w * (y - c - d / N) ** 2))
-    dof = len(y) - 2
+    chi2, dof = float(np.sum(w * (y - c - d / N) ** 2)), len(y) - 2
     scale = np.sqrt(chi2 / dof) if chi2 > dof > 0 else 1.0
-    i, j = np.argmax(y), np.argmin(y)
-    return dict(c=float(c), c_err=float(scale * np.sqrt(cov[0, 0])), chi2=chi2, dof=dof,
-                spread=float(np.log(y[i] / y[j])), spread_err=float(np.hypot(s[i] / y[i], s[j] / y[j])))
+    return float(c), float(scale * np.sqrt(cov[0, 0])), chi2, dof
+
+
+def allowance(r, Ns):
+    """|c1|/N + |c2|/N^2 per (N, t) from the Richardson polynomial of the exact N E_N (the finite-N correction
+    a trajectory point may carry), shape (len(Ns), T)."""
+    Nex = np.asarray(r["exact_Ns"], float)
+    coef = richardson(Nex, Nex[:, None] * r["exact"]).coefficients        # (k, T)
+    N = np.asarray(Ns, float)[:, None]
+    return np.abs(coef[1]) / N + (np.abs(coef[2]) / N ** 2 if len(coef) > 2 else 0)
 
 
 def analyse(params, r, times):
-    """Per t*: power-law fit of E_N(t*) against N, collapse of N E_N(t*), exact local slope (N = exact_Ns[:2])
-    and the largest |z| of trajectories against the exact E_N at the common N."""
-    Ns = np.asarray(params.Ns, float)
-    keys = ("exponent", "exponent_err", "exponent_err_unscaled", "prefactor", "fit_chi2", "fit_dof",
-            "collapse_c", "collapse_c_err", "collapse_chi2", "collapse_dof", "spread", "spread_err",
-            "exact_slope")
-    out = {k: [] for k in keys}
-    for ts in params.t_stars:
-        k = int(np.argmin(np.abs(times - ts)))
-        f = fit_power_law(Ns, r["E"][:, k], r["err"][:, k])
-        c = collapse_stats(Ns, Ns * r["E"][:, k], Ns * r["err"][:, k])
-        ex = r["exact"][:, k]
-        Nex = np.asarray(params.exact_Ns, float)
-        slope = np.log(ex[1] / ex[0]) / np.log(Nex[1] / Nex[0]) if len(Nex) > 1 else np.nan
-        values = (f.exponent, f.exponent_err, f.exponent_err_unscaled, f.prefactor, f.chi2, f.dof, c["c"],
-                  c["c_err"], c["chi2"], c["dof"], c["spread"], c["spread_err"], slope)
-        for key, v in zip(keys, values):
-            out[key].append(v)
-    out = {k: np.array(v) for k, v in out.items()}
-    common = [(i, j) for j, N in enumerate(params.exact_Ns) for i, M in enumerate(params.Ns) if M == N]
-    out["exact_zmax"] = np.array([np.max(np.abs(r["E"][i, 1:] - r["exact"][j, 1:]) / r["err"][i, 1:])
-                                  for i, j in common])
-    out["exact_z_Ns"] = np.array([params.exact_Ns[j] for _, j in common])
-    return out
+    """Per t*: the exact Richardson limit, the c + d/N fit and the trajectory z-scores against c(t*); the
+    Gaussian-regime comparison, the departure after t_x(N) and the Gronwall check of every N and t."""
+    Ns, c = np.asarray(params.Ns, float), r["c"]
+    NE, NEerr = Ns[:, None] * r["E"], Ns[:, None] * r["err"]
+    rich = richardson(params.exact_Ns, np.asarray(params.exact_Ns)[:, None] * r["exact"])
+    allow = allowance(dict(r, exact_Ns=params.exact_Ns), Ns)
+    z = np.abs(NE - c) / (NEerr + 1e-300)
+    z_allow = np.zeros_like(NE)                                            # < 1: agrees; t = 0 is exact
+    z_allow[:, 1:] = np.abs(NE - c)[:, 1:] / (4 * NEerr + allow)[:, 1:]
+    ks = [int(np.argmin(np.abs(times - ts))) for ts in params.t_stars]
+    fits = np.array([collapse_fit(Ns, NE[:, k], NEerr[:, k]) for k in ks])
+    lam = max(r["growth_rate"], 1e-12)
+    t_x = np.log(Ns) / (2 * lam)
+    gauss = (c[None] / Ns[:, None] < EPS_GAUSS) & (times[None] > 0)
+    bound = np.array([gronwall(r["C1"], r["C2"], r["E"][i, 0], N, times) for i, N in enumerate(Ns)])
+    bound_ex = np.array([gronwall(r["C1"], r["C2"], r["exact"][j, 0], N, times)
+                         for j, N in enumerate(params.exact_Ns)])
+    ratio_tx = np.array([np.interp(tx, times, NE[i] / c) if tx <= times[-1] else np.nan for i, tx in enumerate(t_x)])
+    rate = np.gradient(np.log(c), times)
+    common = [(i, j) for j, M in enumerate(params.exact_Ns) for i, N in enumerate(params.Ns) if M == N]
+    exact_z = [np.max(np.abs(r["E"][i, 1:] - r["exact"][j, 1:]) / r["err"][i, 1:]) for i, j in common]
+    return dict(exact_zmax=np.array(exact_z), exact_z_Ns=np.array([params.Ns[i] for i, _ in common]),k_stars=np.array(ks), rich_limit=rich.limit, rich_err=rich.error, allow=allow, z=z,
+                z_allow=z_allow, collapse=fits, t_x=t_x, gauss=gauss, bound=bound, ratio_tx=ratio_tx,
+                growth=rate, bound_z=(r["E"] - bound) / r["err"].clip(1e-300),
+                bound_exact_margin=(bound_ex - r["exact"])[:, 1:].min())
 
 
 def compute(params: Params = Params(), n_jobs: int = 2) -> dict:
@@ -158,117 +180,155 @@ def compute(params: Params = Params(), n_jobs: int = 2) -> dict:
     result["times"] = times
     for case in CASES:
         r = run_case(params, case, times, n_jobs)
+        r.update(theory(params, case, times))
         r.update(analyse(params, r, times))
-        r.update(theory(params, case))
         result.update({f"{case}_{k}": np.asarray(v) for k, v in r.items()})
     return result
 
 
-def case_label(result, case):
+def case_title(result, case, letter, what):
     b, o, t = (float(result[f"{case}_{n}"]) for n in ("beta", "omega", "theta"))
     theta = r"\pi/2" if abs(t - np.pi / 2) < 1e-12 else f"{t:g}"
-    return rf"{case} $\beta={b:g},\ \Omega={o:g}$, $\theta_0={theta}$"
+    return rf"({letter}) {what}: $\beta={b:g}$, $\Omega={o:g}$, $\theta_0={theta}$"
 
 
-def theory_text(result, case):
-    lam, w = float(result[f"{case}_growth_rate"]), float(result[f"{case}_frequency"])
-    if lam < 0:
-        return rf"m=0 stable: eigenvalues ${lam:.2f}\pm{w:.2f}i$"
-    return (rf"m=0 unstable, $\lambda={lam:.3f}$; $\beta_c={float(result[f'{case}_pitchfork']):.2f}$, "
-            rf"$m_z^*={float(result[f'{case}_mstar']):.3f}$")
-
-
-def plot_case(result, case, axE, axC, letters):
+def plot_NE(result, case, ax, letter):
+    """N E_N(t) of trajectories and exact evolutions with the linear-noise limit c(t)."""
     Ns, times = result["Ns"], result["times"]
-    E, err = result[f"{case}_E"], result[f"{case}_err"]
+    NE, NEerr = Ns[:, None] * result[f"{case}_E"], Ns[:, None] * result[f"{case}_err"]
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(Ns)))
     for i, N in enumerate(Ns):
-        kw = dict(color=colors[i], ms=3, lw=1, capsize=0, fmt="o-")
-        axE.errorbar(times, E[i], err[i], label=f"$N={N}$", **kw)
-        axC.errorbar(times, N * E[i], N * err[i], **kw)
-    for N, e, ls in zip(result["exact_Ns"], result[f"{case}_exact"], ("--", ":", "-.")):
-        axE.plot(times, e, "k" + ls, lw=0.9)
-        axC.plot(times, N * e, "k" + ls, lw=0.9, label=f"exact, $N={N}$")
-    axE.set_yscale("log")
-    axE.set_ylim(top=np.max(E) * 12)
-    axE.set_ylabel(r"$E_N(t)$")
-    axC.set_ylabel(r"$N\,E_N(t)$")
+        ax.errorbar(times, NE[i], NEerr[i], fmt="o", ms=3, lw=0.8, color=colors[i], label=f"$N={N}$")
+        if case == "unstable" and result[f"{case}_t_x"][i] < times[-1]:
+            ax.axvline(result[f"{case}_t_x"][i], color=colors[i], lw=0.6, ls=":")
+    for N, e, ls in zip(result["exact_Ns"], result[f"{case}_exact"], ("-", "--", "-.", ":")):
+        ax.plot(times, N * e, "k" + ls, lw=0.8, label=f"exact $N={N}$")
+    ax.plot(times, result[f"{case}_c"], "r-", lw=2, alpha=0.7, label=r"linear noise $\lim N E_N$")
     if case == "unstable":
-        axC.set_yscale("log")
-    for ax, letter in zip((axE, axC), letters):
-        ax.set_xlabel(r"$t$")
-        ax.set_title(f"({letter}) " + case_label(result, case) + "\n" + theory_text(result, case), fontsize=8.5)
-    axE.legend(fontsize=7, ncol=4, frameon=False, loc="upper center", columnspacing=0.8, handlelength=1.5)
-    k = -1
-    axC.text(0.02, 0.97, rf"$t^*={result['t_stars'][k]:g}$: $N E_N\to c+d/N$, $\chi^2/$dof$="
-             rf"{float(result[f'{case}_collapse_chi2'][k]):.3g}/{int(result[f'{case}_collapse_dof'][k])}$, "
-             rf"$\ln\frac{{\max}}{{\min}}={float(result[f'{case}_spread'][k]):.2f}\pm"
-             rf"{float(result[f'{case}_spread_err'][k]):.2f}$", transform=axC.transAxes, fontsize=7, va="top")
-    axC.legend(fontsize=7, frameon=False, loc="lower right")
+        ax.set_yscale("log")
+        ax.set_ylim(0.3, NE.max() * 3)
+    ax.set_xlabel(TIME_UNIT)
+    ax.set_ylabel(r"$N\,E_N(t)$")
+    what = "N E_N(t) -> lim N E_N" if case == "paramagnet" else r"N E_N(t); dotted: $t_x = \ln N/(2\lambda)$"
+    ax.set_title(case_title(result, case, letter, what), fontsize=8.5)
+    ax.legend(fontsize=6, ncol=2, frameon=False)
 
 
-def plot_fits(result, ax):
-    """E_N(t*) against N with the fitted power laws (legend: exponent, scaled error, chi^2/dof)."""
-    Ns, times = result["Ns"], result["times"]
-    markers = {"paramagnet": "o", "unstable": "s"}
-    for case in CASES:
-        for j, ts in enumerate(result["t_stars"]):
-            k = int(np.argmin(np.abs(times - ts)))
-            p, pe = result[f"{case}_exponent"][j], result[f"{case}_exponent_err"][j]
-            rc = result[f"{case}_fit_chi2"][j] / max(result[f"{case}_fit_dof"][j], 1)
-            c = plt.cm.plasma(0.15 + 0.7 * j / max(len(result["t_stars"]) - 1, 1))
-            ax.errorbar(Ns, result[f"{case}_E"][:, k], result[f"{case}_err"][:, k], fmt=markers[case], color=c,
-                        ms=4, mfc="none" if case == "unstable" else c,
-                        label=rf"{case[:5]}., $t^*={ts:g}$: ${p:.3f}\pm{pe:.3f}$, $\chi^2/$dof$={rc:.3g}$")
-            ax.plot(Ns, result[f"{case}_prefactor"][j] * Ns.astype(float) ** p, "-", color=c, lw=0.8)
+def plot_limits(result, ax):
+    """Paramagnet: N E_N(t*) against N with the prediction, the c of c + d/N and the exact Richardson limit."""
+    Ns, case = result["Ns"], "paramagnet"
+    NE, NEerr = Ns[:, None] * result[f"{case}_E"], Ns[:, None] * result[f"{case}_err"]
+    Nex = result["exact_Ns"]
+    for j, (ts, k) in enumerate(zip(result["t_stars"], result[f"{case}_k_stars"])):
+        col = plt.cm.plasma(0.1 + 0.75 * j / max(len(result["t_stars"]) - 1, 1))
+        ax.errorbar(Ns, NE[:, k], NEerr[:, k], fmt="o", ms=4, color=col, capsize=2)
+        ax.plot(Nex, Nex * result[f"{case}_exact"][:, k], "s", ms=4, mfc="w", color=col)
+        c_fit, c_err = result[f"{case}_collapse"][j, :2]
+        pred = result[f"{case}_c"][k]
+        ax.axhline(pred, color=col, lw=1)
+        ax.errorbar([Ns.max() * 2.5], [c_fit], [c_err], fmt="D", color=col, ms=5, capsize=2,
+                    label=rf"$t^*={ts:g}$: fit $c = {c_fit:.4f}\pm{c_err:.4f}$, exact $\to "
+                          rf"{result[f'{case}_rich_limit'][k]:.4f}$; predicted ${pred:.4f}$")
     ax.set_xscale("log")
+    ax.set_xlabel(r"$N$ (circles: trajectories; squares: exact; diamonds: $c$ of $c + d/N$)")
+    ax.set_ylabel(r"$N\,E_N(t^*)$")
+    ax.set_title(r"(b) paramagnet: $N E_N(t^*) \to$ predicted constant (lines)", fontsize=8.5)
+    ax.legend(fontsize=6, frameon=False, loc="upper left")
+
+
+def plot_ratio(result, ax):
+    """Unstable: N E_N / c against t - t_x(N): 1 before the crossover, below after."""
+    Ns, times, case = result["Ns"], result["times"], "unstable"
+    NE, NEerr = Ns[:, None] * result[f"{case}_E"], Ns[:, None] * result[f"{case}_err"]
+    c = result[f"{case}_c"]
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(Ns)))
+    for i, N in enumerate(Ns):
+        ax.errorbar(times[1:] - result[f"{case}_t_x"][i], NE[i, 1:] / c[1:], NEerr[i, 1:] / c[1:], fmt="o-",
+                    ms=3, lw=0.8, color=colors[i], label=f"$N={N}$")
+    ax.axhline(1, color="r", lw=1.5, alpha=0.7)
+    ax.axvline(0, color="k", lw=0.6, ls=":")
+    ax.set_ylim(0, 1.6)
+    ax.set_xlabel(r"$t - t_x(N)$, $t_x = \ln N / (2\lambda)$")
+    ax.set_ylabel(r"$N E_N(t) / \lim N E_N(t)$")
+    lam = float(result[f"{case}_growth_rate"])
+    ax.set_title(rf"(d) unstable: Gaussian until the crossover ($\lambda = {lam:.3f}$)", fontsize=8.5)
+    ax.legend(fontsize=6, ncol=2, frameon=False)
+
+
+def plot_gronwall(result, ax):
+    """Unstable: E_N(t) against Theorem 1's Gronwall form with the linear-noise constants."""
+    Ns, times, case = result["Ns"], result["times"], "unstable"
+    colors = plt.cm.viridis(np.linspace(0, 0.9, len(Ns)))
+    for i, N in enumerate(Ns):
+        ax.errorbar(times, result[f"{case}_E"][i], result[f"{case}_err"][i], fmt="o", ms=2.5, lw=0.6,
+                    color=colors[i], label=f"$N={N}$")
+        ax.plot(times, result[f"{case}_bound"][i], "-", color=colors[i], lw=1)
+    ax.axhline(float(result[f"{case}_saturation"]), color="k", ls="--", lw=0.8,
+               label=rf"$|m^*|^2/2 = {float(result[f'{case}_saturation']):.3f}$ (two branches)")
+    C1, C2 = float(result[f"{case}_C1"]), float(result[f"{case}_C2"])
     ax.set_yscale("log")
-    ax.set_ylim(bottom=min(np.min(result[f"{case}_E"][:, 1:]) for case in CASES) / 30)   # room for the legend
-    ax.set_xlabel(r"$N$")
-    ax.set_ylabel(r"$E_N(t^*)$")
-    ax.set_title(r"(c) fits $E_N(t^*) = c\,N^{p}$ (legend: $p$, $\chi^2$-scaled 1 s.e.)", fontsize=9)
-    ax.legend(fontsize=6, frameon=False)
+    ax.set_ylim(np.min(result[f"{case}_E"][:, 0]) / 3, 30)
+    ax.set_xlabel(TIME_UNIT)
+    ax.set_ylabel(r"$E_N(t)$ (points), bound (lines)")
+    ax.set_title(rf"(e) unstable: $E_N \leq e^{{C_1 t}}E_N(0) + C_2(e^{{C_1 t}}-1)/(C_1 N)$, "
+                 rf"$C_1 = {C1:.3f}$, $C_2 = {C2:.3f}$", fontsize=8.5)
+    ax.legend(fontsize=6, ncol=2, frameon=False, loc="lower right")
+
+
+def plot_growth(result, ax):
+    """Unstable: the linear-noise c(t) and its growth rate d ln c/dt -> 2 lambda."""
+    times, case = result["times"], "unstable"
+    rate = result[f"{case}_growth"]
+    lam = float(result[f"{case}_growth_rate"])
+    ax.plot(times, rate, "r-", lw=1.5, label=r"$d \ln(\lim N E_N)/dt$")
+    ax.axhline(2 * lam, color="k", ls="--", lw=1, label=rf"$2\lambda = {2 * lam:.3f}$")
+    ax.plot(times, 2 * result[f"{case}_mu"], "b:", lw=1, label=r"$2\mu(t)$ (Gronwall rate)")
+    ax.set_xlabel(TIME_UNIT)
+    ax.set_ylabel("growth rate")
+    ax.set_title(r"(f) unstable: $\lim N E_N \propto e^{2\lambda t}$", fontsize=8.5)
+    ax.legend(fontsize=7, frameon=False)
 
 
 def plot(result: dict, path) -> None:
     """The figure, drawn from the result of compute (or dict(np.load(data)))."""
-    fig, axes = plt.subplots(2, 3, figsize=(12.5, 7.2), constrained_layout=True)
-    plot_case(result, "paramagnet", axes[0, 0], axes[0, 1], "ab")
-    plot_case(result, "unstable", axes[1, 0], axes[1, 1], "de")
-    plot_fits(result, axes[0, 2])
-    ax = axes[1, 2]
-    for case, m in zip(CASES, "os"):
-        ax.errorbar(result["t_stars"], result[f"{case}_exponent"], result[f"{case}_exponent_err"],
-                    fmt=m + "-", capsize=3, label=case)
-    ax.axhline(-1, color="k", ls=":", lw=1, label=r"$p=-1$ (Theorem 1)")
-    ax.set_xlabel(r"$t^*$")
-    ax.set_ylabel(r"fitted exponent $p$ of $E_N(t^*)\propto N^{p}$")
-    ax.set_title("(f) exponent against $t^*$ (unstable: no single power law)", fontsize=9)
-    ax.legend(fontsize=8, frameon=False)
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8), constrained_layout=True)
+    plot_NE(result, "paramagnet", axes[0, 0], "a")
+    plot_limits(result, axes[0, 1])
+    plot_NE(result, "unstable", axes[0, 2], "c")
+    plot_ratio(result, axes[1, 0])
+    plot_gronwall(result, axes[1, 1])
+    plot_growth(result, axes[1, 2])
     fig.suptitle(r"Theorem 1 in the quantum Hopfield model: $E_N(t)=\frac{1}{2}\sum_a\omega_t"
-                 r"((m_a-m_a^{\rm MF})^2)$, error bars 1 s.e.", fontsize=11)
+                 r"((m_a-m_a^{\rm MF})^2)$; error bars 1 standard error; red: linear-noise prediction", fontsize=11)
     save_png(fig, path)
 
 
 def summary(result):
-    lines = [f"Theorem 1, quantum Hopfield model, N = {result['Ns'].min()}..{result['Ns'].max()}, "
-             f"trajectories per N: {result['ntraj'].tolist()}"]
-    for case in CASES:
-        lines.append(f"  {case} (beta = {float(result[f'{case}_beta']):g}, Omega = "
-                     f"{float(result[f'{case}_omega']):g}): growth rate of m = 0 "
-                     f"{float(result[f'{case}_growth_rate']):.4f}; trajectories "
-                     f"{result[f'{case}_seconds'].sum():.0f} s; max |z| vs exact "
-                     f"{np.round(result[f'{case}_exact_zmax'], 2).tolist()} at N = "
-                     f"{result[f'{case}_exact_z_Ns'].tolist()}")
-        for j, ts in enumerate(result["t_stars"]):
-            g = {k: float(result[f"{case}_{k}"][j]) for k in
-                 ("exponent", "exponent_err", "fit_chi2", "fit_dof", "collapse_c", "collapse_c_err",
-                  "collapse_chi2", "collapse_dof", "spread", "spread_err", "exact_slope")}
-            lines.append(f"    t* = {ts:g}: E_N ~ N^({g['exponent']:.3f} +- {g['exponent_err']:.3f}) (theory -1), "
-                         f"chi2/dof = {g['fit_chi2']:.1f}/{g['fit_dof']:.0f}; exact slope N = 10..31 "
-                         f"{g['exact_slope']:.3f}; N E_N = c + d/N: c = {g['collapse_c']:.3g} +- "
-                         f"{g['collapse_c_err']:.2g}, chi2/dof = {g['collapse_chi2']:.1f}/{g['collapse_dof']:.0f}, "
-                         f"ln(max/min) = {g['spread']:.3f} +- {g['spread_err']:.3f}")
+    Ns = result["Ns"]
+    lines = [f"Theorem 1, quantum Hopfield model, N = {Ns.min()}..{Ns.max()}, trajectories per N: "
+             f"{result['ntraj'].tolist()}; exact N = {result['exact_Ns'].tolist()}"]
+    case = "paramagnet"
+    for j, (ts, k) in enumerate(zip(result["t_stars"], result[f"{case}_k_stars"])):
+        c_fit, c_err, chi2, dof = result[f"{case}_collapse"][j]
+        lines.append(f"  paramagnet t* = {ts:g}: predicted lim N E_N = {result[f'{case}_c'][k]:.4f}; exact Richardson "
+                     f"{result[f'{case}_rich_limit'][k]:.4f} +- {result[f'{case}_rich_err'][k]:.1g}; trajectories "
+                     f"c + d/N: c = {c_fit:.4f} +- {c_err:.4f} (chi2/dof = {chi2:.1f}/{dof:.0f}); largest "
+                     f"|N E_N - c| / (4 s.e. + finite-N correction) = {result[f'{case}_z_allow'][:, k].max():.2f}")
+    case = "unstable"
+    g, za = result[f"{case}_gauss"], result[f"{case}_z_allow"]
+    lines.append(f"  unstable: lambda = {float(result[f'{case}_growth_rate']):.4f}; where c(t)/N < {EPS_GAUSS}: "
+                 f"{int(g.sum())} points, largest |N E_N - c| / (4 s.e. + finite-N correction) = "
+                 f"{za[g].max():.2f}")
+    ratio = ", ".join(f"{v:.3f} (N = {N})" for N, v in zip(Ns, result[f"{case}_ratio_tx"]) if np.isfinite(v))
+    lines.append(f"    N E_N / c at t = t_x(N) = ln N / (2 lambda): {ratio}; d ln c/dt at t = "
+                 f"{result['times'][-1]:g}: {result[f'{case}_growth'][-1]:.4f} (2 lambda = "
+                 f"{2 * float(result[f'{case}_growth_rate']):.4f})")
+    for c_ in CASES:
+        lines.append(f"  {c_}: trajectories against the exact E_N at N = {result[f'{c_}_exact_z_Ns'].tolist()}: "
+                     f"largest |z| {np.round(result[f'{c_}_exact_zmax'], 2).tolist()}")
+    lines.append(f"  Gronwall (C1 = {float(result[f'{case}_C1']):.4f}, C2 = {float(result[f'{case}_C2']):.4f}): largest "
+                 f"(E_N - bound)/s.e. = {result[f'{case}_bound_z'][:, 1:].max():.2f}; exact: smallest bound - E_N = "
+                 f"{float(result[f'{case}_bound_exact_margin']):.3g}")
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from ..base.options import ODEOptions
 from ..base.results import CorrelationResult
 from ..sectors.states import InitialState
 from .full import block_sites, full_evolve, full_generator, full_integrate, site_operator
-from .sectors import integrate, sector_evolve
+from .sectors import propagate, sector_evolve
 
 METHODS = ("sectors", "full")
 
@@ -48,9 +48,9 @@ def _sector_correlation(model, state, times, lags, a, b, block, connected, optio
     a_mean = np.empty_like(values) if connected else None
     for i in range(len(times)):
         X0 = np.concatenate([(Bs @ r).ravel() for Bs, r in zip(B_s, lind.blocks(Y[:, i]))])
-        values[i] = A @ integrate(lind, X0, lags, options)
+        values[i] = A @ propagate(lind, X0, lags, options)
         if connected:
-            a_mean[i] = A @ integrate(lind, Y[:, i].copy(), lags, options)
+            a_mean[i] = A @ propagate(lind, Y[:, i].copy(), lags, options)
     return values, Bop @ Y, a_mean
 
 

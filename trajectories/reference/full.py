@@ -17,11 +17,11 @@ from functools import reduce
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.integrate import solve_ivp
 
 from models.spin import PAULI_OPS
 from ..base.checks import check_times, per_block
-from ..base.errors import IntegrationError, MemoryLimitError
+from ..base.errors import MemoryLimitError
+from ..base.integration import integrate
 from ..base.options import ODEOptions
 from ..sectors.operators import hermitian_eigh
 from ..sectors.states import CatState, CoherentState, DickeState, ProductState
@@ -196,13 +196,8 @@ def full_integrate(rhs, norm: float, X0: np.ndarray, times: np.ndarray,
                    options: ODEOptions = ODEOptions()) -> np.ndarray:
     """X(t) (T, 2^N, 2^N): the operator X0 evolved by the Lindbladian `rhs` to each of `times`."""
     check_generator(norm, float(times[-1]), "the 2^N solver")
-    if times[-1] == 0:
-        return np.repeat(X0[None], len(times), axis=0)
-    sol = solve_ivp(rhs, (0.0, times[-1]), X0.ravel(), method="DOP853",
-                    t_eval=times, rtol=options.rtol, atol=options.atol)
-    if not sol.success:
-        raise IntegrationError(f"Lindblad integration failed: {sol.message}")
-    return sol.y.T.reshape((len(times),) + X0.shape)
+    Y = integrate(rhs, X0.ravel(), times, options, "Lindblad")
+    return Y.T.reshape((len(times),) + X0.shape)
 
 
 def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.ndarray:

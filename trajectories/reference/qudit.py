@@ -13,11 +13,11 @@ from __future__ import annotations
 from functools import reduce
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
 from ..base.checks import check_density, check_times
-from ..base.errors import IntegrationError, MemoryLimitError
+from ..base.errors import MemoryLimitError
+from ..base.integration import integrate
 from ..base.options import ODEOptions
 
 MAX_DIM = 300
@@ -100,14 +100,7 @@ def qudit_moments(model: QuditModel, state, times, options: ODEOptions = ODEOpti
             _local_jumps(out, G @ rho @ G.conj().T, op, d, N)
         return out.ravel()
 
-    if times[-1] == 0:
-        rhos = rho0[None]
-    else:
-        sol = solve_ivp(rhs, (0.0, times[-1]), rho0.ravel(), method="DOP853", t_eval=times,
-                        rtol=options.rtol, atol=options.atol)
-        if not sol.success:
-            raise IntegrationError(f"d^N Lindblad integration failed: {sol.message}")
-        rhos = sol.y.T.reshape(-1, dim, dim)
+    rhos = integrate(rhs, rho0.ravel(), times, options, "d^N Lindblad").T.reshape(-1, dim, dim)
     M = average_operators(model)
     mean = np.einsum("aij,tji->at", M, rhos).real
     second = np.einsum("aij,bjk,tki->abt", M, M, rhos).real              # tr(M_a M_b rho)

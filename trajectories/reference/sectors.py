@@ -49,11 +49,11 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.integrate import solve_ivp
 
 from models.spin import BlockModel
 from ..base.checks import check_times
-from ..base.errors import IntegrationError, MemoryLimitError
+from ..base.errors import MemoryLimitError
+from ..base.integration import integrate
 from ..base.options import ODEOptions, memory_limit_advice
 from ..sectors.dicke import dim_squares
 from ..sectors.operators import SectorOperators, tuple_dim
@@ -234,17 +234,11 @@ def check_memory(model: BlockModel, spins, n_times: int, options: ODEOptions) ->
                                f"{memory_limit_advice(need)}", need, max_bytes)
 
 
-def integrate(lind: SectorLindbladian, y0: np.ndarray, times: np.ndarray, options: ODEOptions) -> np.ndarray:
+def propagate(lind: SectorLindbladian, y0: np.ndarray, times: np.ndarray, options: ODEOptions) -> np.ndarray:
     """Y (n, T): the flat vector y0 (any operator, not only a state) evolved by the time-independent
     reduced Lindbladian to each of `times` (measured from y0's time)."""
     check_generator(lind.norm(), float(times[-1]), "the sector solver")
-    if times[-1] == 0:
-        return np.repeat(y0[:, None], len(times), axis=1)
-    sol = solve_ivp(lind, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=options.rtol,
-                    atol=options.atol)
-    if not sol.success:
-        raise IntegrationError(f"sector Lindblad integration failed: {sol.message}")
-    return sol.y
+    return integrate(lind, y0, times, options, "sector Lindblad")
 
 
 def sector_evolve(model: BlockModel, state, times, options: ODEOptions = ODEOptions(),
@@ -260,7 +254,7 @@ def sector_evolve(model: BlockModel, state, times, options: ODEOptions = ODEOpti
     rho0 = state.sector_density(model.sizes)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_generator
         lind = SectorLindbladian(model, evolved_tuples(model, spins))
-    return lind, integrate(lind, initial_vector(lind, rho0), times, options)
+    return lind, propagate(lind, initial_vector(lind, rho0), times, options)
 
 
 def sector_moments(model: BlockModel, state, times,

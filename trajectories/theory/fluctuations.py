@@ -24,11 +24,10 @@ commuting with the average operators; they are of the same order as the local on
 from __future__ import annotations
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from models.spin import PAULI_OPS, BlockModel
 from ..base.checks import check_times
-from ..base.errors import IntegrationError
+from ..base.integration import integrate
 from ..base.options import ODEOptions
 from ..base.results import FluctuationResult, drops_block_axes
 from ..sectors.states import CatState, DickeState
@@ -136,14 +135,7 @@ def fluctuations(model, state, times, *, options: ODEOptions | dict | None = Non
         D = noise_matrix(model, m, rate_derivatives=rate_derivatives, amplitudes=amplitudes)
         return (A @ S + S @ A.T + D).ravel()
 
-    if times[-1] == 0:
-        ys = sigma0.reshape(-1, 1)
-    else:
-        sol = solve_ivp(rhs, (0.0, times[-1]), sigma0.ravel(), method="DOP853", t_eval=times,
-                        rtol=options.rtol, atol=options.atol)
-        if not sol.success:
-            raise IntegrationError(f"fluctuation integration failed: {sol.message}")
-        ys = sol.y
+    ys = integrate(rhs, sigma0.ravel(), times, options, "fluctuation")
     S = ys.reshape(B, 3, B, 3, len(times))
     S = 0.5 * (S + S.transpose(2, 3, 0, 1, 4))
     w = np.asarray(model.sizes, dtype=float) / model.N

@@ -16,11 +16,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
 from ..base.checks import check_density, check_lags, check_operator, check_times
-from ..base.errors import IntegrationError
+from ..base.integration import integrate
 from ..base.options import ODEOptions
 from ..base.results import CorrelationResult, LocalResult
 from .meanfield import (initial_density, master_rhs, mean_field, pack_density, single_site_terms,
@@ -85,13 +84,7 @@ def _coupled_rhs(model, blocks, d: int, k: int, B: int):
 
 def _solve(rhs, y0: np.ndarray, times: np.ndarray, options: ODEOptions) -> np.ndarray:
     """ys (len(y0), T) from y0 at time 0 (the system is autonomous)."""
-    if times[-1] == 0:
-        return np.repeat(y0[:, None], len(times), axis=1)
-    sol = solve_ivp(rhs, (0.0, times[-1]), y0, method="DOP853", t_eval=times, rtol=options.rtol,
-                    atol=options.atol)
-    if not sol.success:
-        raise IntegrationError(f"local-generator integration failed: {sol.message}")
-    return sol.y
+    return integrate(rhs, y0, times, options, "local-generator")
 
 
 def local_generator(model, state, times, *, local_state, block=0,

@@ -163,6 +163,8 @@ def plot_trajectory_bias(result, ax):
             ax.errorbar(x[~res], ND[~res, a, k], NS[~res, a, k], fmt=mk, color=col, ms=4, mfc="w", capsize=2,
                         alpha=0.6)
             ax.axhline(result["b"][a, k], color=col, lw=1)
+    bmax = np.abs(result["b"][1:, result["k_stars"]]).max()
+    ax.set_ylim(-3 * bmax, 3 * bmax)                 # the largest N's error bars leave the frame
     ax.set_xscale("log")
     ax.set_xlabel(r"$N$ (open: statistical error above the bias, $|b|/N < 2\sigma$)")
     ax.set_ylabel(r"$N\,(\omega_{t^*}(m_a) - m_a^{\rm MF}(t^*))$")

@@ -91,7 +91,7 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit
             if mfm is not None:
                 ax.plot(t, mfm[b, a], "--", color="k" if B == 1 else f"C{b}", lw=1,
                         label="mean field" if b == 0 else None)
-        ax.set_xlabel("t")
+        ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
         ax.set_ylabel(rf"$\omega_t(m_{'xyz'[a]})$")
     axes[0].legend(fontsize=8, frameon=False)
     if en is not None:
@@ -104,7 +104,7 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit
         if en_limit is not None:
             ax.plot(t, np.asarray(en_limit) / sum(ens.sizes), "k--", lw=1, label="linear noise, c(t)/N")
             ax.legend(fontsize=8, frameon=False)
-        ax.set_xlabel("t")
+        ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
         ax.set_ylabel(r"$E_N(t)$")
     tag = run_tag(ens)
     fig.suptitle(tag if not title else title if tag in title else f"{title}\n{tag}")

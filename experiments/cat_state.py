@@ -167,7 +167,7 @@ def plot_cat(ax, r):
     ax.plot(times, r["mf_up"][2] ** 2, ":", color="C2", lw=2, label=r"branch mean field $m_{{\rm up},z}(t)^2$")
     ax.text(0.98, 0.35, f"trajectories vs exact (N = {Ne}):\nworst {float(r['z_moments'][0]):.2f} s.e. "
             f"(moments), {float(r['z_E'][0]):.2f} s.e. ($E_N$)", transform=ax.transAxes, ha="right", fontsize=7)
-    ax.set_xlabel(r"$t$")
+    ax.set_xlabel(r"$t$ [1/$\gamma$]")
     ax.set_ylabel(r"$\omega_t(m_z^2)$, $\omega_t(m_z)$")
     ax.set_title(rf"(a) cat state, $\beta={float(r['beta']):g}$, $\Omega={float(r['omega']):g}$ (retrieval, "
                  rf"$m^*_z={float(r['m_star']):.3f}$)", fontsize=9, loc="left")
@@ -191,7 +191,7 @@ def plot_EN(ax, r):
     ax.set_ylim(3e-5, 12)
     ax.add_artist(ax.legend(handles=cat, fontsize=6, frameon=False, ncol=3, loc="upper center"))
     ax.legend(handles=prod, fontsize=6, frameon=False, ncol=3, loc="lower center")
-    ax.set_xlabel(r"$t$")
+    ax.set_xlabel(r"$t$ [1/$\gamma$]")
     ax.set_ylabel(r"$E_N(t)$")
     ax.set_title("(b) cat: $E_N=O(1)$; product state: $E_N\\sim 1/N$", fontsize=9, loc="left")
 
@@ -221,6 +221,7 @@ def plot(result: dict, path) -> None:
     plot_cat(axes[0], result)
     plot_EN(axes[1], result)
     plot_fits(axes[2], result)
+    fig.suptitle("Cat state against product state, quantum Hopfield model; error bars 1 standard error; t in units of the inverse single-site flip rate", fontsize=10)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_png(fig, path)
 

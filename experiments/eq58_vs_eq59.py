@@ -162,7 +162,7 @@ def plot_variants(ax, r):
         ax.plot(times, r["exact59_last"][a], "-", color=f"C{a}", label=rf"$\omega_t(m_{name})$ eq. 59")
         ax.plot(times, r["exact58_last"][a], "--", color=f"C{a}", label="eq. 58")
         ax.plot(times, r["mf59"][a], ":", color="k", lw=0.8, label="mean field" if a == 0 else None)
-    ax.set_xlabel(r"$t$")
+    ax.set_xlabel(r"$t$ [1/$\gamma$]")
     ax.set_ylabel(r"$\omega_t(m_a)$")
     ax.set_title(rf"(a) exact, $N={Nl}$, $\beta={float(r['beta']):g}$, $\Omega={float(r['omega']):g}$, "
                  rf"$\theta_0={float(r['theta']):g}$", fontsize=9, loc="left")
@@ -178,7 +178,7 @@ def plot_scaled(ax, r):
         ax.errorbar(times + 0.03 * i, N * r["D"][i, 2], N * r["stderr"][i, 2], fmt="o", ms=3, color=f"C{i + 1}",
                     label=f"paired traj. $N={N}$ ({n})")
     ax.plot(times, r["d_mf"][2], "k--", lw=1.5, label=r"$N\to\infty$: MF response $d_z(t)$")
-    ax.set_xlabel(r"$t$")
+    ax.set_xlabel(r"$t$ [1/$\gamma$]")
     ax.set_ylabel(r"$N\,[\omega^{58}_t(m_z)-\omega^{59}_t(m_z)]$")
     ax.legend(fontsize=6.5, frameon=False, ncol=2)
     ax.set_title(f"(b) the difference is $d(t)/N$; pairs' error {float(r['error_gain'][0]):.0f}x to "
@@ -211,6 +211,7 @@ def plot(result: dict, path) -> None:
     plot_variants(axes[0], result)
     plot_scaled(axes[1], result)
     plot_exponents(axes[2], result)
+    fig.suptitle("eq. 58 against eq. 59 rates, quantum Hopfield network; error bars 1 standard error; t in units of the inverse single-site flip rate", fontsize=10)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     save_png(fig, path)
 

@@ -105,7 +105,7 @@ def plot(result: dict, path) -> None:
         ax.fill_between(times, lo, hi, color="C1", alpha=0.35,
                         label=f"trajectories, N = {Nl} ({int(r['ntraj_large'])})")
         ax.plot(times, r["mf_mean"][a], "--", color="C3", label="mean field")
-        ax.set_xlabel("t")
+        ax.set_xlabel(r"$t$ [1/$\gamma$, $\gamma = \Gamma_+^2 + \Gamma_-^2 = 1$]")
         ax.set_ylabel(rf"$\omega_t(m_{'xyz'[a]})$")
         ax.set_title(f"({'abc'[a]})", loc="left", fontsize=10)
     axes[0].legend(fontsize=8, frameon=False)

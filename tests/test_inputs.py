@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import BlockModel, Channel, HopfieldNetwork, SpinModel, hopfield_model
+from models import BlockModel, Channel, HopfieldNetwork, SpinModel, hopfield_model, random_patterns
 from trajectories import (ExecutionOptions, MemoryLimitError, ODEOptions, StiffnessWarning, TrajectoryOptions,
                           classical_state, coherent_state, dicke_state, exact_evolution, mean_field, product_state,
                           run_ensemble)
@@ -286,6 +286,7 @@ def test_pattern_index_out_of_range():
     lambda: BlockModel((200,) * 4, channels=[Channel("minus", gamma=ok, delta=np.zeros((4, 3)), block=b)
                                              for b in range(4)]),
     lambda: SpinModel(N=10 ** 7, h=(1, 0, 0), channels=[Channel("minus", gamma=ok)]),
+    lambda: HopfieldNetwork(random_patterns(3, 400, seed=1), 1.0, 0.5).model,     # 4 blocks, G ~ 1e8
     lambda: SpinModel(N=1000, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0))]),  # dense path
 ])
 def test_a_too_large_run_is_refused_at_once_without_allocating(make):

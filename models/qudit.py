@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .spin import PAULI_OPS, BlockModel, evaluate_amplitude, real_array
+from .spin import PAULI_OPS, BlockModel, evaluate_amplitude, rate_function, real_array
 
 
 
@@ -73,9 +73,10 @@ class QuditChannel:
     ----------
     op : array_like (d, d)
         The single-site operator j (any complex matrix).
-    gamma : callable, optional
-        The amplitude Gamma (real, vectorised). Give either `gamma` or `rate` (= Gamma^2 >= 0).
-    rate : callable, optional
+    gamma : callable or float, optional
+        The amplitude Gamma (real, vectorised; a number for a constant). Give either `gamma` or `rate`
+        (= Gamma^2 >= 0).
+    rate : callable or float, optional
     r : array_like (d^2,)
         Real coefficients of Delta in the model's basis (r_0 / sqrt(d) is a constant offset).
     """
@@ -90,11 +91,7 @@ class QuditChannel:
             raise ValueError("op must be a numeric (d, d) matrix") from None
         if not np.all(np.isfinite(arr)):
             raise ValueError("op must be finite")
-        if (gamma is None) == (rate is None):
-            raise ValueError("give exactly one of gamma (the amplitude) or rate (= gamma**2)")
-        fn = gamma if gamma is not None else rate
-        if not callable(fn):
-            raise ValueError(f"{'gamma' if gamma is not None else 'rate'} must be callable")
+        gamma, rate = rate_function(gamma, rate)
         self.op = arr
         self.d = arr.shape[0]
         self.gamma, self.rate = gamma, rate

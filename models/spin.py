@@ -66,6 +66,39 @@ def real_array(name: str, value, shape: tuple[int, ...]) -> np.ndarray:
     return arr
 
 
+class Constant:
+    """A rate function that is one number, Gamma(Delta) = value for every Delta (vectorised, picklable)."""
+
+    def __init__(self, value: float):
+        self.value = float(value)
+
+    def __call__(self, x) -> np.ndarray:
+        return np.full(np.shape(x), self.value)
+
+    def __repr__(self) -> str:
+        return f"{self.value:g}"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Constant) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(self.value)
+
+
+def rate_function(gamma, rate) -> tuple:
+    """(gamma, rate) with exactly one given; a real number becomes a Constant. ValueError naming the field."""
+    if (gamma is None) == (rate is None):
+        raise ValueError("give exactly one of gamma (the amplitude) or rate (= gamma**2)")
+    name, fn = ("gamma", gamma) if gamma is not None else ("rate", rate)
+    if not callable(fn):
+        if isinstance(fn, (bool, np.bool_)) or not isinstance(fn, numbers.Real) or not math.isfinite(fn):
+            raise ValueError(f"{name} must be a finite real number or a function of the Delta values, got {fn!r}")
+        if name == "rate" and fn < 0:
+            raise ValueError(f"rate must be >= 0 (it is gamma**2), got {fn!r}")
+        fn = Constant(fn)
+    return (fn, None) if name == "gamma" else (None, fn)
+
+
 def evaluate_amplitude(gamma: Callable | None, rate: Callable | None, x) -> np.ndarray:
     """Gamma(x) from the amplitude `gamma` or the rate `rate` (Gamma = sqrt(rate)) on real values x,
     checked: vectorised, real, finite, and rate >= 0; a ValueError names the function otherwise."""
@@ -110,10 +143,10 @@ class Channel:
     ----------
     op : "minus" | "plus" | "z"
         The local operator o: sigma_- = |down><up|, sigma_+ = |up><down| or sigma_z.
-    gamma : callable, optional
-        The amplitude Gamma (any real, vectorised function). Gamma(Delta)^2 is the
-        operator-valued rate. Give either `gamma` or `rate`.
-    rate : callable, optional
+    gamma : callable or float, optional
+        The amplitude Gamma (any real, vectorised function; a number for a constant amplitude).
+        Gamma(Delta)^2 is the operator-valued rate. Give either `gamma` or `rate`.
+    rate : callable or float, optional
         The rate Gamma^2 (non-negative); Gamma = sqrt(rate).
     delta : array_like
         Coefficients r of Delta = offset + sum_a r_a m_a: shape (3,) for a single block,
@@ -124,15 +157,11 @@ class Channel:
         The block whose sites the channel acts on (0 for a SpinModel).
     """
 
-    def __init__(self, op: str, gamma: Callable | None = None, delta=(0.0, 0.0, 0.0),
-                 offset: float = 0.0, block: int = 0, rate: Callable | None = None):
+    def __init__(self, op: str, gamma: Callable | float | None = None, delta=(0.0, 0.0, 0.0),
+                 offset: float = 0.0, block: int = 0, rate: Callable | float | None = None):
         if op not in _OPERATORS:
             raise ValueError(f"op must be one of 'minus', 'plus', 'z' (sigma_-, sigma_+, sigma_z), got {op!r}")
-        if (gamma is None) == (rate is None):
-            raise ValueError("give exactly one of gamma (the amplitude) or rate (= gamma**2)")
-        fn = gamma if gamma is not None else rate
-        if not callable(fn):
-            raise ValueError(f"{'gamma' if gamma is not None else 'rate'} must be callable")
+        gamma, rate = rate_function(gamma, rate)
         if not isinstance(block, (int, np.integer)) or block < 0:
             raise ValueError(f"block must be an integer >= 0, got {block!r}")
         self.op = _OPERATORS[op]

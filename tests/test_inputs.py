@@ -55,7 +55,10 @@ def test_block_model_errors(kwargs, match):
     (("sigma_x",), dict(gamma=ok), "op must be one of"),
     (("minus",), dict(), "exactly one of gamma"),
     (("minus",), dict(gamma=ok, rate=ok), "exactly one of gamma"),
-    (("minus",), dict(gamma=3.0), "gamma must be callable"),
+    (("minus",), dict(gamma="3"), "gamma must be a finite real number or a function"),
+    (("minus",), dict(gamma=np.nan), "gamma must be a finite real number or a function"),
+    (("minus",), dict(rate=True), "rate must be a finite real number or a function"),
+    (("minus",), dict(rate=-1.0), r"rate must be >= 0 \(it is gamma\*\*2\)"),
     (("minus",), dict(gamma=ok, delta=(0, 0, np.inf)), "delta must be finite"),
     (("minus",), dict(gamma=ok, delta=(0, 1j, 0)), "delta must be real"),
     (("minus",), dict(gamma=ok, delta=(0, 1)), r"delta must have shape \(3,\) or \(B, 3\)"),
@@ -440,3 +443,23 @@ def test_huge_delta_coefficients_are_diagonalised(method):
 def test_values_that_are_no_numbers_get_one_error_naming_them(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+def test_a_number_is_a_constant_rate():
+    """gamma=0.7 (or rate=0.49) is the constant function: the same trajectories, bit for bit, as
+    gamma=lambda x: np.full_like(x, 0.7), and the same exact evolution; the repr shows the number."""
+    times = np.linspace(0, 1, 5)
+
+    def model(gamma=None, rate=None):
+        return SpinModel(12, h=(1.0, 0, 0), channels=[Channel("minus", gamma=gamma, rate=rate, delta=(0, 0, 1))])
+
+    ref = model(gamma=lambda x: np.full_like(x, 0.7))
+    a = run_ensemble(ref, coherent_state(0.4), times, ntraj=20, seed=5)
+    for m in (model(gamma=0.7), model(rate=0.49)):
+        b = run_ensemble(m, coherent_state(0.4), times, ntraj=20, seed=5)
+        np.testing.assert_allclose(b.mean, a.mean, rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(run_ensemble(model(gamma=0.7), coherent_state(0.4), times, ntraj=20, seed=5).mean,
+                                  a.mean)
+    np.testing.assert_allclose(exact_evolution(model(gamma=0.7), coherent_state(0.4), times).mean,
+                               exact_evolution(ref, coherent_state(0.4), times).mean, atol=1e-12)
+    assert "gamma=0.7" in repr(model(gamma=0.7).channels[0])

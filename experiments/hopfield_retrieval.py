@@ -59,7 +59,7 @@ from scipy.stats import norm  # noqa: E402
 
 from models import HopfieldNetwork, hopfield_model  # noqa: E402
 from trajectories import (coherent_state, mean_field, pattern_overlaps, product_state,  # noqa: E402
-                          run_ensemble)
+                          run_ensemble, weighted_mean)
 from trajectories.analysis import trajectory_values  # noqa: E402
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
@@ -325,15 +325,6 @@ def dephasing(N, ntraj, t_end, seed, p: Params, period, n_jobs):
     return dict(times=times, mean_z=ens.mean[2], stderr_z=ens.stderr[2], mf_z=mf, centres=centres,
                 ratio=ratio, ratio_err=err, use=use, phase_var=phase_var, fit=np.array([tau, (hi - lo) / 2, A]),
                 tau_interval=np.array([lo, hi]), seconds=ens.meta["seconds"])
-
-
-def weighted_mean(values, errors):
-    """Inverse-variance weighted mean, its error scaled by sqrt(chi^2/dof) when that exceeds 1, chi^2, dof."""
-    w = 1 / np.asarray(errors) ** 2
-    mean = float(np.sum(w * values) / np.sum(w))
-    chi2, dof = float(np.sum(w * (np.asarray(values) - mean) ** 2)), len(values) - 1
-    err = float(np.sqrt(1 / np.sum(w)) * (np.sqrt(chi2 / dof) if dof > 0 and chi2 > dof else 1.0))
-    return mean, err, chi2, dof
 
 
 def dephasing_scan(p: Params, n_jobs):

@@ -61,7 +61,7 @@ from scipy.interpolate import CubicSpline  # noqa: E402
 
 from models import hopfield_model  # noqa: E402
 from trajectories import (coherent_state, exact_evolution, fluctuations, mean_field, richardson,  # noqa: E402
-                          run_ensemble)
+                          run_ensemble, weighted_mean)
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
@@ -162,7 +162,7 @@ def finite_n_prediction(params, D_exact, lim):
             P.append(N * D_exact[Nex.index(N)])
             U.append(np.zeros_like(lim.limit))
         else:
-            P.append(sum(c / float(N) ** k for k, c in enumerate(lim.coefficients)))
+            P.append(lim.at(N))
             U.append(lim.error)
     return np.array(P), np.array(U)
 
@@ -170,11 +170,7 @@ def finite_n_prediction(params, D_exact, lim):
 def trajectory_estimate(ND, NS, shift):
     """Weighted mean over N of N D - (P(N) - b_lim) (the trajectories' estimate of b), its chi^2-scaled error
     and chi^2/dof; arrays (3, K) over components and t*."""
-    y, w = ND - shift, 1.0 / NS ** 2
-    mean = np.sum(w * y, axis=0) / np.sum(w, axis=0)
-    chi2 = np.sum(w * (y - mean) ** 2, axis=0)
-    dof = ND.shape[0] - 1
-    err = np.sqrt(1.0 / np.sum(w, axis=0)) * np.sqrt(np.maximum(1.0, chi2 / dof))
+    mean, err, chi2, dof = weighted_mean(ND - shift, NS)
     return mean, err, chi2 / dof
 
 

@@ -78,12 +78,6 @@ class Constant:
     def __repr__(self) -> str:
         return f"{self.value:g}"
 
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Constant) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(self.value)
-
 
 def rate_function(gamma, rate) -> tuple:
     """(gamma, rate) with exactly one given; a real number becomes a Constant. ValueError naming the field."""

@@ -15,7 +15,8 @@ from trajectories import (ExactResult, MeanFieldResult, cat_state, coherent_stat
                           product_state, run_ensemble)
 from trajectories.analysis import (InsufficientDataError, PowerLawFit, bootstrap, clustering, clustering_components,
                                    connected_correlations, covariance, fit_power_law, linear_functional,
-                                   paired_difference, pattern_overlaps, richardson, variance)
+                                   paired_difference, pattern_overlaps, richardson, variance,
+                                   weighted_mean)
 
 from systems import hopfield, two_block_model
 
@@ -500,3 +501,26 @@ def test_richardson_limit():
             richardson(bad, v[:len(bad)], **kw)
     with pytest.raises(ValueError, match="first axis of length 4"):
         richardson(N, v[:3])
+
+
+def test_richardson_polynomial_at_a_size():
+    """RichardsonLimit.at(N) is the fitted polynomial: it returns the data at the fitted N."""
+    N = np.array([10.0, 20, 40])
+    v = np.stack([1.5 - 2.0 / N + 3.0 / N ** 2, np.cos(N)], axis=1)          # (K, 2)
+    r = richardson(N, v)
+    for n, row in zip(N, v):
+        np.testing.assert_allclose(r.at(n), row, atol=1e-10)
+    np.testing.assert_allclose(r.at(1e12), r.limit, atol=1e-9)
+
+
+def test_weighted_mean():
+    """Inverse-variance mean; the error is 1/sqrt(sum w), scaled by sqrt(chi^2/dof) only when that exceeds 1;
+    arrays of estimates per column; errors <= 0 refused."""
+    mean, err, chi2, dof = weighted_mean([1.0, 3.0], [1.0, 1.0])
+    assert (mean, dof, chi2) == (2.0, 1, 2.0) and abs(err - np.sqrt(0.5) * np.sqrt(2.0)) < 1e-15
+    mean, err, chi2, dof = weighted_mean([1.0, 1.2], [1.0, 2.0])       # chi2/dof < 1: no scaling
+    assert abs(mean - (1.0 + 1.2 / 4) / 1.25) < 1e-15 and abs(err - np.sqrt(1 / 1.25)) < 1e-15
+    cols = weighted_mean(np.array([[1.0, 1.0], [3.0, 1.2]]), np.array([[1.0, 1.0], [1.0, 2.0]]))
+    np.testing.assert_allclose(cols[0], [2.0, (1.0 + 1.2 / 4) / 1.25])
+    with pytest.raises(ValueError, match="errors > 0"):
+        weighted_mean([1.0, 2.0], [1.0, 0.0])

@@ -8,7 +8,7 @@ arXiv:2302.04155.
 from importlib import metadata as _metadata
 
 from .analysis import (PowerLawFit, RichardsonLimit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
-                       linear_functional, paired_difference, pattern_overlaps, richardson, variance)
+                       linear_functional, paired_difference, pattern_overlaps, richardson, variance, weighted_mean)
 from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
                           ResultsFileError, StiffnessWarning)
@@ -30,7 +30,7 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
     __version__ = "0+unknown"
 
 __all__ = [
-    "CatState", "CheckpointMismatchError", "RichardsonLimit", "richardson", "CorrelationResult", "exact_correlation", "local_correlation", "PowerLawFit", "bootstrap", "connected_correlations",
+    "CatState", "CheckpointMismatchError", "RichardsonLimit", "richardson", "weighted_mean", "CorrelationResult", "exact_correlation", "local_correlation", "PowerLawFit", "bootstrap", "connected_correlations",
     "linear_functional", "paired_difference", "pattern_overlaps", "CoherentState", "DickeState", "Ensemble", "ExactResult",
     "ExecutionOptions", "FluctuationResult", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
     "MeanFieldResult", "MemoryLimitError", "ODEOptions", "ProductState", "Result", "ResultsFileError",

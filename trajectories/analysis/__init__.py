@@ -5,7 +5,7 @@ moments      variance, covariance, connected_correlations, linear_functional, pa
 clustering   clustering (E_N, paper eq. 24), clustering_components, mean_field_bloch
 bootstrap    bootstrap, resampled_ensembles
 extrapolation richardson, RichardsonLimit (N -> oo limits of exact values)
-fits         fit_power_law, PowerLawFit, fit_signed_power_law, SignedPowerLawFit
+fits         fit_power_law, PowerLawFit, fit_signed_power_law, SignedPowerLawFit, weighted_mean
 propagation  the standard-error machinery shared by the estimators
 
 Every estimator returns (value, stderr): exact results give the exact value with zero error; an
@@ -15,12 +15,12 @@ from ..base.errors import InsufficientDataError
 from .bootstrap import bootstrap, resampled_ensembles
 from .clustering import clustering, clustering_components, mean_field_bloch
 from .extrapolation import RichardsonLimit, richardson
-from .fits import PowerLawFit, SignedPowerLawFit, fit_power_law, fit_signed_power_law
+from .fits import PowerLawFit, SignedPowerLawFit, fit_power_law, fit_signed_power_law, weighted_mean
 from .moments import (connected_correlations, covariance, linear_functional, paired_difference, pattern_overlaps,
                       trajectory_values, variance)
 
 __all__ = [
     "InsufficientDataError", "PowerLawFit", "RichardsonLimit", "richardson", "SignedPowerLawFit", "bootstrap", "clustering", "clustering_components",
     "connected_correlations", "covariance", "fit_power_law", "fit_signed_power_law", "linear_functional", "mean_field_bloch",
-    "paired_difference", "pattern_overlaps", "resampled_ensembles", "trajectory_values", "variance",
+    "paired_difference", "pattern_overlaps", "resampled_ensembles", "trajectory_values", "variance", "weighted_mean",
 ]

@@ -20,6 +20,10 @@ class RichardsonLimit(NamedTuple):
     error: np.ndarray
     coefficients: np.ndarray
 
+    def at(self, N) -> np.ndarray:
+        """The polynomial c0 + c1/N + ... at one size N, shaped like one value."""
+        return sum(c / float(N) ** k for k, c in enumerate(self.coefficients))
+
 
 def richardson(Ns, values, order: int | None = None) -> RichardsonLimit:
     """N -> oo limit of values(N) = c0 + c1/N + ... + c_{k-1}/N^{k-1} + O(N^-k).

@@ -1,5 +1,5 @@
 """Power-law fits with goodness of fit (docs/theory.md §4): values ~ prefactor * N^exponent in
-log-log, and several signed series sharing one exponent."""
+log-log, and several signed series sharing one exponent; the weighted mean of independent estimates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -158,3 +158,28 @@ def fit_signed_power_law(Ns, values, errors) -> SignedPowerLawFit:
     return SignedPowerLawFit(exponent=float(popt[0]), exponent_err=float(err[0] * factor),
                              exponent_err_unscaled=float(err[0]), prefactors=popt[1:],
                              prefactors_err=err[1:] * factor, chi2=chi2, dof=dof)
+
+
+def weighted_mean(values, errors):
+    """Inverse-variance weighted mean over the first axis, its error scaled by sqrt(chi^2/dof) when that
+    exceeds 1, chi^2 and dof = K - 1.
+
+    Parameters
+    ----------
+    values, errors : (K, ...) independent estimates of one quantity and their standard errors (> 0)
+
+    Returns
+    -------
+    mean, err, chi2 : arrays shaped like one value (floats for K scalars); dof : int
+    """
+    v, e = np.asarray(values, dtype=float), np.asarray(errors, dtype=float)
+    if v.shape != e.shape or v.ndim < 1 or not np.all(e > 0):
+        raise ValueError(f"values and errors must have one shape (K, ...) with errors > 0, got {v.shape}, {e.shape}")
+    w = 1.0 / e ** 2
+    mean = np.sum(w * v, axis=0) / np.sum(w, axis=0)
+    chi2, dof = np.sum(w * (v - mean) ** 2, axis=0), v.shape[0] - 1
+    scale = np.sqrt(np.maximum(1.0, chi2 / dof)) if dof > 0 else 1.0
+    err = np.sqrt(1.0 / np.sum(w, axis=0)) * scale
+    if v.ndim == 1:
+        return float(mean), float(err), float(chi2), dof
+    return mean, err, chi2, dof

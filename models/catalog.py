@@ -9,6 +9,9 @@
     transverse_rate_model(N, omega, chi, beta,      H = omega S_x + (chi/N) S_z^2; sigma_+- with the Hopfield
                           kappa, tagged=0)          amplitudes Gamma_+-(m_z + kappa m_x): an interacting
                                                     Hamiltonian and rates with a transverse part
+    superradiance_model(N, gamma, kappa,            collective emission sqrt(gamma/N) S_-, local dephasing
+                        gamma_local=0, omega=0)     sigma_z^(k) at the rate kappa (1 + m_z)/2, local emission
+                                                    at gamma_local, H = omega S_x
 
 The Hopfield models are in `models.hopfield`; every parameter is validated (models.spin.check_integer,
 check_real) with an error that names it and its allowed range.
@@ -143,3 +146,48 @@ def transverse_rate_model(N: int, omega: float, chi: float, beta: float, kappa: 
     J[:, :, 2, 2] = chi
     channels = [Channel(op, gamma=g, delta=delta, block=b) for b in range(B) for op, g in (("plus", gp), ("minus", gm))]
     return BlockModel(sizes, h=[(omega, 0, 0)] * B, J=J, channels=channels)
+
+
+class ExcitedFractionRate:
+    """The rate kappa (1 + x)/2: kappa times the fraction of up spins when x = m_z (picklable)."""
+
+    def __init__(self, kappa: float):
+        self.kappa = float(kappa)
+
+    def __call__(self, x) -> np.ndarray:
+        return self.kappa * np.clip((1 + np.asarray(x, dtype=float)) / 2, 0.0, None)
+
+    def __repr__(self) -> str:
+        return f"{self.kappa:g} (1 + m_z)/2"
+
+
+def superradiance_model(N: int, gamma: float, kappa: float, gamma_local: float = 0.0,
+                        omega: float = 0.0) -> SpinModel:
+    """Superradiant decay with excitation-dependent local dephasing.
+
+    Parameters
+    ----------
+    N : int >= 1
+    gamma : float >= 0
+        Collective emission J = sqrt(gamma / N) S_- (qutip.piqs collective_emission = gamma / N); its
+        mean field is dm_z/dt = -gamma (m_x^2 + m_y^2)/2 (docs/theory.md §5, collective channels).
+    kappa : float >= 0
+        Local dephasing sigma_z^(k) Gamma(m_z) with the rate Gamma^2 = kappa (1 + m_z)/2: it destroys
+        the collective coherence fastest while the spins are excited (piqs dephasing = 4 x the rate).
+    gamma_local : float >= 0
+        Local emission sigma_-^(k) at a constant rate (omitted when 0).
+    omega : float
+        H = omega S_x.
+
+    Returns
+    -------
+    SpinModel with channels [collective sigma_-, sigma_z (Delta = m_z), (sigma_-)].
+    """
+    N = check_integer("N", N)
+    gamma, kappa = check_real("gamma", gamma, 0.0), check_real("kappa", kappa, 0.0)
+    gamma_local = check_real("gamma_local", gamma_local, 0.0)
+    channels = [Channel("minus", rate=gamma, collective=True),
+                Channel("z", rate=ExcitedFractionRate(kappa), delta=(0, 0, 1))]
+    if gamma_local:
+        channels.append(Channel("minus", rate=gamma_local))
+    return SpinModel(N=N, h=(check_real("omega", omega), 0, 0), channels=channels)

@@ -79,9 +79,13 @@ class QuditChannel:
     rate : callable or float, optional
     r : array_like (d^2,)
         Real coefficients of Delta in the model's basis (r_0 / sqrt(d) is a constant offset).
+    collective : bool
+        True: the single jump operator (1/sqrt(N)) sum_k j^(k) Gamma(Delta) instead of one per site
+        (docs/theory.md §1, collective channels).
     """
 
-    def __init__(self, op, gamma: Callable | None = None, r=None, rate: Callable | None = None):
+    def __init__(self, op, gamma: Callable | None = None, r=None, rate: Callable | None = None,
+                 collective: bool = False):
         arr = np.asarray(op)
         if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 2:
             raise ValueError(f"op must be a square (d, d) matrix with d >= 2, got shape {arr.shape}")
@@ -91,6 +95,11 @@ class QuditChannel:
             raise ValueError("op must be a numeric (d, d) matrix") from None
         if not np.all(np.isfinite(arr)):
             raise ValueError("op must be finite")
+        if not np.any(arr):
+            raise ValueError("op must be a non-zero matrix (a zero operator never jumps)")
+        if not isinstance(collective, (bool, np.bool_)):
+            raise ValueError(f"collective must be True or False, got {collective!r}")
+        self.collective = bool(collective)
         gamma, rate = rate_function(gamma, rate)
         self.op = arr
         self.d = arr.shape[0]
@@ -169,7 +178,7 @@ class QuditModel:
         chans = []
         for l, ch in enumerate(model.channels):
             r = s2 * np.concatenate([[ch.offset], model.delta(l)[0]])
-            chans.append(QuditChannel(PAULI_OPS[ch.op], gamma=ch.amplitude, r=r))
+            chans.append(QuditChannel(ch.matrix, gamma=ch.amplitude, r=r, collective=ch.collective))
         return cls(model.N, 2, eps=eps, h=h, channels=chans)
 
     def __repr__(self) -> str:

@@ -28,7 +28,43 @@ _OPERATORS = {
     "minus": "minus", "sigma_-": "minus", "sm": "minus", "-": "minus",
     "plus": "plus", "sigma_+": "plus", "sp": "plus", "+": "plus",
     "z": "z", "sigma_z": "z", "sz": "z",
+    "x": "x", "sigma_x": "x", "sx": "x",
+    "y": "y", "sigma_y": "y", "sy": "y",
 }
+_OP_HELP = ("op must be one of 'minus', 'plus', 'z', 'x', 'y' (sigma_-, sigma_+, sigma_z, sigma_x, sigma_y) "
+            "or a non-zero, finite 2x2 complex matrix in the basis (up, down)")
+
+
+def local_operator(op) -> tuple[str, np.ndarray]:
+    """(name, 2x2 complex matrix) of a single-site operator given by name or as a matrix in the
+    basis (up, down); a named matrix gets its name back, any other matrix the name "matrix".
+    One ValueError naming `op` for anything else (wrong shape, non-finite, zero)."""
+    if isinstance(op, str):
+        if op not in _OPERATORS:
+            raise ValueError(f"{_OP_HELP}, got {op!r}")
+        name = _OPERATORS[op]
+        return name, PAULI_OPS[name].copy()
+    try:
+        arr = np.asarray(op, dtype=complex)
+    except (TypeError, ValueError):
+        raise ValueError(f"{_OP_HELP}, got {op!r}") from None
+    if arr.shape != (2, 2):
+        raise ValueError(f"{_OP_HELP}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{_OP_HELP}, got non-finite entries {arr.tolist()}")
+    if not np.any(arr):
+        raise ValueError(f"{_OP_HELP}, got the zero matrix (a channel that never jumps)")
+    for name, matrix in PAULI_OPS.items():
+        if np.array_equal(arr, matrix):
+            return name, matrix.copy()
+    return "matrix", arr
+
+
+def operator_components(matrix: np.ndarray) -> np.ndarray:
+    """(c_+, c_-, c_z, c_1) (4,) complex with o = c_+ sigma_+ + c_- sigma_- + c_z sigma_z + c_1 1 for
+    the 2x2 matrix o in the basis (up, down) (docs/theory.md §2, general local operators)."""
+    o = np.asarray(matrix, dtype=complex)
+    return np.array([o[0, 1], o[1, 0], (o[0, 0] - o[1, 1]) / 2, (o[0, 0] + o[1, 1]) / 2])
 
 
 def check_integer(name: str, value, minimum: int = 1) -> int:
@@ -131,12 +167,16 @@ def evaluate_amplitude(gamma: Callable | None, rate: Callable | None, x) -> np.n
 
 
 class Channel:
-    """One dissipative channel: J_k = o^(k) Gamma(Delta) on every site k of one block.
+    """One dissipative channel: J_k = o^(k) Gamma(Delta) on every site k of one block (local), or
+    one collective jump operator J = S_o Gamma(Delta) / sqrt(N_b), S_o = sum_k o^(k) over the block.
 
     Parameters
     ----------
-    op : "minus" | "plus" | "z"
-        The local operator o: sigma_- = |down><up|, sigma_+ = |up><down| or sigma_z.
+    op : "minus" | "plus" | "z" | "x" | "y" or array_like (2, 2)
+        The local operator o: sigma_- = |down><up|, sigma_+ = |up><down|, a Pauli matrix, or any
+        non-zero complex 2x2 matrix in the basis (up, down) ([[0, 1], [0, 0]] is sigma_+,
+        [[1, 0], [0, 0]] the projector n = |up><up|). `matrix` holds it, `op` its name ("matrix"
+        for one that is not named).
     gamma : callable or float, optional
         The amplitude Gamma (any real, vectorised function; a number for a constant amplitude).
         Gamma(Delta)^2 is the operator-valued rate. Give either `gamma` or `rate`.
@@ -149,16 +189,27 @@ class Channel:
         The constant c0 in Delta.
     block : int
         The block whose sites the channel acts on (0 for a SpinModel).
+    collective : bool
+        False (default): N_b jump operators o^(k) Gamma, one per site. True: the single jump operator
+        S_o Gamma / sqrt(N_b), which keeps every total spin j (docs/theory.md §2, collective
+        channels); the 1/sqrt(N_b) gives the mean-field limit. qutip.piqs writes collective rates
+        for the spin-N/2 operators J_- = S_-, J_+ = S_+ and J_z = S_z / 2: its collective emission
+        gamma_CE D[J_-] is Channel("minus", rate=N gamma_CE, collective=True), collective pumping
+        rate=N gamma_CP with "plus", collective dephasing gamma_CD D[J_z] is "z" with
+        rate=N gamma_CD / 4; its local rates are gamma_E (emission, "minus"), gamma_P (pumping,
+        "plus") and gamma_D D[sigma_z / 2] (dephasing, "z" with rate=gamma_D / 4).
     """
 
-    def __init__(self, op: str, gamma: Callable | float | None = None, delta=(0.0, 0.0, 0.0),
-                 offset: float = 0.0, block: int = 0, rate: Callable | float | None = None):
-        if op not in _OPERATORS:
-            raise ValueError(f"op must be one of 'minus', 'plus', 'z' (sigma_-, sigma_+, sigma_z), got {op!r}")
+    def __init__(self, op, gamma: Callable | float | None = None, delta=(0.0, 0.0, 0.0),
+                 offset: float = 0.0, block: int = 0, rate: Callable | float | None = None,
+                 collective: bool = False):
+        self.op, self.matrix = local_operator(op)
+        if not isinstance(collective, (bool, np.bool_)):
+            raise ValueError(f"collective must be True or False, got {collective!r}")
+        self.collective = bool(collective)
         gamma, rate = rate_function(gamma, rate)
         if not isinstance(block, (int, np.integer)) or block < 0:
             raise ValueError(f"block must be an integer >= 0, got {block!r}")
-        self.op = _OPERATORS[op]
         self.gamma = gamma
         self.rate = rate
         delta = np.asarray(delta)
@@ -173,15 +224,21 @@ class Channel:
         return evaluate_amplitude(self.gamma, self.rate, x)
 
     @property
+    def components(self) -> np.ndarray:
+        """(c_+, c_-, c_z, c_1) (4,) of o = c_+ sigma_+ + c_- sigma_- + c_z sigma_z + c_1 1."""
+        return operator_components(self.matrix)
+
+    @property
     def only_z(self) -> bool:
         """True when Delta involves only z components (Gamma diagonal in the Dicke basis)."""
         return bool(np.all(self.delta[..., :2] == 0))
 
     def __repr__(self) -> str:
         fn = self.gamma or self.rate
-        return (f"Channel({self.op!r}, {'gamma' if self.gamma is not None else 'rate'}="
+        op = self.op if self.op != "matrix" else self.matrix.tolist()
+        return (f"Channel({op!r}, {'gamma' if self.gamma is not None else 'rate'}="
                 f"{getattr(fn, '__name__', fn)}, delta={self.delta.tolist()}, offset={self.offset}, "
-                f"block={self.block})")
+                f"block={self.block}" + (", collective=True)" if self.collective else ")"))
 
 
 class BlockModel:
@@ -259,7 +316,8 @@ class BlockModel:
         return {
             "kind": type(self).__name__, "sizes": list(self.sizes), "h": self.h.tolist(),
             "J": self.J.tolist(),
-            "channels": [{"op": c.op, "delta": self.delta(i).tolist(), "offset": c.offset,
+            "channels": [{"op": c.op, "matrix": [[[z.real, z.imag] for z in row] for row in c.matrix],
+                          "collective": c.collective, "delta": self.delta(i).tolist(), "offset": c.offset,
                           "block": c.block, "function": repr(c)} for i, c in enumerate(self.channels)],
         }
 

@@ -11,8 +11,14 @@ def hopfield(N, beta=2.0, omega=0.5):
     return hopfield_model(N, beta, omega)
 
 
+#: a local operator with every component: c_+ = 0.5, c_- = -0.4i, c_z = 0.1 + 0.1i, c_1 = 0.2 + 0.1i
+GENERAL_OP = np.array([[0.3 + 0.2j, 0.5], [-0.4j, -0.1]])
+
+
 def rich_block_model(sizes=(3, 2)):
-    """Two blocks, every coupling component, fields, all three operators, x/y/z in Delta."""
+    """Two blocks, every coupling component, fields, x/y/z in Delta, four local channels (sigma_-,
+    sigma_+, sigma_z and a complex 2x2 matrix with sigma_+, sigma_-, sigma_z and identity parts,
+    whose Q = sum_k o^+ o is not diagonal) and a collective channel (sigma_- + 0.3 sigma_z)."""
     rng = np.random.default_rng(5)
     B = len(sizes)
     J = rng.normal(size=(B, B, 3, 3))
@@ -22,7 +28,10 @@ def rich_block_model(sizes=(3, 2)):
     d2 = np.zeros((B, 3)); d2[0] = (0.5, -0.3, 0.2)
     chans = [Channel("minus", gamma=lambda x: 1 + 0.5 * x, delta=d1, block=0),
              Channel("plus", rate=lambda x: 0.3 + 0.2 * x ** 2, delta=d1, block=B - 1),
-             Channel("z", gamma=lambda x: 0.4 * np.cos(x), delta=d2, offset=0.1, block=0)]
+             Channel("z", gamma=lambda x: 0.4 * np.cos(x), delta=d2, offset=0.1, block=0),
+             Channel(GENERAL_OP, gamma=lambda x: 0.5 + 0.2 * x, delta=d1, block=B - 1),
+             Channel([[0.3, 0], [1, -0.3]], rate=lambda x: 0.6 + 0.3 * np.tanh(x), delta=d2, block=0,
+                     collective=True)]
     return BlockModel(sizes, h=h, J=J, channels=chans)
 
 

@@ -80,7 +80,7 @@ def test_run_show_plot_merge(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("change, match", [
-    (dict(model="hopfeld"), "model.name must be one of 'hopfield', 'kinetic', 'decay', 'ising', got 'hopfeld'"),
+    (dict(model="hopfeld"), "model.name must be one of 'hopfield', 'kinetic', 'decay', 'ising', 'superradiance', 'spin', got 'hopfeld'"),
     (dict(ntraj=-5), "run.ntraj must be an integer >= 1, got -5"),
     (dict(stop=-1.0), "times: times must be strictly increasing"),
     (dict(extra="betta = 2.0"), "model.betta is not a parameter of model 'hopfield'"),
@@ -140,6 +140,27 @@ def test_named_models_and_states():
         named_state(name, **params).validate((6,))
     with pytest.raises(ValueError, match="model.N is required"):
         named_model("decay")
+
+
+def test_spin_model_from_channel_tables():
+    """[model] name = "spin" with [[model.channels]] tables: names, complex matrices as [re, im]
+    pairs, collective channels; a bad field is named with its channel index."""
+    model = named_model("spin", N=6, h=[0.5, 0, 0], channels=[
+        {"op": "minus", "rate": 1.0, "collective": True},
+        {"op": [[[0, 0], [1, 0]], [[0, 1], [0, 0]]], "rate": 0.2},
+        {"op": [[1, 0], [0, 0]], "gamma": 0.3}])
+    assert [c.collective for c in model.channels] == [True, False, False]
+    np.testing.assert_array_equal(model.channels[1].matrix, [[0, 1], [1j, 0]])
+    assert model.channels[2].op == "matrix" and model.h[0, 0] == 0.5
+    for channels, match in [([{"op": "w", "rate": 1}], r"model.channels\[0\].op must be one of"),
+                            ([{"rate": 1}], r"model.channels\[0\].op is required"),
+                            ([{"op": "x", "rate": 1}, {"op": "x", "rate": 1, "foo": 2}],
+                             r"model.channels\[1\].foo is not a channel field"),
+                            ([{"op": [[1, 2, 3]], "rate": 1}], r"op must be one of .* shape \(1, 3\)"),
+                            ([{"op": "x", "rate": -1}], r"model.channels\[0\].rate must be >= 0"),
+                            ([{"op": "x"}], "exactly one of gamma")]:
+        with pytest.raises(ValueError, match=match):
+            named_model("spin", N=4, channels=channels)
 
 
 def test_plain_progress_line_without_tqdm(monkeypatch):

@@ -84,6 +84,38 @@ def test_covariance_and_site_correlations_match_exact_extrapolation(exact_limit)
         assert np.all(deviation <= bound + 1e-9), (name, deviation, bound)
 
 
+def with_collective(N):
+    """A collective channel (o = 0.2 |up><up| + 0.1i sigma_+ + sigma_- - 0.3 |down><down|, rate of
+    Delta = m_x/2 + m_z), local dephasing and a sigma_+ rate of Delta = 0.3 m_x + 0.5 m_z."""
+    return SpinModel(N, h=(0.5, 0, 0), J=np.diag([0, 0, 0.4]),
+                     channels=[Channel([[0.2, 0.1j], [1, -0.3]], rate=lambda x: 0.4 + 0.2 * np.tanh(x),
+                                       delta=(0.5, 0, 1.0), collective=True),
+                               Channel("z", rate=0.1),
+                               Channel("plus", gamma=lambda x: 0.3 * np.exp(x / 2), delta=(0.3, 0, 0.5))])
+
+
+def test_collective_channel_against_exact_extrapolation():
+    """With a collective channel: the mean field (its Hamiltonian-like term) and N E_N, N Cov (its
+    noise, Gamma' terms included) against the exact N -> oo limit from N = 16, 32, 64; the frozen-rate
+    noise is refused."""
+    Ns, times, state = (16, 32, 64), np.linspace(0, 1.0, 3), coherent_state(0.9, 0.3)
+    exact = [exact_evolution(with_collective(N), state, times) for N in Ns]
+    mf = [mean_field(with_collective(N), state, times) for N in Ns]
+    limit, err = richardson(Ns, [e.mean for e in exact])[:2]
+    assert np.all(np.abs(limit - mf[0].mean) <= err + 1e-9)
+    ne = [N * clustering(e, m)[0] for N, e, m in zip(Ns, exact, mf)]
+    ncov = [N * covariance(e)[0] for N, e in zip(Ns, exact)]
+    theory = fluctuations(with_collective(10), state, times)
+    frozen = fluctuations(with_collective(10), state, times, rate_derivatives=False)
+    limit, err = richardson(Ns, ne)[:2]
+    assert np.all(np.abs(theory.clustering - limit) <= err + 1e-9), (theory.clustering, limit, err)
+    assert np.abs(frozen.clustering - limit)[1] > 10 * err[1]
+    limit, err = richardson(Ns, ncov)[:2]
+    deviation, bound = np.abs(theory.sigma - limit).max(axis=(0, 1)), err.max(axis=(0, 1))
+    assert np.all(deviation <= bound + 1e-9), (deviation, bound)
+    assert np.abs(frozen.sigma - limit).max(axis=(0, 1))[1] > 3 * bound[1]
+
+
 def test_blocks_of_a_homogeneous_model_add_up_to_one_block():
     """Split one block into three: Sigma_single = sum_{b,g} w_b w_g Sigma^{bg} (m = sum_b w_b m^b)."""
     gp, gm = glauber(2.0)

@@ -100,13 +100,14 @@ def channels(draw, B, bad, tame):
         c = draw(st.floats(-2, 2))
     else:
         c = draw(st.one_of(BETAS, FINITE) if kind in ("exp", "fermi") else st.one_of(FINITE, NON_FINITE))
-    op = st.sampled_from(["x", 3, None, "sigma_x"]) if "op" in bad else st.sampled_from(["minus", "plus", "z"])
+    op = st.sampled_from(["w", 3, None, "sigma_w", np.zeros((2, 2)), np.ones(3), [[np.nan, 0], [0, 1]]]) \
+        if "op" in bad else st.sampled_from(["minus", "plus", "z", "x", "y", [[0.5, 1j], [0.2, -0.1]]])
     offset = st.one_of(NON_FINITE, NOT_NUMBERS) if "offset" in bad else \
         st.floats(-2, 2) if tame else st.one_of(st.floats(-2, 2), FINITE)
     block = st.sampled_from([-1, B, 1.5, "0"]) if "block" in bad else st.integers(0, B - 1)
     return {"op": draw(op), key: Rate(kind, c),
             "delta": draw(vectors(draw(st.sampled_from([(3,), (B, 3)])), "delta" in bad, tame)),
-            "offset": draw(offset), "block": draw(block)}
+            "offset": draw(offset), "block": draw(block), "collective": draw(st.booleans())}
 
 
 class Build:

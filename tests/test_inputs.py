@@ -52,7 +52,12 @@ def test_block_model_errors(kwargs, match):
 
 
 @pytest.mark.parametrize("args, kwargs, match", [
-    (("sigma_x",), dict(gamma=ok), "op must be one of"),
+    (("sigma_w",), dict(gamma=ok), "op must be one of"),
+    ((np.ones(3),), dict(gamma=ok), r"op must be one of .* got shape \(3,\)"),
+    ((np.zeros((2, 2)),), dict(gamma=ok), "op must be one of .* got the zero matrix"),
+    (([[1, np.nan], [0, 0]],), dict(gamma=ok), "op must be one of .* non-finite"),
+    ((["a", "b"],), dict(gamma=ok), "op must be one of"),
+    (("minus",), dict(gamma=ok, collective=1), "collective must be True or False"),
     (("minus",), dict(), "exactly one of gamma"),
     (("minus",), dict(gamma=ok, rate=ok), "exactly one of gamma"),
     (("minus",), dict(gamma="3"), "gamma must be a finite real number or a function"),

@@ -13,7 +13,7 @@ from scipy.linalg import expm
 from scipy.optimize import brentq
 
 from models import BlockModel, Channel, SpinModel
-from trajectories.engine.banded import build_banded, matvec_banded
+from trajectories.engine.banded import build_heff, matvec_banded
 from trajectories.engine.batch import ladder_to_moments
 from trajectories.engine.compiled import BANDED, DENSE, compile_model
 from trajectories.engine.jumps import (Jump, Targets, apply_jump, apply_kraus, channel_weights,
@@ -37,7 +37,7 @@ def _z_only(model):
         d = model.delta(l).copy()
         d[:, :2] = 0
         fn = dict(gamma=c.gamma) if c.gamma is not None else dict(rate=c.rate)
-        chans.append(Channel(c.op, delta=d, offset=c.offset, block=c.block, **fn))
+        chans.append(Channel(c.matrix, delta=d, offset=c.offset, block=c.block, collective=c.collective, **fn))
     return BlockModel(model.sizes, h=model.h, J=model.J, channels=chans)
 
 
@@ -83,6 +83,16 @@ def _compact(P, ws):
     return _gather(P, tuple(ws.tj), glob)
 
 
+#: the four jump slots of a channel: (Targets field, dj, second)
+SLOTS = (("up", 1, 0), ("stay", 0, 0), ("stay2", 0, 1), ("down", -1, 0))
+
+
+def _kraus(ops, s, l, dj, second):
+    """The dense Kraus operator of a slot, or None when it does not exist."""
+    Ks = ops.kraus(s, l, dj)
+    return Ks[second] if second < len(Ks) else None
+
+
 def _same_ray(a, b, atol):
     """a and b (normalised) equal up to a global phase."""
     phase = np.vdot(a, b)
@@ -103,7 +113,7 @@ def test_banded_heff_equals_dense(sizes):
     H = heff_operator(P, data)
     y = np.zeros(P.G, complex)
     for s in sector_tuples(sizes):
-        build_banded(P, np.array(s, np.int64), data, 0, P.G)
+        build_heff(P, np.array(s, np.int64), data, 0, P.G)
         compact, glob = _random_state(sizes, s, rng)
         lo, hi = matvec_banded(H, glob, 0, P.G, y)
         np.testing.assert_allclose(_gather(P, s, y), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
@@ -127,15 +137,15 @@ def test_jump_probabilities_and_kraus(sizes):
             expected = np.vdot(compact, gam @ ops.no_jump(s, l) @ gam @ compact).real
             assert w[l] == pytest.approx(expected, rel=1e-12, abs=1e-14)
             t = sector_weights(P, ws, l)
-            norms = (t.up, t.stay, t.down)
+            norms = [getattr(t, name) for name, _, _ in SLOTS]
             assert sum(norms) == pytest.approx(expected, rel=1e-12, abs=1e-14)
             phi = P.gtab[l] * glob
-            for dj, nrm in zip((1, 0, -1), norms):
-                K = ops.kraus(s, l, dj)
+            for (_, dj, second), nrm in zip(SLOTS, norms):
+                K = _kraus(ops, s, l, dj, second)
                 if K is None:
                     assert nrm == 0
                     continue
-                apply_kraus(P, l, dj, tj, phi, 0, P.G, out, 1.0)
+                apply_kraus(P, l, dj, second, tj, phi, 0, P.G, out, 1.0)
                 target = list(s); target[model.channels[l].block] += 2 * dj
                 np.testing.assert_allclose(_gather(P, target, out), K @ gam @ compact, atol=1e-12)
 
@@ -243,7 +253,8 @@ def test_channel_weights_equal_gamma_q_gamma(path, sizes):
         for l in range(len(model.channels)):
             gam = ops.gamma(s, l)
             expected = np.vdot(compact, gam @ ops.no_jump(s, l) @ gam @ compact).real
-            assert expected > 1e-3
+            ch = model.channels[l]
+            assert expected > 1e-3 or (ch.collective and s[ch.block] == 0)   # S_o vanishes on j = 0
             assert w[l] == pytest.approx(expected, rel=1e-10, abs=1e-14)
 
 
@@ -263,8 +274,9 @@ def test_sector_weights_equal_kraus_norms(path, sizes):
             support = np.zeros(P.G, complex)
             support[t.lo:t.hi] = ws.work[t.lo:t.hi]
             np.testing.assert_allclose(_gather(P, s, support), phi, atol=1e-12)
-            for dj, got in zip((1, 0, -1), (t.up, t.stay, t.down)):
-                K = ops.kraus(s, l, dj)
+            for name, dj, second in SLOTS:
+                got = getattr(t, name)
+                K = _kraus(ops, s, l, dj, second)
                 expected = 0.0 if K is None else np.linalg.norm(K @ phi) ** 2
                 assert got == pytest.approx(expected, rel=1e-10, abs=1e-14)
 
@@ -279,14 +291,14 @@ def test_apply_jump_equals_kraus_of_gamma(path, sizes):
     for s in sector_tuples(sizes):
         compact, glob = _random_state(sizes, s, rng)
         for l in range(len(model.channels)):
-            for dj, name in ((1, "up"), (0, "stay"), (-1, "down")):
-                K = ops.kraus(s, l, dj)
+            for name, dj, second in SLOTS:
+                K = _kraus(ops, s, l, dj, second)
                 ws = _start(P, s, glob)
                 t = sector_weights(P, ws, l)
                 norm = getattr(t, name)
                 if K is None or norm < 1e-12:
                     continue
-                apply_jump(P, ws, Jump(l, dj, norm, t.lo, t.hi), TOLS.trim)
+                apply_jump(P, ws, Jump(l, dj, second, norm, t.lo, t.hi), TOLS.trim)
                 target = ops.target(s, l, dj)
                 assert tuple(ws.tj) == target
                 expected = K @ ops.gamma(s, l) @ compact
@@ -326,15 +338,17 @@ def test_choose_channel_follows_the_weights():
 
 
 def test_choose_sector_follows_the_weights():
-    """dj = +1, 0, -1 with probability up, stay, down over their sum; the Jump carries its weight."""
-    up, stay, down = 0.2, 0.5, 0.3
-    t = Targets(2, 5, 9, up, stay, down)
-    counts = {1: 0, 0: 0, -1: 0}
+    """The slots up, stay, stay2, down with probability proportional to their weights; the Jump
+    carries its dj, second and weight."""
+    weights = {"up": 0.2, "stay": 0.4, "stay2": 0.1, "down": 0.3}
+    t = Targets(2, 5, 9, *weights.values())
+    counts = dict.fromkeys(weights, 0)
+    edges = np.cumsum(list(weights.values()))
     for seed in range(400):
         jump = choose_sector(t, np.random.default_rng(seed))
-        x = np.random.default_rng(seed).random() * (up + stay + down)
-        dj = 1 if x < up else (0 if x < up + stay else -1)
-        assert jump == Jump(2, dj, {1: up, 0: stay, -1: down}[dj], 5, 9)
-        counts[dj] += 1
-    assert counts[1] > 50 and counts[0] > 150 and counts[-1] > 80
-    assert choose_sector(Targets(0, 0, 1, 0.0, 0.0, 1.0), np.random.default_rng(1)).dj == -1
+        x = np.random.default_rng(seed).random() * edges[-1]
+        name, dj, second = SLOTS[int(np.searchsorted(edges, x, side="right"))]
+        assert jump == Jump(2, dj, second, weights[name], 5, 9)
+        counts[name] += 1
+    assert counts["up"] > 50 and counts["stay"] > 120 and counts["stay2"] > 20 and counts["down"] > 80
+    assert choose_sector(Targets(0, 0, 1, 0.0, 0.0, 0.0, 1.0), np.random.default_rng(1)).dj == -1

@@ -151,3 +151,46 @@ def test_kraus_matrix_to_missing_sector_below_zero(op):
     K = dicke.kraus_matrix(op, -1, 4, 0.0)
     assert not np.any(K)
     assert dicke.kraus_coefficient(dicke.OP_CODES[op], -1, 4.0, 0.0, 0.0) == 0.0
+
+
+def random_operator(rng, kind):
+    """A random complex 2x2 operator: all four components, or one with a zero identity part."""
+    o = rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2))
+    if kind == "traceless":
+        o -= np.trace(o) / 2 * I2
+    return o
+
+
+@pytest.mark.parametrize("N", NS)
+@pytest.mark.parametrize("kind", ["general", "traceless", "projector", "x_plus_phase"])
+def test_general_operator_kraus_operators(N, kind):
+    """For any o = c_+ sigma_+ + c_- sigma_- + c_z sigma_z + c_1 1 the jump map sum_k o X o^+ of a
+    sector-j state is (+)_{j'} (sum_i K_i X K_i^+) (x) 1/d_{j'} with the signed, combined Kraus
+    operators of dicke.kraus_matrices (two for j -> j), and sum K^+ K is the collective Q."""
+    rng = np.random.default_rng(7 * N + len(kind))
+    o = {"projector": np.diag([1.0, 0.0]).astype(complex),
+         "x_plus_phase": LOCAL["minus"] + np.exp(0.7j) * LOCAL["plus"]}.get(kind)
+    if o is None:
+        o = random_operator(rng, kind)
+    comps = np.array([o[0, 1], o[1, 0], (o[0, 0] - o[1, 1]) / 2, (o[0, 0] + o[1, 1]) / 2])
+    basis = schur_basis(N)
+    sites = [site(o, k, N) for k in range(N)]
+    Jz, Jp, Jm = collective(N)
+    q0, qz, r = dicke.no_jump_components(o)
+    Q = q0 * N * np.eye(2**N) + qz * Jz + r * Jp + np.conj(r) * Jm
+    np.testing.assert_allclose(sum(s.conj().T @ s for s in sites), Q, rtol=0, atol=1e-12)
+    for j, V in basis.items():
+        X = random_hermitian(V.shape[1], rng)
+        Y = sum(s @ embed(V, X) @ s.conj().T for s in sites)
+        blocks = reduced_blocks(Y, basis)
+        np.testing.assert_allclose(sum(embed(basis[jt], Yt) for jt, Yt in blocks.items()), Y, rtol=0, atol=1e-11)
+        KK = np.zeros((V.shape[1],) * 2, dtype=complex)
+        for jt, Yt in blocks.items():
+            dj = int(round(jt - j))
+            Ks = dicke.kraus_matrices(comps, dj, N, j) if abs(dj) <= 1 else []
+            assert len(Ks) == (0 if abs(dj) > 1 else 2 if dj == 0 and comps[3] != 0 else 1)
+            np.testing.assert_allclose(Yt, sum((K @ X @ K.conj().T for K in Ks), 0 * Yt), rtol=0, atol=1e-11)
+            KK += sum((K.conj().T @ K for K in Ks), 0 * KK)
+        jz, jp, jm = dicke.spin_matrices(j)
+        np.testing.assert_allclose(KK, q0 * N * np.eye(len(KK)) + qz * jz + r * jp + np.conj(r) * jm,
+                                   rtol=0, atol=1e-11)

@@ -55,6 +55,19 @@ def test_site_like_the_bulk_follows_the_mean_field():
     np.testing.assert_allclose(local.mean_field.mean, mf.mean, rtol=0, atol=1e-12)
 
 
+def test_sites_in_a_collective_channel_follow_the_mean_field():
+    """A collective channel enters L_t as the Hamiltonian H_c on every site: two sites prepared like the
+    bulk stay the product of the mean-field states (superradiance with local dephasing)."""
+    from models import superradiance_model
+    model, state = superradiance_model(100, gamma=1.0, kappa=0.2), coherent_state(theta=1.0, phi=0.3)
+    mf = mean_field(model, state, TIMES)
+    pair = np.kron(mf.rho[..., 0], mf.rho[..., 0])
+    local = local_generator(model, state, TIMES, local_state=pair)
+    expected = np.einsum("ijt,klt->ikjlt", mf.rho, mf.rho).reshape(4, 4, -1)
+    np.testing.assert_allclose(local.rho, expected, rtol=0, atol=1e-9)
+    assert np.abs(mf.mean[:, -1] - mf.mean[:, 0]).max() > 0.1
+
+
 def test_products_stay_products_and_entangled_states_stay_states():
     model, state = rich_spin_model(50), coherent_state(theta=0.9, phi=0.4)
     a, b = bloch_density([0, 0, -1]), bloch_density([0.6, 0, 0.8])

@@ -151,7 +151,9 @@ def rich_spin_model(N):
     return SpinModel(N=N, h=(0.3, 0.1, 0.2), J=np.array([[0.4, 0.1, 0], [0.1, 0, 0.2], [0, 0.2, -0.3]]),
                      channels=[Channel("minus", gamma=lambda x: 1 + 0.6 * x, delta=(0.8, 0, 0.3), offset=0.1),
                                Channel("plus", rate=lambda x: 0.2 * (1 + x) ** 2, delta=(0, 0.5, 0.5)),
-                               Channel("z", gamma=lambda x: 0.3 + 0.1 * x, delta=(0, 0, 1))])
+                               Channel("z", gamma=lambda x: 0.3 + 0.1 * x, delta=(0, 0, 1)),
+                               Channel([[0.2 + 0.1j, 0.4], [-0.3j, 0.1]], gamma=lambda x: 0.5 + 0.2 * x,
+                                       delta=(0.2, 0, 0.4))])
 
 
 def test_from_spin_mean_field_and_exact_dynamics():
@@ -355,6 +357,10 @@ def test_bad_inputs_name_the_parameter():
         QuditChannel(np.ones(3), gamma=np.cos)
     with pytest.raises(ValueError, match="gamma"):
         QuditChannel(np.eye(3))
+    with pytest.raises(ValueError, match="op must be a non-zero matrix"):
+        QuditChannel(np.zeros((3, 3)), gamma=np.cos)
+    with pytest.raises(ValueError, match="collective must be True or False"):
+        QuditChannel(np.eye(3), gamma=np.cos, collective="yes")
     with pytest.raises(ValueError, match="r must have shape"):
         QuditChannel(np.eye(3), gamma=np.cos, r=np.ones(4))
     with pytest.raises(ValueError, match="h must be symmetric"):
@@ -378,3 +384,49 @@ def test_bad_inputs_name_the_parameter():
         exact_evolution(QuditModel(6, 3), np.eye(3) / 3, [0, 1])
     with pytest.raises(ValueError, match="method must be 'qudit'"):
         exact_evolution(q, np.eye(3) / 3, [0, 1], method="sectors")
+
+
+def test_collective_decay_is_the_superradiant_pendulum():
+    """Collective emission J = sqrt(gamma/N) S_- alone: dm_z/dt = -gamma (m_x^2 + m_y^2)/2 keeps the
+    Bloch vector on the sphere, theta(t) with tan(theta/2) = tan(theta_0/2) e^{gamma t/2} (the mean
+    field of superradiance), while the same rate as local emission gives m_z + 1 = (1 + cos theta_0) e^{-gamma t}.
+    A QuditModel converted from a model with collective channels has the same mean field in both forms
+    and the same exact dynamics."""
+    gamma, theta0, times = 0.8, 0.4, np.linspace(0, 6, 13)
+    collective = SpinModel(5, channels=[Channel("minus", rate=gamma, collective=True)])
+    mf = mean_field(collective, coherent_state(theta0, 0.3), times, options=dict(rtol=1e-11, atol=1e-12))
+    theta = 2 * np.arctan(np.tan(theta0 / 2) * np.exp(gamma * times / 2))
+    np.testing.assert_allclose(mf.mean[2], np.cos(theta), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(np.hypot(mf.mean[0], mf.mean[1]), np.sin(theta), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(np.arctan2(mf.mean[1], mf.mean[0])[1:], 0.3, atol=1e-8)   # no precession
+    local = SpinModel(5, channels=[Channel("minus", rate=gamma)])
+    mz = mean_field(local, coherent_state(theta0), times, options=dict(rtol=1e-11, atol=1e-12)).mean[2]
+    np.testing.assert_allclose(mz, -1 + (1 + np.cos(theta0)) * np.exp(-gamma * times), rtol=0, atol=1e-8)
+    # the d-level route: Lemma 3's quadratic collective term, the master form and the exact d^N solver
+    rich = SpinModel(4, h=(0.3, 0, 0.2), channels=[
+        Channel([[0.2, 0.1j], [1, -0.3]], rate=lambda x: 0.6 + 0.3 * np.tanh(x), delta=(0.5, 0, 0.8), collective=True),
+        Channel("z", rate=0.2), Channel("x", rate=0.1, collective=True)])
+    q = QuditModel.from_spin(rich)
+    state = coherent_state(1.0, 0.4)
+    spin = mean_field(rich, state, times, **TIGHT)
+    for method in ("lemma3", "master"):
+        qudit = mean_field(q, state, times, method=method, **TIGHT)
+        np.testing.assert_allclose(np.sqrt(2) * qudit.mean[1:], spin.mean, rtol=0, atol=1e-9)
+    ref = exact_evolution(rich, state, times[:5], method="full")
+    ex = exact_evolution(q, bloch_density(initial_bloch(state, (4,))[0]), times[:5])
+    np.testing.assert_allclose(np.sqrt(2) * ex.mean[1:], ref.mean, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(2 * ex.second[1:, 1:], ref.second, rtol=0, atol=1e-9)
+
+
+def test_general_local_operators_in_the_bloch_form():
+    """sigma_x jumps at rate g: D[sigma_x] damps m_y, m_z at 2g and keeps m_x; the projector n = |up><up|
+    dephases at rate g/2 (n = (1 + sigma_z)/2); fixed_points.bloch_dissipator gives the same matrices."""
+    from trajectories.theory.fixed_points import bloch_dissipator
+    g, r0, times = 0.7, np.array([0.3, -0.5, 0.6]), np.linspace(0, 3, 7)
+    for op, decay in (("x", [0, 2 * g, 2 * g]), ([[1, 0], [0, 0]], [g / 2, g / 2, 0])):
+        model = SpinModel(3, channels=[Channel(op, rate=g)])
+        mf = mean_field(model, product_state(r0), times, options=dict(rtol=1e-11, atol=1e-12))
+        np.testing.assert_allclose(mf.mean, r0[:, None] * np.exp(-np.outer(decay, times)), rtol=0, atol=1e-8)
+        A, c = bloch_dissipator(model.channels[0].matrix)
+        np.testing.assert_allclose(g * A, -np.diag(decay), atol=1e-14)
+        np.testing.assert_allclose(c, 0, atol=1e-14)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from models import (BlockModel, Channel, HopfieldNetwork, SpinModel, decay_model, hopfield_model,
-                    hopfield_rates, ising_model, kinetic_model, tagged_hopfield_model)
+                    hopfield_rates, ising_model, kinetic_model, superradiance_model, tagged_hopfield_model)
 from trajectories.cli.registry import MODELS, named_model
 from trajectories.theory.meanfield import vector_field
 
@@ -18,7 +18,8 @@ def assert_same_model(a, b):
     np.testing.assert_array_equal(a.J, b.J)
     assert len(a.channels) == len(b.channels)
     for l, (ca, cb) in enumerate(zip(a.channels, b.channels)):
-        assert (ca.op, ca.block) == (cb.op, cb.block), f"channel {l}"
+        assert (ca.op, ca.block, ca.collective) == (cb.op, cb.block, cb.collective), f"channel {l}"
+        np.testing.assert_array_equal(ca.matrix, cb.matrix)
         assert ca.offset == pytest.approx(cb.offset, abs=1e-15), f"channel {l}"
         np.testing.assert_allclose(a.delta(l), b.delta(l), rtol=0, atol=1e-15, err_msg=f"channel {l}")
         np.testing.assert_allclose(ca.amplitude(GRID), cb.amplitude(GRID), rtol=1e-14, atol=1e-15,
@@ -30,6 +31,7 @@ def assert_same_model(a, b):
     ("kinetic", kinetic_model, dict(N=7, gamma_up=0.4, gamma_down=1.3, omega=0.2)),
     ("decay", decay_model, dict(N=7, gamma=0.6, h=0.25)),
     ("ising", ising_model, dict(N=7, hx=0.7, J=-1.5, gamma=0.2)),
+    ("superradiance", superradiance_model, dict(N=7, gamma=0.8, kappa=0.3, gamma_local=0.1, omega=0.2)),
 ])
 def test_registry_is_a_table_over_the_constructors(name, constructor, params):
     assert MODELS[name][0] is constructor
@@ -52,6 +54,11 @@ def test_catalog_models_hold_their_parameters():
     decay = decay_model(5, gamma=0.0, h=-0.1)
     np.testing.assert_array_equal(decay.channels[0].amplitude(x), 0.0)
     assert decay.h[0, 0] == -0.1 and decay.channels[0].op == "minus"
+    sr = superradiance_model(5, gamma=0.8, kappa=0.3, gamma_local=0.1)
+    assert [(c.op, c.collective) for c in sr.channels] == [("minus", True), ("z", False), ("minus", False)]
+    np.testing.assert_allclose(sr.channels[1].amplitude(x) ** 2, 0.3 * np.clip((1 + x) / 2, 0, None), rtol=1e-14)
+    np.testing.assert_allclose(sr.channels[0].amplitude(x) ** 2, 0.8, rtol=1e-15)
+    assert len(superradiance_model(5, gamma=1.0, kappa=0.0).channels) == 2
 
 
 @pytest.mark.parametrize("variant", ["eq58", "eq59"])
@@ -131,6 +138,9 @@ def test_tagged_sites_in_the_bulk_state_follow_the_single_block_mean_field(varia
     (ising_model, dict(N=3, hx=0.1, J=np.inf, gamma=1.0), "J must be a finite real number"),
     (ising_model, dict(N=3, hx=[0.1], J=1.0, gamma=1.0), "hx must be a finite real number"),
     (ising_model, dict(N=3, hx=0.1, J=1.0, gamma=-2), "gamma must be a finite real number >= 0"),
+    (superradiance_model, dict(N=3, gamma=1.0, kappa=-0.1), "kappa must be a finite real number >= 0"),
+    (superradiance_model, dict(N=3, gamma=np.nan, kappa=0.1), "gamma must be a finite real number >= 0"),
+    (superradiance_model, dict(N=3, gamma=1.0, kappa=0.1, gamma_local=-1), "gamma_local must be"),
 ])
 def test_parameters_are_validated(constructor, params, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):

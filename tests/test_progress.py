@@ -112,3 +112,29 @@ def test_kernels_ready_reads_the_cache_without_compiling(tmp_path):
     assert kernels_ready()
     assert _ready_in_a_new_process({}) == ["True", "0"]
     assert _ready_in_a_new_process({"NUMBA_CACHE_DIR": str(tmp_path)}) == ["False", "0"]
+
+
+def test_the_kernel_cache_folder_follows_the_source(tmp_path, monkeypatch):
+    """Numba checks only a kernel's own file, so the package names its cache folder by a hash of all
+    its sources: the compiled kernels live there, a user's NUMBA_CACHE_DIR is kept as the parent, and
+    a changed source (here, a copy of the package with one file edited) gets another folder."""
+    import shutil
+
+    from numba.core import config
+
+    from trajectories.base import kernel_cache
+    from trajectories.engine.driver import run_trajectory
+    folder = Path(config.CACHE_DIR)
+    assert folder.name == f"kernels-{kernel_cache.source_hash()}" or \
+        folder.name == f"collective-trajectories-{kernel_cache.source_hash()}"
+    run_ensemble(hopfield(4), coherent_state(0.4), [0, 0.1], ntraj=1, seed=1)
+    assert Path(run_trajectory._cache._cache_path).is_relative_to(folder)
+    assert kernel_cache.cache_folder(str(tmp_path)).parent == tmp_path
+    original = kernel_cache.source_hash()
+    copy = tmp_path / "trajectories"
+    shutil.copytree(kernel_cache.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(kernel_cache, "PACKAGE", copy)
+    same = kernel_cache.source_hash()
+    assert same == original
+    (copy / "engine" / "jumps.py").write_text((copy / "engine" / "jumps.py").read_text() + "\n# edited\n")
+    assert kernel_cache.source_hash() != same

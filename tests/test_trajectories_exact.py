@@ -101,6 +101,30 @@ def test_every_feature_two_blocks_full_space():
             method="full")
 
 
+def general_model(N, delta):
+    """A random complex local operator (identity part included), sigma_x, a projector and two
+    collective channels (random operator, sigma_-) with operator-valued rates of `delta`."""
+    rng = np.random.default_rng(21)
+    o1, o2 = (rng.normal(size=(2, 2)) + 1j * rng.normal(size=(2, 2)) for _ in range(2))
+    return SpinModel(N, h=(0.6, 0.1, 0.2), J=np.diag([0.3, 0, 0.5]),
+                     channels=[Channel(o1, gamma=lambda x: 0.5 + 0.25 * x, delta=delta),
+                               Channel("x", rate=0.2),
+                               Channel([[1, 0], [0, 0]], gamma=lambda x: 0.4 * np.exp(x / 2), delta=(0, 0, 1)),
+                               Channel(o2, rate=lambda x: 0.3 + 0.1 * np.tanh(x), delta=delta, collective=True),
+                               Channel("minus", rate=0.5, collective=True)])
+
+
+@pytest.mark.parametrize("delta", [(0, 0, 0.6), (0.5, -0.3, 0.3)], ids=["banded", "dense"])
+def test_general_operators_and_collective_channels_full_space(delta):
+    """Every Kraus operator of a general local operator (two for j -> j) and collective jumps,
+    on the banded and the dense path, against 2^5."""
+    compare(general_model(5, delta), product_state((0.3, 0.5, 0.6)), TIMES, 1000, seed=31, method="full")
+
+
+def test_general_operators_and_collective_channels_N30():
+    compare(general_model(30, (0, 0, 0.6)), coherent_state(theta=0.8, phi=0.3), TIMES, 600, seed=32)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("N, ntraj", [(40, 8000), (80, 12000)])
 def test_hopfield_large_ensembles(N, ntraj):

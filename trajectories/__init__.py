@@ -7,6 +7,10 @@ arXiv:2302.04155.
 """
 from importlib import metadata as _metadata
 
+from .base.kernel_cache import configure as _configure_kernel_cache
+
+_configure_kernel_cache()   # before any kernel is defined: a cache folder per source version
+
 from .analysis import (PowerLawFit, RichardsonLimit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
                        linear_functional, paired_difference, pattern_overlaps, richardson, variance, weighted_mean)
 from .base.ensemble import Ensemble

@@ -11,6 +11,11 @@ of `models`:
               J_down = sqrt(gamma_down) sigma_- n, n = (1 + m_z)/2 (docs/theory.md §8)
     decay     models.decay_model: H = h S_x; sigma_- at the constant rate gamma
     ising     models.ising_model: H = hx S_x + (J/N) S_z^2; sigma_- at the constant rate gamma
+    superradiance  models.superradiance_model: collective emission sqrt(gamma/N) S_-, local dephasing
+              at the rate kappa (1 + m_z)/2, local emission gamma_local, H = omega S_x
+    spin      models.SpinModel(N, h, J, channels) with constant-rate channels given as tables:
+              [[model.channels]] op = "minus" | "plus" | "z" | "x" | "y" or a 2x2 matrix (rows of
+              numbers, or of [re, im] pairs), rate = ... (or gamma = ...), collective = false
 States: coherent (theta, phi), product (r), classical (p_up), dicke (j, m), cat.
 """
 from __future__ import annotations
@@ -19,8 +24,47 @@ import math
 
 import numpy as np
 
-from models import SpinModel, decay_model, hopfield_model, ising_model, kinetic_model
+from models import Channel, SpinModel, decay_model, hopfield_model, ising_model, kinetic_model, superradiance_model
 from ..sectors.states import cat_state, classical_state, coherent_state, dicke_state, product_state
+
+CHANNEL_FIELDS = ("op", "rate", "gamma", "collective")
+
+
+def _config_operator(op, name: str):
+    """A channel's op from a config: a name, or a 2x2 matrix of numbers or of [re, im] pairs."""
+    if isinstance(op, list):
+        try:
+            arr = np.asarray(op, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a name or a 2x2 matrix of numbers or [re, im] pairs, got {op!r}") from None
+        if arr.shape == (2, 2, 2):
+            return arr[..., 0] + 1j * arr[..., 1]
+        return arr
+    return op
+
+
+def _config_channel(table, i: int) -> Channel:
+    name = f"model.channels[{i}]"
+    if not isinstance(table, dict):
+        raise ValueError(f"{name} must be a table with fields {', '.join(CHANNEL_FIELDS)}")
+    unknown = sorted(set(table) - set(CHANNEL_FIELDS))
+    if unknown:
+        raise ValueError(f"{name}.{unknown[0]} is not a channel field (fields: {', '.join(CHANNEL_FIELDS)})")
+    if "op" not in table:
+        raise ValueError(f"{name}.op is required")
+    kw = {k: table[k] for k in ("rate", "gamma") if k in table}
+    try:
+        return Channel(_config_operator(table["op"], f"{name}.op"), collective=table.get("collective", False), **kw)
+    except ValueError as err:
+        raise ValueError(f"{name}.{err}") from None
+
+
+def spin_model(N, h=(0.0, 0.0, 0.0), J=None, channels=()) -> SpinModel:
+    """A SpinModel from plain config data: channels a list of tables (op, rate or gamma, collective)."""
+    if not isinstance(channels, list):
+        raise ValueError(f"channels must be a list of tables ([[model.channels]]), got {channels!r}")
+    return SpinModel(N, h=h, J=J, channels=[_config_channel(c, i) for i, c in enumerate(channels)])
+
 
 #: name -> (builder, default parameters; None = required)
 MODELS = {
@@ -28,6 +72,9 @@ MODELS = {
     "kinetic": (kinetic_model, {"N": None, "gamma_up": 1.0, "gamma_down": 1.0, "omega": 1.0}),
     "decay": (decay_model, {"N": None, "gamma": 1.0, "h": 0.0}),
     "ising": (ising_model, {"N": None, "hx": 1.0, "J": 1.0, "gamma": 1.0}),
+    "superradiance": (superradiance_model, {"N": None, "gamma": 1.0, "kappa": 0.1, "gamma_local": 0.0,
+                                            "omega": 0.0}),
+    "spin": (spin_model, {"N": None, "h": [0.0, 0.0, 0.0], "J": "default", "channels": "default"}),
 }
 
 
@@ -59,6 +106,8 @@ def _params(kind: str, name: str, table: dict, params: dict) -> dict:
         if key == "N":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{kind}.N must be an integer >= 1, got {value!r}")
+        elif key == "channels":
+            pass   # checked field by field by the builder
         else:
             arr = np.asarray(value, dtype=object)
             flat = arr.ravel().tolist() if arr.ndim else [value]

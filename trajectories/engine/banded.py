@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .layout import DK, digit, ladder
+from .layout import DK, collective_entry, digit, ladder
 
 
 @njit(cache=True)
 def build_banded(P, tj, data, r0, r1):
-    """Fill data[:, r0:r1] (n_offsets, G) with H_eff of sector tuple tj (B,):
-    (H_eff x)[i] = sum_d data[d, i] x[i + offsets[d]]."""
+    """Fill data[:, r0:r1] (n_offsets, G) with the Hamiltonian and diagonal no-jump part of H_eff of
+    sector tuple tj (B,): (H_eff x)[i] = sum_d data[d, i] x[i + offsets[d]] (build_heff adds the rest)."""
     B = P.nb.size
     k = np.empty(B, np.int64)
     kc = np.empty(B, np.int64)
@@ -46,6 +46,62 @@ def build_banded(P, tj, data, r0, r1):
             mb = mg - DK[r] if b == g else 0.5 * P.nb[b] - kc[b]
             data[P.quad_d[t], i] += P.quad_c[t] * e1 * ladder(q, 0.5 * tj[b], mb)
         data[P.diag0, i] += -0.5j * P.adiag[i]
+
+
+@njit(cache=True)
+def build_heff(P, tj, data, r0, r1):
+    """Fill data[:, r0:r1] with H_eff of sector tuple tj: build_banded, then the channels' terms that
+    are not diagonal (J_+- parts of local Q_l, collective channels). Kept apart from build_banded,
+    whose loop Numba optimises better alone."""
+    build_banded(P, tj, data, r0, r1)
+    if P.noj_l.size:
+        build_ladder_no_jump(P, tj, data, r0, r1)
+    if P.coll_l.size:
+        build_collective(P, tj, data, r0, r1)
+
+
+@njit(cache=True)
+def build_ladder_no_jump(P, tj, data, r0, r1):
+    """Add -(i/2) Gamma_l (r J_+ + r^* J_-) Gamma_l, the J_+- part of a local Q_l, to rows [r0, r1)."""
+    for t in range(P.noj_l.size):
+        l = P.noj_l[t]
+        b = P.ch_block[l]
+        r = P.ch_noj[l, 2]
+        st = P.gstride[b]
+        j = 0.5 * tj[b]
+        for i in range(r0, r1):
+            kb = digit(P, i, b)
+            if kb + 1 < P.nk[b]:   # J_+ from k_b + 1 (index i + stride)
+                e = ladder(0, j, 0.5 * P.nb[b] - kb - 1)
+                data[P.noj_dp[t], i] += -0.5j * r * P.gtab[l, i] * e * P.gtab[l, i + st]
+            if kb >= 1:            # J_- from k_b - 1 (index i - stride)
+                e = ladder(1, j, 0.5 * P.nb[b] - kb + 1)
+                data[P.noj_dm[t], i] += -0.5j * r.conjugate() * P.gtab[l, i] * e * P.gtab[l, i - st]
+
+
+@njit(cache=True)
+def build_collective(P, tj, data, r0, r1):
+    """Add -(i/2) Gamma_l S_o^+ S_o Gamma_l / N_b of every collective channel to rows [r0, r1)."""
+    for t in range(P.coll_l.size):
+        l = P.coll_l[t]
+        b = P.ch_block[l]
+        st, j, n = P.gstride[b], 0.5 * tj[b], P.nb[b]
+        for i in range(r0, r1):
+            k = digit(P, i, b)
+            for mid in range(-1, 2):       # (S_o^+)[i, i''] = conj(S_o[i'', i]), i'' = i + mid stride
+                kmid = k + mid
+                if kmid < 0 or kmid >= P.nk[b]:
+                    continue
+                left = collective_entry(P.ch_coef[l], n, j, kmid, k).conjugate()
+                if left == 0:
+                    continue
+                for c in range(-1, 2):     # S_o[i'', i'], i' = i'' + c stride
+                    kc = kmid + c
+                    if kc < 0 or kc >= P.nk[b]:
+                        continue
+                    right = collective_entry(P.ch_coef[l], n, j, kmid, kc)
+                    col = i + (mid + c) * st
+                    data[P.coll_d[t, mid + c + 2], i] += (-0.5j / n) * P.gtab[l, i] * left * right * P.gtab[l, col]
 
 
 @njit(cache=True)

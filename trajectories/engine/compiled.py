@@ -7,8 +7,10 @@ written with the ladder operators T_+ = J_+, T_- = J_-, T_z = J_z of each block 
     H = sum_{b,q} (h_b U)_q T^b_q + (1/N) sum_{b,g,q,r} (U^T J^{bg} U)_{qr} T^b_q T^g_r.
 
 Banded path (every Delta built from m_z only): Gamma_l is diagonal, tabulated once on the grid of
-all m-tuples ("gtab", shape (L, G)); the anti-Hermitian part A = sum_l Gamma_l Q_l Gamma_l is the
-diagonal "adiag". The kernels build H_eff in diagonal (DIA) storage over a window of the state.
+all m-tuples ("gtab", shape (L, G)); the diagonal of the anti-Hermitian part
+A = sum_l Gamma_l Q_l Gamma_l is "adiag", and a channel whose Q_l has J_+- parts (a local operator
+mixing sigma_z or 1 with sigma_+-) adds them to H_eff's diagonals at offsets +-stride; a collective
+channel adds Gamma S_o^+ S_o Gamma / N_b at offsets 0, +-stride, +-2 stride. The kernels build H_eff in diagonal (DIA) storage over a window of the state.
 
 Dense path (some Delta has x or y parts): H_eff and every Gamma_l are dense matrices per sector
 tuple, built by sector_ops and packed into flat arrays with pointers.
@@ -24,7 +26,7 @@ import numpy as np
 
 from ..base.errors import MemoryLimitError, StiffnessWarning
 from ..base.options import MEMORY_LIMIT, memory_limit_advice
-from ..sectors.dicke import OP_CODES, dim_squares
+from ..sectors.dicke import dim_squares, no_jump_components
 from ..sectors.operators import SectorOperators, sector_tuples
 
 #: S_a = sum_q U[a, q] T_q with T = (J_+, J_-, J_z)
@@ -63,8 +65,17 @@ class Compiled(NamedTuple):
     maxoff: int
     diag0: int              # index of offset 0
     adiag: np.ndarray       # (G,) A = sum_l Gamma Q Gamma on the grid (banded path)
-    ch_op: np.ndarray       # (L,) operator code 0 minus, 1 plus, 2 z
+    ch_coef: np.ndarray     # (L, 4) complex (c_+, c_-, c_z, c_1) of each channel's local operator
+    ch_noj: np.ndarray      # (L, 3) complex (q_0, q_z, r): Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_-
     ch_block: np.ndarray    # (L,)
+    noj_l: np.ndarray       # channels with r != 0 (Q_l not diagonal) and the DIA diagonals of their
+    noj_dp: np.ndarray      # J_+ (offset +stride) and J_- (offset -stride) parts (banded path)
+    noj_dm: np.ndarray
+    ch_coll: np.ndarray     # (L,) int 1 for a collective channel (J = S_o Gamma / sqrt(N_b))
+    ch_single: np.ndarray   # (L,) int dicke.OP_CODES code when o is c sigma_- , c sigma_+ or c sigma_z
+                            # (one Kraus element per column: the fast path of jumps.py), else -1
+    coll_l: np.ndarray      # collective channels and the DIA diagonals of offsets
+    coll_d: np.ndarray      # (-2, -1, 0, 1, 2) x stride of their Gamma S_o^+ S_o Gamma / N_b (banded path)
     gtab: np.ndarray        # (L, G) Gamma_l on the grid (banded path)
     sstride: np.ndarray     # (B,) strides of the sector-tuple index s = sum_b (N_b - 2j_b)/2 sstride_b
     heff_data: np.ndarray   # dense path: packed H_eff per sector tuple
@@ -113,7 +124,10 @@ def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
         gtab[l] = ch.amplitude(values)[inverse.ravel()]
         b, n = ch.block, model.sizes[ch.block]
         mb = grid_sum([ms[g] if g == b else np.zeros(model.sizes[g] + 1) for g in range(model.B)])
-        q = {"minus": n / 2 + mb, "plus": n / 2 - mb, "z": np.full(G, float(n))}[ch.op]
+        q0, qz, _ = no_jump_components(ch.matrix)
+        # the diagonal of a local Q_l; its J_+- part and a collective channel's S_o^+ S_o / N_b are
+        # built with H_eff (banded.py)
+        q = 0.0 * mb if ch.collective else q0 * n + qz * mb
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_stiffness
             adiag += gtab[l] ** 2 * q
     return gtab, adiag
@@ -141,7 +155,10 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     B, L = len(model.sizes), len(model.channels)
     lin, quad = _hamiltonian_terms(model)
     dense = _mode(model, method) == DENSE
-    diagonals = 0 if dense else 1 + len(lin) + len(quad)
+    # DIA rows: one per Hamiltonian term and the diagonal, +-stride for a local Q with J_+- parts,
+    # four more for a collective channel (an upper bound: equal offsets share a row)
+    extra = sum(4 if c.collective else 2 * (no_jump_components(c.matrix)[2] != 0) for c in model.channels)
+    diagonals = 0 if dense else 1 + len(lin) + len(quad) + extra
     complex_vectors = (max_terms + 1) + 2 + 3 * B + diagonals + 3
     real_vectors = 0 if dense else L + 1 + 4
     return 16 * G * complex_vectors + 8 * G * real_vectors, dense_matrix_bytes(model) if dense else 0
@@ -208,6 +225,14 @@ def _dense_tables(model, sstride, memory_limit):
     return heff_data.astype(complex), heff_ptr, gam_data.astype(complex), gam_ptr, idx_data.astype(np.int64), idx_ptr
 
 
+def _single_code(channel) -> int:
+    """The OP_CODES code of a local channel whose operator is a multiple of sigma_-, sigma_+ or
+    sigma_z, else -1."""
+    cp, cm, cz, c1 = channel.components
+    parts = [code for code, c in ((1, cp), (0, cm), (2, cz)) if c != 0]
+    return parts[0] if len(parts) == 1 and c1 == 0 and not channel.collective else -1
+
+
 def _strides(dims) -> np.ndarray:
     st = np.ones(len(dims), dtype=np.int64)
     for b in range(len(dims) - 2, -1, -1):
@@ -232,6 +257,11 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
     offs = {0}
     offs |= {-shift(b, q) for b, q, _ in lin}
     offs |= {-(shift(b, q) + shift(g, r)) for b, q, g, r, _ in quad}
+    noj = np.array([no_jump_components(c.matrix) for c in model.channels], dtype=complex).reshape(-1, 3)
+    noj_l = [l for l, c in enumerate(model.channels) if noj[l, 2] != 0 and not c.collective]
+    offs |= {sign * int(gstride[model.channels[l].block]) for l in noj_l for sign in (1, -1)}
+    coll_l = [l for l, c in enumerate(model.channels) if c.collective]
+    offs |= {o * int(gstride[model.channels[l].block]) for l in coll_l for o in range(-2, 3)}
     offsets = np.array(sorted(offs), dtype=np.int64)
     where = {o: d for d, o in enumerate(offsets)}
     L = len(model.channels)
@@ -254,8 +284,14 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         quad_c=np.array([t[4] for t in quad], dtype=complex),
         quad_d=ints([where[-(shift(b, q) + shift(g, r))] for b, q, g, r, _ in quad]),
         offsets=offsets, maxoff=int(np.abs(offsets).max()), diag0=where[0], adiag=adiag,
-        ch_op=ints([OP_CODES[c.op] for c in model.channels]),
-        ch_block=ints([c.block for c in model.channels]),
+        ch_coef=np.array([c.components for c in model.channels], dtype=complex).reshape(-1, 4),
+        ch_noj=noj, ch_block=ints([c.block for c in model.channels]), noj_l=ints(noj_l),
+        noj_dp=ints([where[int(gstride[model.channels[l].block])] for l in noj_l]),
+        noj_dm=ints([where[-int(gstride[model.channels[l].block])] for l in noj_l]),
+        ch_coll=ints([c.collective for c in model.channels]), coll_l=ints(coll_l),
+        ch_single=ints([_single_code(c) for c in model.channels]),
+        coll_d=ints([[where[o * int(gstride[model.channels[l].block])] for o in range(-2, 3)]
+                     for l in coll_l]).reshape(-1, 5),
         gtab=gtab, sstride=sstride, heff_data=dense[0], heff_ptr=dense[1], gam_data=dense[2],
         gam_ptr=dense[3], idx_data=dense[4], idx_ptr=dense[5],
     )
@@ -268,7 +304,15 @@ def max_jump_rate(compiled: Compiled) -> float:
     A = i (H_eff - H_eff^+) per sector tuple, bounded by its largest absolute row sum (>= the
     largest eigenvalue of the Hermitian A)."""
     if compiled.mode == BANDED:
-        return float(np.max(compiled.adiag, initial=0.0))
+        # the J_+- parts of non-diagonal Q_l add at most 2 |r| ||J_+|| max Gamma_l^2 to a row
+        off = sum(2 * abs(compiled.ch_noj[l, 2]) * (compiled.nb[compiled.ch_block[l]] + 1) / 2
+                  * float(np.max(compiled.gtab[l] ** 2)) for l in compiled.noj_l)
+        for l in compiled.coll_l:  # ||Gamma S_o^+ S_o Gamma|| / N_b <= max Gamma^2 ||S_o||^2 / N_b
+            n = compiled.nb[compiled.ch_block[l]]
+            cp, cm, cz, c1 = np.abs(compiled.ch_coef[l])
+            norm = (cp + cm) * (n + 1) / 2 + cz * n + c1 * n
+            off += float(np.max(compiled.gtab[l] ** 2)) * norm * norm / n
+        return float(np.max(compiled.adiag, initial=0.0)) + off
     rates = [0.0]  # np.max keeps a NaN (an overflow in H_eff), which check_stiffness refuses
     ptr = compiled.heff_ptr
     for s in range(len(ptr) - 1):

@@ -3,7 +3,8 @@
 Global layout (sectors/states.py): index i = sum_b k_b gstride_b with k_b = N_b/2 - m_b, block 0
 slowest; with the sector tuple 2j = (2j_1, ..., 2j_B) entry i is the amplitude of
 |j_1, m_1> (x) ... (x) |j_B, m_B> (docs/theory.md §2). T_+, T_-, T_z (q = 0, 1, 2) are the ladder
-operators J_+, J_-, J_z of a block.
+operators J_+, J_-, J_z of a block; collective_entry gives the elements of a collective channel's
+S_o = sum_k o^(k) on a block.
 """
 from __future__ import annotations
 
@@ -27,3 +28,17 @@ def ladder(q, j, m):
         return m
     v = j * (j + 1.0) - m * (m + 1.0) if q == 0 else j * (j + 1.0) - m * (m - 1.0)
     return math.sqrt(v) if v > 0.0 else 0.0
+
+
+@njit(cache=True)
+def collective_entry(c, n, j, k_row, k_col):
+    """<k_row| S_o |k_col> on a block of n spins in spin j (digits k = n/2 - m), for
+    S_o = c_+ J_+ + c_- J_- + 2 c_z J_z + c_1 n with c = (c_+, c_-, c_z, c_1) (4,) complex."""
+    m = 0.5 * n - k_col
+    if k_row == k_col - 1:
+        return c[0] * ladder(0, j, m)
+    if k_row == k_col + 1:
+        return c[1] * ladder(1, j, m)
+    if k_row == k_col:
+        return 2.0 * c[2] * m + c[3] * n
+    return 0.0j

@@ -15,7 +15,7 @@ import math
 
 from numba import njit
 
-from .banded import build_banded, cover_window, matvec_banded, trim_window
+from .banded import build_heff, cover_window, matvec_banded, trim_window
 from .compiled import BANDED
 from .dense import matvec_dense
 
@@ -183,7 +183,7 @@ def propagate(P, ws, t_out, tols):
     st = ws.state[0]
     reach = (ws.terms.shape[0] + 1) * P.maxoff  # max_terms + 2 applications of H_eff
     if P.mode == BANDED and cover_window(st, reach, P.G):
-        build_banded(P, ws.tj, ws.heff.data, st.built_lo, st.built_hi)
+        build_heff(P, ws.tj, ws.heff.data, st.built_lo, st.built_hi)
     c, spread = mean_energy(ws)
     a0 = -2.0 * c.imag
     dt, clipped = step_size(st, a0, spread, t_out - st.t)

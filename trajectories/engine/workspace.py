@@ -79,7 +79,7 @@ def workspace(P, tj0, max_terms):
         terms=np.zeros((max_terms + 1, G), np.complex128),
         tlo=np.zeros(max_terms + 1, np.int64), thi=np.zeros(max_terms + 1, np.int64),
         work=np.zeros(G, np.complex128), glob=np.zeros(G, np.complex128),
-        u=np.zeros((3 * P.nb.size, G), np.complex128), w=np.zeros(max(P.ch_op.size, 1)),
+        u=np.zeros((3 * P.nb.size, G), np.complex128), w=np.zeros(max(P.ch_block.size, 1)),
         heff=heff_operator(P, np.zeros(dia, np.complex128)))
 
 

@@ -97,7 +97,10 @@ def _factored(model):
             G = sp.diags(ch.amplitude(Delta.diagonal().real)).astype(complex).tocsr()
         else:
             G = _operator_function(ch.amplitude, Delta.toarray(), f"Delta of channels[{l}]")
-        channels.append((G, [site_operator(PAULI_OPS[ch.op], k, N) for k in sites[ch.block]]))
+        ops = [site_operator(ch.matrix, k, N) for k in sites[ch.block]]
+        if ch.collective:   # the one jump operator S_o Gamma / sqrt(N_b)
+            ops = [sp.csr_matrix(sum(ops) / np.sqrt(sizes[ch.block]))]
+        channels.append((G, ops))
     return H.tocsr(), channels, S
 
 
@@ -105,7 +108,8 @@ def full_operators(model) -> tuple[np.ndarray, list[np.ndarray]]:
     """Dense 2^N Hamiltonian and jump operators J_lk = o_l^(k) Gamma_l(Delta_l) of a BlockModel.
 
     The jumps are listed channel by channel (model.channels order), and within a channel by
-    site k of the channel's block (increasing k).
+    site k of the channel's block (increasing k); a collective channel has the one jump operator
+    S_o Gamma_l / sqrt(N_b).
     """
     H, channels, _ = _factored(model)
     return H.toarray(), [_dense(o @ G) for G, ops in channels for o in ops]
@@ -175,8 +179,10 @@ def full_generator(model):
         A = [G.conj().T @ (sum(o.conj().T @ o for o in ops) @ G) for G, ops in channels]
         Heff = H - 0.5j * sum(A) if all(sp.issparse(a) for a in A) else H.toarray() - 0.5j * sum(map(_dense, A))
     Heff_d = Heff.conj().T
-    local = [(G, G.conj().T, PAULI_OPS[ch.op], block_sites(model.sizes)[ch.block])
-             for (G, _), ch in zip(channels, model.channels)]
+    local = [(G, G.conj().T, ch.matrix, block_sites(model.sizes)[ch.block])
+             for (G, _), ch in zip(channels, model.channels) if not ch.collective]
+    collective = [(ops[0] @ G, (ops[0] @ G).conj().T) for (G, ops), ch in zip(channels, model.channels)
+                  if ch.collective]
 
     def rhs(_, y):
         rho = y.reshape(dim, dim)
@@ -185,10 +191,13 @@ def full_generator(model):
             Y = np.ascontiguousarray(np.asarray(G @ rho) @ Gd)
             for k in sites:
                 _local_sandwich(out, Y, o, k, N)
+        for Jc, Jcd in collective:
+            out += np.asarray(Jc @ np.asarray(rho @ Jcd))
         return out.ravel()
 
     gammas = [row_sum_norm(G) for G, _, _, _ in local]
     norm = 2 * row_sum_norm(Heff) + sum(g * g * len(sites) for g, (_, _, _, sites) in zip(gammas, local))
+    norm += sum(row_sum_norm(Jc) ** 2 for Jc, _ in collective)
     return rhs, norm
 
 

@@ -48,21 +48,27 @@ def qudit_initial_density(model: QuditModel, state) -> np.ndarray:
 
 
 def qudit_generator(model: QuditModel):
-    """(H_eff (D, D), [(Gamma_l(Delta_l) (D, D), j_l (d, d))]) on the d^N space, D = d^N."""
+    """(H_eff (D, D), [(Gamma_l(Delta_l) (D, D), j_l (d, d))] of the local channels, [L_l (D, D)] of the
+    collective ones, L_l = (1/sqrt(N)) sum_k j_l^(k) Gamma_l) on the d^N space, D = d^N."""
     N = model.N
     M = average_operators(model)
     K = np.tensordot(model.h, M, axes=(1, 0))               # K_a = sum_b h_ab M_b
     H = N * (np.tensordot(model.eps, M, axes=(0, 0)) + sum(M[a] @ K[a] for a in range(model.d ** 2)))
     Heff = H.astype(complex)
-    gammas = []
+    gammas, collective = [], []
     for ch in model.channels:
         Delta = np.einsum("a,aij->ij", ch.r, M)
         w, U = np.linalg.eigh((Delta + Delta.conj().T) / 2)
         G = (U * ch.amplitude(w)) @ U.conj().T
+        if ch.collective:
+            L = sum(site_op(ch.op, k, N) for k in range(N)) @ G / np.sqrt(N)
+            Heff = Heff - 0.5j * (L.conj().T @ L)
+            collective.append(L)
+            continue
         Q = sum(site_op(ch.op.conj().T @ ch.op, k, N) for k in range(N))   # sum_k j^(k)+ j^(k)
         Heff = Heff - 0.5j * (G.conj().T @ Q @ G)
         gammas.append((G, ch.op))
-    return Heff, gammas
+    return Heff, gammas, collective
 
 
 def _local_jumps(out: np.ndarray, Y: np.ndarray, op: np.ndarray, d: int, N: int) -> None:
@@ -90,7 +96,7 @@ def qudit_moments(model: QuditModel, state, times, options: ODEOptions = ODEOpti
                                16.0 * dim ** 2 * 30, 16.0 * MAX_DIM ** 2 * 30)
     times = check_times(times)
     rho0 = qudit_initial_density(model, state)
-    Heff, gammas = qudit_generator(model)
+    Heff, gammas, collective = qudit_generator(model)
     Heff_d = Heff.conj().T
 
     def rhs(_t, y):
@@ -98,6 +104,8 @@ def qudit_moments(model: QuditModel, state, times, options: ODEOptions = ODEOpti
         out = -1j * (Heff @ rho - rho @ Heff_d)
         for G, op in gammas:
             _local_jumps(out, G @ rho @ G.conj().T, op, d, N)
+        for L in collective:
+            out += L @ rho @ L.conj().T
         return out.ravel()
 
     rhos = integrate(rhs, rho0.ravel(), times, options, "d^N Lindblad").T.reshape(-1, dim, dim)

@@ -94,10 +94,19 @@ def memory_estimate(model: BlockModel, spins, n_times: int) -> int:
     vectors = 16 * n * (3 * n_times + 30)
     # sparse Liouvillian: <= 2 (1 + 4B + 2B(B-1)) Hamiltonian + 3 per channel entries per row,
     # ~52 bytes per entry while assembling (COO triplets plus CSR)
-    nnz = n * (2 * (1 + 4 * B + 2 * B * (B - 1)) + 3 * nch)
+    # a jump term kron(M, M^*) has (number of sigma_+, sigma_-, sigma_z parts of o)^2 entries per row,
+    # for each of the three targets, plus one for the identity part's second j -> j operator
+    nnz = n * (2 * (1 + 4 * B + 2 * B * (B - 1)) + sum(_kraus_entries(ch) for ch in model.channels))
     # dense channels: Gamma per tuple, G, the Gamma rho Gamma workspace
     dense = 16 * n * (2 * nd + 1) if nd else 0
     return int(vectors + 52 * nnz + dense)
+
+
+def _kraus_entries(channel) -> int:
+    """Entries per row of the jump terms of one channel (memory_estimate)."""
+    c = channel.components
+    parts = int(np.count_nonzero(c[:3]))
+    return 3 * parts * parts + int(c[3] != 0)
 
 
 class SectorLindbladian:
@@ -133,15 +142,15 @@ class SectorLindbladian:
                     t = ops.target(s, l, dj)
                     if t is None or t not in index:
                         continue
-                    K = ops.kraus(s, l, dj)
-                    if not np.any(K):
-                        continue
-                    if l in diag:
-                        M = sp.csr_matrix(K @ gam[l])
-                        pieces.append((index[t], i, sp.kron(M, M.conj())))
-                    else:
-                        Ks = sp.csr_matrix(K)
-                        kraus_pieces.append((dense.index(l), index[t], i, sp.kron(Ks, Ks)))
+                    for K in ops.kraus(s, l, dj):
+                        if not np.any(K):
+                            continue
+                        if l in diag:
+                            M = sp.csr_matrix(K @ gam[l])
+                            pieces.append((index[t], i, sp.kron(M, M.conj())))
+                        else:
+                            Ks = sp.csr_matrix(K)
+                            kraus_pieces.append((dense.index(l), index[t], i, sp.kron(Ks, Ks.conj())))
         self.L = self._assemble(pieces, self.n)
         self.n_dense = len(dense)
         # P maps the stacked vectors vec(Gamma_l rho_s Gamma_l), l in dense, to the jump terms

@@ -14,6 +14,15 @@ sigma_z (|j,m> -> |j',m>):    j+1: sqrt(4 a_j (j-m+1)(j+m+1)),  j: 2 sqrt(b_j) m
 
 The collective no-jump operators Q = sum_k o^(k)+ o^(k) are N/2 + J_z (sigma_-),
 N/2 - J_z (sigma_+) and N (sigma_z).
+
+Any single-site operator o = c_+ sigma_+ + c_- sigma_- + c_z sigma_z + c_1 1 (models.spin.
+operator_components): its rank-1 parts combine through the phases KRAUS_SIGN (those of one vector
+operator: the sigma_z and sigma_+ elements are [J_+, K^-] and -[J_+, K^z]/2), and its identity
+part adds a second j -> j Kraus operator (docs/theory.md §2, general local operators):
+
+    K_{j -> j +- 1} = sum_q c_q KRAUS_SIGN[q, dj] K^q,
+    K_{j -> j}^(1) = sum_q c_q K^q + (c_1 / sqrt(b_j)) 1,    K_{j -> j}^(2) = |c_1| sqrt(N - 1/b_j) 1,
+    Q = sum_k o^(k)+ o^(k) = q_0 N + q_z J_z + r J_+ + r^* J_-  (no_jump_components).
 """
 from __future__ import annotations
 
@@ -26,6 +35,9 @@ from numba import njit
 OP_CODES = {"minus": 0, "plus": 1, "z": 2}
 #: change of m under each local operator
 OP_SHIFT = {"minus": -1, "plus": +1, "z": 0}
+#: KRAUS_SIGN[code, 1 - dj]: relative sign of the rank-1 Kraus elements of sigma_- (code 0),
+#: sigma_+ (1), sigma_z (2) for dj = +1, 0, -1, so that they combine as one vector operator
+KRAUS_SIGN = np.array([[1.0, 1.0, 1.0], [-1.0, 1.0, -1.0], [1.0, 1.0, -1.0]])
 
 
 @njit(cache=True)
@@ -60,6 +72,21 @@ def kraus_coefficient(op: int, dj: int, n: float, j: float, m: float) -> float:
 
 
 @njit(cache=True)
+def inverse_b(n: float, j: float) -> float:
+    """1 / b_j = 4 j (j + 1) / (n + 2) (0 at j = 0, n at j = n/2)."""
+    return 4.0 * j * (j + 1.0) / (n + 2.0)
+
+
+@njit(cache=True)
+def identity_kraus(c1: complex, n: float, j: float) -> tuple[complex, float]:
+    """(added to K^(1), K^(2)) of the identity part c_1 of o on sector j: c_1 / sqrt(b_j) on the
+    diagonal of K_{j -> j}^(1) (0 at j = 0), and |c_1| sqrt(n - 1/b_j) (K^(2) is that times 1)."""
+    ib = inverse_b(n, j)
+    second = abs(c1) * math.sqrt(max(n - ib, 0.0))
+    return c1 * math.sqrt(ib), second
+
+
+@njit(cache=True)
 def no_jump_weight(op: int, n: float, m: float) -> float:
     """Eigenvalue of Q = sum_k o^(k)+ o^(k) on |j, m>: n/2 + m, n/2 - m, n for op 0, 1, 2."""
     if op == 0:
@@ -91,6 +118,33 @@ def dim_squares(spins) -> int:
 def spins(n: int) -> np.ndarray:
     """The allowed total spins j = n/2, n/2 - 1, ..., (0 or 1/2) of n spins-1/2."""
     return n / 2 - np.arange(n // 2 + 1)
+
+
+def no_jump_components(matrix: np.ndarray) -> tuple[float, float, complex]:
+    """(q_0, q_z, r) with sum_k o^(k)+ o^(k) = q_0 N + q_z J_z + r J_+ + r^* J_- for the 2x2 o."""
+    p = np.asarray(matrix, dtype=complex).conj().T @ np.asarray(matrix, dtype=complex)
+    return float((p[0, 0] + p[1, 1]).real / 2), float((p[0, 0] - p[1, 1]).real), complex(p[0, 1])
+
+
+def kraus_matrices(components, dj: int, n: int, j: float) -> list[np.ndarray]:
+    """The Kraus operators ((2j'+1) x (2j+1) each) of sum_k o^(k) X o^(k)+ from sector j to
+    j' = j + dj for o with components (c_+, c_-, c_z, c_1) (module docstring): [K] for dj = +-1,
+    [K^(1)] or, when c_1 != 0, [K^(1), K^(2)] for dj = 0 (some may be zero); [] when j' does not
+    exist."""
+    cp, cm, cz, c1 = (complex(c) for c in components)
+    jt = j + dj
+    if jt < 0 or jt > n / 2:
+        return []
+    K = np.zeros((int(round(2 * jt)) + 1, int(round(2 * j)) + 1), dtype=complex)
+    for name, c in (("plus", cp), ("minus", cm), ("z", cz)):
+        if c != 0:
+            K += c * KRAUS_SIGN[OP_CODES[name], 1 - dj] * kraus_matrix(name, dj, n, j)
+    out = [K]
+    if dj == 0 and c1 != 0:
+        diag, second = identity_kraus(c1, float(n), float(j))
+        K += diag * np.eye(K.shape[0])
+        out.append(second * np.eye(K.shape[0], dtype=complex))
+    return out
 
 
 def kraus_matrix(op: str, dj: int, n: int, j: float) -> np.ndarray:

@@ -3,7 +3,8 @@
 A sector tuple s = (2j_1, ..., 2j_B) labels the space (x)_b C^{2j_b+1}; its basis is the product
 of the per-block bases |j_b, m_b>, m_b = j_b, j_b - 1, ..., -j_b, in np.kron order (block 0
 slowest). All collective operators act inside a tuple; the local jump maps of a channel on block
-b change j_b by dj in {+1, 0, -1} through one Kraus operator each (dicke.kraus_matrix).
+b change j_b by dj in {+1, 0, -1} through one Kraus operator each, two for dj = 0 when the local
+operator has an identity part (dicke.kraus_matrices).
 
 Conventions: S_a^b = 2 J_a^b (Pauli units), m_a^b = S_a^b / N_b,
     H = sum_b h_b . S^b + (1/N) sum_{b,g,a,c} J[b,g,a,c] S_a^b S_c^g,
@@ -19,11 +20,7 @@ from functools import reduce
 import numpy as np
 
 from models.spin import BlockModel
-from .dicke import kraus_matrix, spin_matrices
-
-#: the no-jump operator Q = sum_k o^(k)+ o^(k) as (constant * N_b, coefficient of J_z^b)
-_NO_JUMP = {"minus": (0.5, 1.0), "plus": (0.5, -1.0), "z": (1.0, 0.0)}
-
+from .dicke import kraus_matrices, no_jump_components, spin_matrices
 
 #: largest entry of a Hermitian matrix diagonalised as it is; larger ones are scaled first
 EIGH_SCALE_ABOVE = 1e150
@@ -123,12 +120,26 @@ class SectorOperators:
         ev, U = hermitian_eigh(self.delta(s, l), f"Delta of channels[{l}]")
         return (U * ch.amplitude(ev)) @ U.conj().T
 
-    def no_jump(self, s, l: int) -> np.ndarray:
-        """Q_l = sum_k o^(k)+ o^(k) over the sites of the channel's block (diagonal)."""
+    def collective_operator(self, s, l: int) -> np.ndarray:
+        """S_o = sum_k o^(k) = c_+ J_+ + c_- J_- + 2 c_z J_z + c_1 N_b over channel l's block, on s."""
         ch = self.model.channels[l]
-        b, (const, coef) = ch.block, _NO_JUMP[ch.op]
-        jz = np.arange(s[b], -s[b] - 1, -2) / 2
-        return self._embed(s, b, np.diag(const * self.sizes[b] + coef * jz).astype(complex))
+        b = ch.block
+        cp, cm, cz, c1 = ch.components
+        jz, jp, jm = spin_matrices(s[b] / 2)
+        return self._embed(s, b, cp * jp + cm * jm + 2 * cz * jz + c1 * self.sizes[b] * np.eye(s[b] + 1))
+
+    def no_jump(self, s, l: int) -> np.ndarray:
+        """Q_l = sum_k o^(k)+ o^(k) = q_0 N_b + q_z J_z^b + r J_+^b + r^* J_-^b over the sites of the
+        channel's block (diagonal for sigma_-, sigma_+, sigma_z, x, y and projectors); for a
+        collective channel Q_l = S_o^+ S_o / N_b."""
+        ch = self.model.channels[l]
+        if ch.collective:
+            S = self.collective_operator(s, l)
+            return S.conj().T @ S / self.sizes[ch.block]
+        b = ch.block
+        q0, qz, r = no_jump_components(ch.matrix)
+        jz, jp, jm = spin_matrices(s[b] / 2)
+        return self._embed(s, b, q0 * self.sizes[b] * np.eye(s[b] + 1) + qz * jz + r * jp + np.conj(r) * jm)
 
     def target(self, s, l: int, dj: int) -> tuple[int, ...] | None:
         """The tuple reached from s by a jump of channel l with j_b -> j_b + dj, or None."""
@@ -138,15 +149,19 @@ class SectorOperators:
             return None
         return s[:b] + (t,) + s[b + 1:]
 
-    def kraus(self, s, l: int, dj: int) -> np.ndarray | None:
-        """Kraus operator K_{s -> s'} of channel l (j_b -> j_b + dj on its block b), or None."""
+    def kraus(self, s, l: int, dj: int) -> list[np.ndarray]:
+        """The Kraus operators K_{s -> s'} of channel l (j_b -> j_b + dj on its block b): one, two
+        for dj = 0 when the local operator has an identity part, none when s' does not exist; a
+        collective channel has the one jump operator S_o / sqrt(N_b), for dj = 0."""
         if self.target(s, l, dj) is None:
-            return None
+            return []
         ch = self.model.channels[l]
+        if ch.collective:   # S_o / sqrt(N_b) keeps every j_b
+            return [self.collective_operator(s, l) / np.sqrt(self.sizes[ch.block])] if dj == 0 else []
         b = ch.block
-        K = kraus_matrix(ch.op, dj, self.sizes[b], s[b] / 2)
         left, right = tuple_dim(s[:b]), tuple_dim(s[b + 1:])
-        return np.kron(np.kron(np.eye(left), K), np.eye(right))
+        return [np.kron(np.kron(np.eye(left), K), np.eye(right))
+                for K in kraus_matrices(ch.components, dj, self.sizes[b], s[b] / 2)]
 
     def jump_part(self, s) -> np.ndarray:
         """sum_l Gamma_l Q_l Gamma_l on s (the collective total jump rate operator)."""

@@ -31,14 +31,16 @@ from scipy.optimize import brentq, root
 from scipy.stats import qmc
 
 from models.spin import BlockModel
-from .meanfield import vector_field
+from .meanfield import PAULI, dissipator, vector_field
 
-#: (A, c) of the Bloch-form dissipator R (A m + c) of each single-site operator
-_DISSIPATORS = {
-    "minus": (np.diag([-0.5, -0.5, -1.0]), np.array([0.0, 0.0, -1.0])),
-    "plus": (np.diag([-0.5, -0.5, -1.0]), np.array([0.0, 0.0, 1.0])),
-    "z": (np.diag([-2.0, -2.0, 0.0]), np.zeros(3)),
-}
+def bloch_dissipator(o: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(A (3, 3), c (3,)) of the Bloch form A m + c of D[o] for a 2x2 operator o:
+    c_a = tr(sigma_a D[o](1/2)), A_ab = tr(sigma_a D[o](sigma_b/2)) (e.g. sigma_-: A = diag(-1/2,
+    -1/2, -1), c = (0, 0, -1))."""
+    basis = np.concatenate([np.eye(2)[None], PAULI]) / 2                  # 1/2, sigma_b/2
+    D = np.array([dissipator(o, x) for x in basis])
+    T = np.einsum("aij,bji->ab", PAULI, D).real                          # (3, 4)
+    return T[:, 1:], T[:, 0]
 
 
 @dataclass(frozen=True)
@@ -176,12 +178,28 @@ def jacobian(model, m, amplitudes: np.ndarray | None = None) -> np.ndarray:
             D[b, :, g, :] -= 2 * _cross(m[b]) @ dF[b, g]
     for l, ch in enumerate(model.channels):
         b, r = ch.block, model.delta(l)
-        A, c = _DISSIPATORS[ch.op]
         G, dG = amplitudes[l]
         rate, slope = G * G, 2 * G * dG
+        if ch.collective:
+            mean, k, dmean, dk = collective_terms(ch.matrix, m[b])
+            D[b, :, b, :] += rate * np.real(np.conj(dmean)[None, :] * k[:, None] + np.conj(mean) * dk)
+            D[b] += slope * np.einsum("a,gc->agc", np.real(np.conj(mean) * k), r)
+            continue
+        A, c = bloch_dissipator(ch.matrix)
         D[b, :, b, :] += rate * A
         D[b] += slope * np.einsum("a,gc->agc", A @ m[b] + c, r)
     return D.reshape(3 * B, 3 * B)
+
+
+def collective_terms(o: np.ndarray, m: np.ndarray):
+    """For a collective channel with local operator o at Bloch vector m (3,) of its block:
+    (<o>, k (3,), d<o>/dm (3,), dk/dm (3, 3)) with <o> = tr(o rho), k_a = tr(rho [sigma_a, o]),
+    rho = (1 + m.sigma)/2; its mean-field drift is Gamma^2 Re(<o>^* k) (docs/theory.md §5)."""
+    dmean = np.einsum("ij,aji->a", o, PAULI) / 2                          # tr(o sigma_c) / 2
+    comm = np.einsum("aij,jk->aik", PAULI, o) - np.einsum("ij,ajk->aik", o, PAULI)   # [sigma_a, o]
+    dk = np.einsum("aij,cji->ac", comm, PAULI) / 2                       # tr(sigma_c [sigma_a, o]) / 2
+    mean = np.trace(o) / 2 + dmean @ m
+    return mean, dk @ m, dmean, dk
 
 
 def stability(model, m, tol: float = 1e-9) -> FixedPoint:

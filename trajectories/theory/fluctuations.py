@@ -20,6 +20,10 @@ hence, with w_b = N_b / N and the mean-field single-site state rho_beta,
 
 l and r the brackets above times N_g and N_h. The Gamma' terms come from the operator-valued rate not
 commuting with the average operators; they are of the same order as the local ones.
+
+A collective channel, L = S_o Gamma / sqrt(N_beta) (one jump operator), gives at leading order
+[m_c^h, L] = v_c^h / sqrt(N_beta) with the numbers v_c^h = delta_{h beta} Gamma k_c - (w_beta / w_h)
+<o> Gamma' u_c^h, k_c = tr(rho_beta [sigma_c, o]), hence D^{gh}_{ac} += Re(conj(v_a^g) v_c^h) / w_beta.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ from ..base.integration import integrate
 from ..base.options import ODEOptions
 from ..base.results import FluctuationResult, drops_block_axes
 from ..sectors.states import CatState, DickeState
-from .fixed_points import amplitudes_at, jacobian
+from .fixed_points import amplitudes_at, collective_terms, jacobian
 from .meanfield import PAULI, bloch_density, initial_bloch, mean_field
 
 
@@ -70,7 +74,10 @@ def noise_matrix(model, m, *, rate_derivatives: bool = True, amplitudes: np.ndar
         G, dG = amplitudes[l]
         if not rate_derivatives:
             dG = 0.0
-        o = PAULI_OPS[ch.op]
+        if ch.collective:
+            D += _collective_noise(ch.matrix, m, r, beta, G, dG, w)
+            continue
+        o = ch.matrix
         od = o.conj().T
         u = 2j * np.cross(m, r)                                             # (B, 3)
         left = dG * u[:, :, None, None] * od                                # (B, 3, 2, 2)
@@ -82,6 +89,16 @@ def noise_matrix(model, m, *, rate_derivatives: bool = True, amplitudes: np.ndar
         D += w[beta] * np.einsum("gaij,hcjk,ki->gahc", left, right, rho[beta]).real
     D = D.reshape(3 * B, 3 * B)
     return 0.5 * (D + D.T)
+
+
+def _collective_noise(o, m, r, beta, G, dG, w) -> np.ndarray:
+    """Noise (B, 3, B, 3) of one collective jump L = S_o Gamma / sqrt(N_beta) (module docstring):
+    N [L^+, m_a^g][m_c^h, L] -> conj(v_a^g) v_c^h / w_beta, v_c^h = delta_{h beta} Gamma k_c
+    - (w_beta / w_h) <o> Gamma' u_c^h."""
+    mean, k, _, _ = collective_terms(o, m[beta])
+    v = -(w[beta] / w[:, None]) * mean * dG * 2j * np.cross(m, r)        # (B, 3)
+    v[beta] += G * k
+    return np.einsum("ga,hc->gahc", np.conj(v), v).real / w[beta]
 
 
 def initial_sigma(model, r: np.ndarray) -> np.ndarray:

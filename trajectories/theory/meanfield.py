@@ -2,13 +2,17 @@
 
 Spin route (SpinModel / BlockModel, Pauli units, one single-site state rho_b per block b):
 
-    d rho_b/dt = -i[H_mf^b, rho_b] + sum_{l: block(l) = b} Gamma_l(Delta_l(m))^2 D[o_l](rho_b),
-    H_mf^b = sum_a F^b_a sigma_a,  F^b_a = h^b_a + sum_g (N_g/N) sum_c (J^{bg}_{ac} + J^{gb}_{ca}) m^g_c,
+    d rho_b/dt = -i[H_mf^b, rho_b] + sum_{local l: block(l) = b} Gamma_l(Delta_l(m))^2 D[o_l](rho_b),
+    H_mf^b = sum_a F^b_a sigma_a + sum_{collective l: block(l) = b} (i/2) Gamma_l^2 (<o_l>^* o_l - <o_l> o_l^+),
+    F^b_a = h^b_a + sum_g (N_g/N) sum_c (J^{bg}_{ac} + J^{gb}_{ca}) m^g_c,   <o> = tr(o rho_b),
     Delta_l(m) = c0_l + sum_g sum_a r_{l,ga} m^g_a,   m^g_a = tr(rho_g sigma_a),   D[o](rho) = o rho o^+ - {o^+o, rho}/2.
 
 F^b_a is the derivative of H = sum_b h_b.S^b + (1/N) sum_{b,g,a,c} J^{bg}_{ac} S^b_a S^g_c with respect to
 sigma_a^(k), k in block b, with every other site replaced by its block average (S^g_c -> N_g m^g_c);
-single block: H_mf = h.sigma + sum_ab J_ab (m_a sigma_b + m_b sigma_a).
+single block: H_mf = h.sigma + sum_ab J_ab (m_a sigma_b + m_b sigma_a). A collective channel
+(J = S_o Gamma / sqrt(N_b)) has no single-site dissipator at N = oo: its jumps act on the average
+operators like the Hamiltonian H_c above (docs/theory.md §5, collective channels), e.g. collective
+decay gives dm_z/dt = -Gamma^2 (m_x^2 + m_y^2) / 2.
 
 d-level route (QuditModel, components m_alpha = tr(rho v_alpha) in the model's orthonormal basis):
 the same single-site equation with H_mf = sum_a (eps_a + sum_b (h_ab + h_ba) m_b) v_a and rates
@@ -17,6 +21,8 @@ Gamma_l(r_l . m)^2 for j_l (method="master"), or Lemma 3's vector field (method=
     f_g(m) = sum_b A_gb m_b + sum_bc B_gbc m_b m_c + sum_l Gamma_l(r_l . m)^2 sum_b (M_l)_gb m_b,
     A_gb = -i sum_a eps_a a^g_ab,   B_gbc = -i sum_a (h_ac + h_ca) a^g_ab,
     (M_l)_gb = sum_{a,e} c_a c_e^* [Q_abeg - Q_eabg/2 - Q_beag/2],  j_l = sum_a c_a v_a,
+and for a collective channel the quadratic term Gamma_l^2 sum_eb (C_l)_geb m_e m_b instead,
+    (C_l)_geb = Re(c_e^* sum_a c_a a^b_ga)   (= Gamma^2 Re(<j>^* <[v_g, j]>), docs/theory.md §5),
 
 built from the structure constants P^g_ab = tr(v_a v_b v_g) (a^g_ab = P^g_ab - P^g_ba = tr([v_a, v_b] v_g)),
 Q_wxyg = tr(v_w v_x v_y v_g) = sum_h P^h_wx P^g_hy. Lemma 4: |m_alpha(t)| <= ||v_alpha|| along solutions
@@ -117,7 +123,13 @@ def single_site_terms(model, rho: np.ndarray):
         m = model.components(rho[0])
         field_ = model.eps + (model.h + model.h.T) @ m
         H = np.einsum("a,aij->ij", field_, model.basis)
-        jumps = [(_rate(ch, float(ch.r @ m)), ch.op) for ch in model.channels]
+        jumps = []
+        for ch in model.channels:
+            rate = _rate(ch, float(ch.r @ m))
+            if ch.collective:
+                H = H + collective_hamiltonian(rate, ch.op, rho[0])
+            else:
+                jumps.append((rate, ch.op))
         return [(H, jumps)]
     m = np.einsum("bij,aji->ba", rho, PAULI).real  # (B, 3)
     w = np.asarray(model.sizes, dtype=float) / model.N
@@ -125,8 +137,19 @@ def single_site_terms(model, rho: np.ndarray):
     out = [(np.einsum("a,aij->ij", F[b], PAULI), []) for b in range(model.B)]
     for l, ch in enumerate(model.channels):
         x = ch.offset + float(np.sum(model.delta(l) * m))
-        out[ch.block][1].append((_rate(ch, x), PAULI_OPS[ch.op]))
+        rate, o, b = _rate(ch, x), ch.matrix, ch.block
+        if ch.collective:
+            out[b] = (out[b][0] + collective_hamiltonian(rate, o, rho[b]), out[b][1])
+        else:
+            out[b][1].append((rate, o))
     return out
+
+
+def collective_hamiltonian(rate: float, o: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """H_c = (i/2) rate (<o>^* o - <o> o^+), <o> = tr(o rho): a collective channel's mean-field term
+    (docs/theory.md §5)."""
+    mean = np.trace(o @ rho)
+    return 0.5j * rate * (np.conj(mean) * o - mean * o.conj().T)
 
 
 def dissipator(op: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -162,7 +185,8 @@ def vector_field(model):
             m = np.asarray(m, dtype=float)
             out = A @ m + np.einsum("gbc,b,c->g", Bq, m, m)
             for ch, Ml in zip(chans, M):
-                out = out + _rate(ch, float(ch.r @ m)) * (Ml @ m)
+                term = np.einsum("gbc,b,c->g", Ml, m, m) if ch.collective else Ml @ m
+                out = out + _rate(ch, float(ch.r @ m)) * term
             return out
         return f
 
@@ -189,6 +213,11 @@ def lemma3_matrices(model: QuditModel):
     M = []
     for ch in model.channels:
         c = np.einsum("aij,ji->a", v, ch.op)              # j = sum_a c_a v_a
+        if ch.collective:
+            # f_g += R Re(<j>^* <[v_g, j]>) = R sum_eb C_geb m_e m_b, <[v_g, v_a]> = sum_b a^b_ga m_b
+            comm = np.einsum("a,gab->gb", c, a)                 # <[v_g, j]> = sum_b comm_gb m_b
+            M.append(np.real(np.einsum("e,gb->geb", np.conj(c), comm)))
+            continue
         cc = np.outer(c, c.conj())                        # c_a c_e^*
         Ml = (np.einsum("ae,abeg->gb", cc, Q) - 0.5 * np.einsum("ae,eabg->gb", cc, Q)
               - 0.5 * np.einsum("ae,beag->gb", cc, Q))

@@ -38,12 +38,14 @@ def cache_folder(user_dir: str | None = None) -> Path:
     return base / "collective-trajectories" / f"kernels-{tag}"
 
 
+_FOLDER: Path | None = None
+
+
 def configure() -> Path:
     """Point numba.config.CACHE_DIR at `cache_folder` (once per process); returns the folder."""
-    from numba.core import config
-    current = getattr(config, "CACHE_DIR", "") or ""
-    if "collective-trajectories" in Path(current).name or "collective-trajectories" in Path(current).parent.name:
-        return Path(current)   # already configured in this process
-    folder = cache_folder(current or os.environ.get("NUMBA_CACHE_DIR"))
-    config.CACHE_DIR = str(folder)
-    return folder
+    global _FOLDER
+    if _FOLDER is None:
+        from numba.core import config
+        _FOLDER = cache_folder(getattr(config, "CACHE_DIR", "") or os.environ.get("NUMBA_CACHE_DIR"))
+        config.CACHE_DIR = str(_FOLDER)
+    return _FOLDER

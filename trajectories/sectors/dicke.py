@@ -86,16 +86,6 @@ def identity_kraus(c1: complex, n: float, j: float) -> tuple[complex, float]:
     return c1 * math.sqrt(ib), second
 
 
-@njit(cache=True)
-def no_jump_weight(op: int, n: float, m: float) -> float:
-    """Eigenvalue of Q = sum_k o^(k)+ o^(k) on |j, m>: n/2 + m, n/2 - m, n for op 0, 1, 2."""
-    if op == 0:
-        return 0.5 * n + m
-    if op == 1:
-        return 0.5 * n - m
-    return n
-
-
 def log_degeneracy(n: int, j) -> np.ndarray:
     """log d_j, d_j = n! (2j+1) / ((n/2 - j)! (n/2 + j + 1)!): multiplicity of spin j in n spins-1/2."""
     j = np.asarray(j, dtype=float)

@@ -213,6 +213,12 @@ class HopfieldNetwork:
         mean_z = np.asarray(mean_z)
         return np.tensordot(self.signatures.T * w, mean_z, axes=(1, 0))
 
+    def overlap_distributions(self) -> dict:
+        """{"overlap mu": weights (B,)} for every pattern mu = 1..p: the weights (N_g/N) s^mu_g of
+        the overlap m^mu = sum_g w_g m_z^g, in the form run_ensemble(distributions=...) takes."""
+        w = np.array(self.sizes) / self.N
+        return {f"overlap {mu + 1}": (self.signatures[:, mu] * w).tolist() for mu in range(self.p)}
+
     def __repr__(self) -> str:
         return (f"HopfieldNetwork(p={self.p}, N={self.N}, blocks={self.sizes}, beta={self.beta}, "
                 f"omega={self.omega}, {self.variant}, gauge={self.gauge})")

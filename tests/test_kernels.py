@@ -13,6 +13,7 @@ from scipy.linalg import expm
 from scipy.optimize import brentq
 
 from models import BlockModel, Channel, SpinModel
+from trajectories.base.grid import diagonal_spec
 from trajectories.engine.banded import build_heff, matvec_banded
 from trajectories.engine.batch import ladder_to_moments
 from trajectories.engine.compiled import BANDED, DENSE, compile_model
@@ -21,6 +22,7 @@ from trajectories.engine.jumps import (Jump, Targets, apply_jump, apply_kraus, c
 from trajectories.engine.observables import moments, record
 from trajectories.engine.propagate import propagate
 from trajectories.engine.workspace import Tolerances, heff_operator, load_state, workspace
+from trajectories.reference.sectors import tuple_grid_index
 from trajectories.sectors.operators import SectorOperators, sector_tuples
 from trajectories.sectors.states import embed_block, global_vector
 
@@ -319,9 +321,17 @@ def test_record_equals_dense_expectations(path, sizes):
         ws = _start(P, s, glob)
         first = np.zeros((B, 3), complex)
         second = np.zeros((3 * B, 3 * B), complex)
-        record(P, ws, first, second)
+        spec = diagonal_spec(sizes, {"sum": np.ones(B)}, {"f": lambda *m: np.cos(sum(m)) + m[0] ** 3})
+        hist, obs = np.full(spec.nbins, np.nan), np.full(1, np.nan)
+        record(P, ws, first, second, spec.bin_of, spec.table, hist, obs)
         _check_moments(ops, s, compact, first, second)
         assert not ws.glob.any()
+        # the diagonal quantities are |amplitude|^2 summed on the grid, from the compact vector
+        p = np.zeros(P.G)
+        np.add.at(p, tuple_grid_index(sizes, s), np.abs(compact) ** 2)
+        np.testing.assert_allclose(hist, np.bincount(spec.bin_of.ravel(), np.tile(p, len(spec.bin_of)),
+                                                     spec.nbins), atol=1e-13)
+        np.testing.assert_allclose(obs, spec.table @ p, atol=1e-13)
 
 
 def test_choose_channel_follows_the_weights():

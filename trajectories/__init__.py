@@ -11,7 +11,7 @@ from .base.kernel_cache import configure as _configure_kernel_cache
 
 _configure_kernel_cache()   # before any kernel is defined: a cache folder per source version
 
-from .analysis import (PowerLawFit, RichardsonLimit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
+from .analysis import (PowerLawFit, binder_cumulant, SwitchingRate, TimeAverage, integrated_time, switching_rate, time_average, RichardsonLimit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
                        linear_functional, paired_difference, pattern_overlaps, richardson, variance, weighted_mean)
 from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
@@ -19,9 +19,12 @@ from .base.errors import (CheckpointMismatchError, InsufficientDataError, Integr
 from .base.options import ExecutionOptions, ODEOptions, TrajectoryOptions
 from .base.results import CorrelationResult, ExactResult, FluctuationResult, LocalResult, MeanFieldResult, Result
 from .engine.ensemble import run_ensemble
+from .engine.stationary import StationaryResult, stationary_average
 from .io.files import load_ensemble, save_ensemble
+from .io.records import Records, load_records
 from .reference.correlations import exact_correlation
-from .reference.exact import exact_evolution
+from .reference.exact import exact_evolution, exact_stationary
+from .reference.spectrum import slowest_rates, spectral_gap
 from .sectors.states import (CatState, CoherentState, DickeState, InitialState, ProductState, cat_state,
                              classical_state, coherent_state, dicke_state, product_state)
 from .theory.fluctuations import fluctuations
@@ -41,4 +44,6 @@ __all__ = [
     "StiffnessWarning", "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
     "dicke_state", "exact_evolution", "fit_power_law", "fluctuations", "load_ensemble", "local_generator", "mean_field",
     "product_state", "run_ensemble", "save_ensemble", "variance",
+    "Records", "StationaryResult", "exact_stationary", "load_records", "slowest_rates", "spectral_gap",
+    "stationary_average", "switching_rate", "binder_cumulant", "time_average", "integrated_time", "TimeAverage", "SwitchingRate",
 ]

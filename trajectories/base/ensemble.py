@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .grid import find_distribution
 from .options import numerical_options
-from .results import Result, Statistics, block_vector
+from .results import DiagonalResults, Result, Statistics, block_vector
 
+#: the running sums of an ensemble
+SUMS = ("sum1", "sq1", "sum2", "sq2", "cross", "hist_sum", "hist_sq", "obs_sum", "obs_cross")
 #: identity entries that must agree for two ensembles to be merged
 SAME_PHYSICS = ("model", "state", "times", "options")
 
 
 @dataclass
-class Ensemble(Result):
+class Ensemble(DiagonalResults, Result):
     """Statistics of an ensemble of trajectories (axes: trajectories/base/results.py).
 
     mean[b, a, t]            omega_t(m_a^b), the ensemble average of <m_a^b>
@@ -28,6 +31,10 @@ class Ensemble(Result):
     second_stderr            its standard error
     cross[t, b, i, g, k]     sum over trajectories of v^b_i v^g_k with v = block_vector (streaming
                              statistics for the estimators)
+    diagonal                 what was recorded besides the moments (names of the distributions,
+                             their weights and bins, names of the diagonal observables;
+                             base/grid.py DiagonalSpec.describe plus "values")
+    distribution(...), observable(name)   P(value, t) and <f>(t) with standard errors
     trajectory_means(), trajectory_seconds()   per-trajectory data, when keep_trajectories=True
     segments                 which trajectories were run: [{"entropy", "spawn_key", "start",
                              "stop"}], trajectory i of a segment used SeedSequence(entropy,
@@ -48,8 +55,15 @@ class Ensemble(Result):
     sq2: np.ndarray = field(default=None, repr=False)
     cross: np.ndarray = field(default=None, repr=False)  # (T, B, 9, B, 9): sums of v^b_i v^g_k (block_vector)
     keep_trajectories: bool = False
+    diagonal: dict = field(default_factory=dict, repr=False)
+    hist_sum: np.ndarray = field(default=None, repr=False)   # (T, nbins)
+    hist_sq: np.ndarray = field(default=None, repr=False)
+    obs_sum: np.ndarray = field(default=None, repr=False)    # (T, K)
+    obs_cross: np.ndarray = field(default=None, repr=False)  # (T, K, K) sums of o_k o_l
     traj_mean: list = field(default_factory=list, repr=False)
     traj_second: list = field(default_factory=list, repr=False)
+    traj_hist: list = field(default_factory=list, repr=False)
+    traj_obs: list = field(default_factory=list, repr=False)
     segments: list = field(default_factory=list, repr=False)
     meta: dict = field(default_factory=dict, repr=False)
 
@@ -61,26 +75,48 @@ class Ensemble(Result):
                             ("sq2", (T, B, 3, B, 3)), ("cross", (T, B, 9, B, 9))):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros(shape))
+        nbins = sum(len(v) for v in self.diagonal.get("values", []))
+        K = len(self.diagonal.get("observables", []))
+        for name, shape in (("hist_sum", (T, nbins)), ("hist_sq", (T, nbins)), ("obs_sum", (T, K)),
+                            ("obs_cross", (T, K, K))):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(shape))
 
-    def add(self, mean: np.ndarray, second: np.ndarray, njumps: int = 0) -> None:
+    def add(self, mean: np.ndarray, second: np.ndarray, njumps: int = 0, hist=None, obs=None) -> None:
         """Fold one trajectory's <m_a^b> (T, B, 3) and <m m> (T, B, 3, B, 3) into the sums."""
-        self.add_batch(np.asarray(mean)[None], np.asarray(second)[None], [njumps])
+        hist = None if hist is None else np.asarray(hist)[None]
+        obs = None if obs is None else np.asarray(obs)[None]
+        self.add_batch(np.asarray(mean)[None], np.asarray(second)[None], [njumps], hist, obs)
 
-    def add_batch(self, means: np.ndarray, seconds: np.ndarray, njumps) -> None:
-        """Fold trajectories (leading axis, in trajectory order) one at a time into the sums."""
-        sq_m, sq_s = means * means, seconds * seconds
+    def add_batch(self, means: np.ndarray, seconds: np.ndarray, njumps, hist=None, obs=None) -> None:
+        """Fold trajectories (leading axis, in trajectory order) one at a time into the sums;
+        hist (n, T, nbins) and obs (n, T, K) are their diagonal quantities (None: none recorded)."""
+        n, T = len(means), len(self.times)
+        hist = np.zeros((n, T, 0)) if hist is None else hist
+        obs = np.zeros((n, T, 0)) if obs is None else obs
+        if hist.shape[1:] != self.hist_sum.shape or obs.shape[1:] != self.obs_sum.shape:
+            raise ValueError(f"diagonal quantities of shape {hist.shape[1:]}, {obs.shape[1:]} do not match "
+                             f"this ensemble's {self.hist_sum.shape}, {self.obs_sum.shape}")
+        sq_m, sq_s, sq_h = means * means, seconds * seconds, hist * hist
+        oo = obs[..., :, None] * obs[..., None, :]
         v = block_vector(means, seconds)
         vv = v[..., :, :, None, None] * v[..., None, None, :, :]
-        for i in range(len(means)):
+        for i in range(n):
             self.sum1 += means[i]
             self.sq1 += sq_m[i]
             self.sum2 += seconds[i]
             self.sq2 += sq_s[i]
             self.cross += vv[i]
+            self.hist_sum += hist[i]
+            self.hist_sq += sq_h[i]
+            self.obs_sum += obs[i]
+            self.obs_cross += oo[i]
             if self.keep_trajectories:
                 self.traj_mean.append(means[i])
                 self.traj_second.append(seconds[i])
-        self.ntraj += len(means)
+                self.traj_hist.append(hist[i])
+                self.traj_obs.append(obs[i])
+        self.ntraj += n
         self.njumps += int(np.sum(njumps))
 
     exact = False
@@ -121,6 +157,39 @@ class Ensemble(Result):
             return Statistics(mu, None, n)
         cov = (self.cross - s[..., :, :, None, None] * s[..., None, None, :, :] / n) / (n - 1)
         return Statistics(mu, cov, n)
+
+    def distribution(self, block=None, *, name=None, weights=None):
+        """The quantum distribution P(value, t) = E|<value|psi(t)>|^2 over trajectories.
+
+        One of: block (P(m_z^b), the default block 0), name (a recorded combination) or weights
+        (B,) (a recorded combination sum_b w_b m_z^b). Returns (values (nb,) ascending,
+        P (nb, T), stderr (nb, T)); sum over values of P is 1 at every time."""
+        r = find_distribution(self.diagonal.get("distributions", []), self._weights(), block, name, weights)
+        lo, hi = self._bins(r)
+        P = self.hist_sum[:, lo:hi] / self.ntraj
+        return self._values(r), P.T, self._stderr(self.hist_sum[:, lo:hi], self.hist_sq[:, lo:hi]).T
+
+    def observable(self, name: str):
+        """(<f>(t) (T,), stderr (T,)) of the recorded diagonal observable `name`."""
+        k = self._observable_index(name)
+        s, sq = self.obs_sum[:, k], self.obs_cross[:, k, k]
+        return s / self.ntraj, self._stderr(s, sq)
+
+    def observable_covariance(self) -> np.ndarray:
+        """(T, K, K) covariance of the ensemble means of the diagonal observables (their standard
+        errors squared on the diagonal; NaN for ntraj < 2)."""
+        n, s = self.ntraj, self.obs_sum
+        if n < 2:
+            return np.full(self.obs_cross.shape, np.nan)
+        return (self.obs_cross - s[..., :, None] * s[..., None, :] / n) / (n - 1) / n
+
+    def trajectory_diagonal(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-trajectory (hist (ntraj, T, nbins), obs (ntraj, T, K)) (keep_trajectories=True)."""
+        if not self.keep_trajectories:
+            raise ValueError("per-trajectory data was not kept: run with keep_trajectories=True")
+        shape = (len(self.traj_hist), len(self.times))
+        return (np.array(self.traj_hist).reshape(shape + self.hist_sum.shape[1:]),
+                np.array(self.traj_obs).reshape(shape + self.obs_sum.shape[1:]))
 
     def trajectory_means(self) -> np.ndarray:
         """Per-trajectory <m_a^b>, shape (ntraj, T, B, 3) (needs keep_trajectories=True)."""
@@ -183,6 +252,8 @@ def _merge(a: Ensemble, b: Ensemble) -> Ensemble:
         raise ValueError(f"cannot merge ensembles of different models: sizes {a.sizes} and {b.sizes}")
     if a.times.shape != b.times.shape or not np.array_equal(a.times, b.times):
         raise ValueError("cannot merge ensembles recorded at different times")
+    if a.diagonal != b.diagonal:
+        raise ValueError("cannot merge ensembles that recorded different distributions or observables")
     ia, ib = a.meta.get("identity", {}), b.meta.get("identity", {})
     differ = [k for k in SAME_PHYSICS if k in ia and k in ib and _physics(ia, k) != _physics(ib, k)]
     if differ:
@@ -199,13 +270,16 @@ def _merge(a: Ensemble, b: Ensemble) -> Ensemble:
     keep = first.keep_trajectories and later.keep_trajectories
     out = Ensemble(times=first.times.copy(), sizes=first.sizes, single_block=first.single_block,
                    ntraj=first.ntraj, seed=first.seed, njumps=first.njumps, keep_trajectories=keep,
-                   **{k: getattr(first, k).copy() for k in ("sum1", "sq1", "sum2", "sq2", "cross")})
+                   diagonal=first.diagonal,
+                   **{k: getattr(first, k).copy() for k in SUMS})
     if keep:
         out.traj_mean, out.traj_second = list(first.traj_mean), list(first.traj_second)
+        out.traj_hist, out.traj_obs = list(first.traj_hist), list(first.traj_obs)
     if later.keep_trajectories:
-        out.add_batch(later.trajectory_means(), later.trajectory_seconds(), [later.njumps])
+        out.add_batch(later.trajectory_means(), later.trajectory_seconds(), [later.njumps],
+                      *later.trajectory_diagonal())
     else:
-        for k in ("sum1", "sq1", "sum2", "sq2", "cross"):
+        for k in SUMS:
             setattr(out, k, getattr(out, k) + getattr(later, k))
         out.ntraj += later.ntraj
         out.njumps += later.njumps

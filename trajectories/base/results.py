@@ -21,6 +21,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from models.spin import SpinModel
+from .grid import combination_bins, find_distribution, grid_mz, tabulate
 
 #: the 6 distinct second moments of one block, (a, c) with a <= c, in block_vector order
 PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
@@ -95,13 +96,40 @@ def with_blocks(mean: np.ndarray, second: np.ndarray, single_block: bool):
     return np.moveaxis(mean, -1, 0), np.moveaxis(second, -1, 0)
 
 
+class DiagonalResults:
+    """Lookup of the distributions and diagonal observables a result recorded (base/grid.py), from
+    its plain-data `diagonal` dict: "distributions" (names), "weights" (R, B), "values" (R lists of
+    ascending bin values), "observables" (names)."""
+
+    def _weights(self) -> np.ndarray:
+        return np.asarray(self.diagonal.get("weights", []), dtype=float).reshape(-1, len(self.sizes))
+
+    def _values(self, r: int) -> np.ndarray:
+        return np.asarray(self.diagonal["values"][r], dtype=float)
+
+    def _bins(self, r: int) -> tuple[int, int]:
+        sizes = [len(v) for v in self.diagonal["values"]]
+        lo = int(sum(sizes[:r]))
+        return lo, lo + sizes[r]
+
+    def _observable_index(self, name: str) -> int:
+        names = self.diagonal.get("observables", [])
+        if name not in names:
+            raise ValueError(f"no diagonal observable {name!r} was recorded; recorded: {names} "
+                             "(pass observables={name: function} to the run)")
+        return names.index(name)
+
+
 @dataclass
-class ExactResult(Result):
+class ExactResult(DiagonalResults, Result):
     """Exact omega_t(m_a^b) and omega_t((m_a^b m_c^g + m_c^g m_a^b)/2) of the master equation.
 
     mean, second: the shapes of the module conventions; method: "full" (2^N) or "sectors".
     For a QuditModel (method "qudit") mean has shape (d^2, T) and second (d^2, d^2, T): the
     components in the model's orthonormal basis.
+    populations : (T, G) the probabilities of the m_z-tuples on the grid (base/grid.py), from
+        which distribution() and observable() follow (None for a QuditModel)
+    diagonal : the named distributions and observables asked for (DiagonalResults)
     """
 
     times: np.ndarray
@@ -110,6 +138,47 @@ class ExactResult(Result):
     mean: np.ndarray
     second: np.ndarray
     method: str
+    populations: np.ndarray | None = field(default=None, repr=False)
+    diagonal: dict = field(default_factory=dict, repr=False)
+    observable_values: dict = field(default_factory=dict, repr=False)
+
+    def _populations(self) -> np.ndarray:
+        if self.populations is None:
+            raise ValueError(f"this {self.method!r} result has no m_z populations (a QuditModel result)")
+        return self.populations
+
+    def distribution(self, block=None, *, name=None, weights=None):
+        """The exact distribution of m_z^b (block, default 0) or of sum_b w_b m_z^b (weights (B,),
+        or the name of a combination asked for): (values (nb,) ascending, P (nb, T), zeros)."""
+        pops = self._populations()
+        B = len(self.sizes)
+        if name is not None:
+            w = self._weights()[find_distribution(self.diagonal.get("distributions", []), self._weights(),
+                                                  None, name, None)]
+        elif weights is not None:
+            if block is not None:
+                raise ValueError("give one of block, name or weights")
+            w = np.asarray(weights, dtype=float)
+            if w.shape != (B,) or not np.all(np.isfinite(w)) or not np.any(w):
+                raise ValueError(f"weights must be {B} finite numbers (one per block), not all zero")
+        else:
+            block = 0 if block is None else block
+            if not isinstance(block, (int, np.integer)) or not 0 <= block < B:
+                raise ValueError(f"block must be a block index in 0..{B - 1}, got {block!r}")
+            w = np.eye(B)[block]
+        bin_of, values = combination_bins(w @ grid_mz(self.sizes))
+        P = np.stack([np.bincount(bin_of, weights=p, minlength=len(values)) for p in pops], axis=-1)
+        return values, P, np.zeros_like(P)
+
+    def observable(self, f):
+        """(<f>(t) (T,), zeros): f a function of the B block magnetisations m_z^b (vectorised) or
+        the name of an observable passed to exact_evolution."""
+        if isinstance(f, str):
+            self._observable_index(f)
+            value = self.observable_values[f]
+        else:
+            value = self._populations() @ tabulate(getattr(f, "__name__", "f"), f, self.sizes)
+        return value, np.zeros_like(value)
 
     def moment_arrays(self):
         if self.method == "qudit":

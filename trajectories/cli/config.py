@@ -6,6 +6,9 @@
     [run]     ntraj, seed, n_jobs = 1, batch_size, backend = "auto", scheduler, keep_trajectories,
               checkpoint_every = 10.0
     [options] TrajectoryOptions fields (tol, root_tol, trim, max_terms, method, memory_limit)
+    [record]  distributions = true (P(m_z^b, t) of every block) or a table name = [weights per block];
+              observables = table name = "formula of m (m0, m1, ...)" (cli/expressions.py);
+              records = "folder" (every trajectory streamed there, trajectories/io/records.py)
     [output]  results = "results/x.npz", plot = "plots/x.png", overwrite = false (true: this config's
               own results and figure are rewritten by each run, as the main job's committed figure is)
 
@@ -21,7 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from ..base.checks import check_int, check_times
+from ..base.grid import diagonal_spec
 from ..base.options import ExecutionOptions, TrajectoryOptions
+from .expressions import observable_function
 from .registry import named_model, named_state
 
 SECTIONS = {
@@ -31,6 +36,7 @@ SECTIONS = {
             "checkpoint_every"},
     "options": None,
     "output": {"results", "plot", "overwrite"},
+    "record": {"distributions", "observables", "records"},
 }
 
 
@@ -53,11 +59,18 @@ class RunConfig:
     results: str = "results/run.npz"
     plot: str | None = None
     overwrite: bool = False
+    distributions: bool | dict = False
+    observables: dict = field(default_factory=dict)
+    records: str | None = None
 
     def build(self):
         """(model, state) of the configuration."""
         m, s = dict(self.model), dict(self.state)
         return named_model(m.pop("name"), **m), named_state(s.pop("name"), **s)
+
+    def observable_functions(self, n_blocks: int) -> dict:
+        """The [record] observables as functions of the block magnetisations."""
+        return {k: observable_function(k, v, n_blocks) for k, v in self.observables.items()}
 
     def execution(self, **extra) -> ExecutionOptions:
         """The ExecutionOptions of the [run] section (plus `extra` fields, e.g. checkpoint)."""
@@ -140,6 +153,24 @@ def _parse_run(run: dict) -> dict:
     return fields
 
 
+def _parse_record(rec: dict) -> dict:
+    """The [record] section as RunConfig fields (formulas are checked once the model is built)."""
+    dist = rec.get("distributions", False)
+    if isinstance(dist, dict):
+        for k, w in dist.items():
+            if not isinstance(w, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in w):
+                raise ValueError(f"record.distributions.{k} must be a list of weights (one per block), got {w!r}")
+    elif not isinstance(dist, bool):
+        raise ValueError(f"record.distributions must be true, false or a table name = [weights], got {dist!r}")
+    obs = rec.get("observables", {})
+    if not isinstance(obs, dict):
+        raise ValueError(f"record.observables must be a table name = \"formula\", got {obs!r}")
+    records = rec.get("records")
+    if records is not None and not isinstance(records, str):
+        raise ValueError(f"record.records must be a folder path string, got {records!r}")
+    return dict(distributions=dist, observables=dict(obs), records=records)
+
+
 def parse_config(data: dict, where: str = "config") -> RunConfig:
     """Validate a config dict (as read from TOML); errors name the field."""
     _check_sections(data)
@@ -159,12 +190,17 @@ def parse_config(data: dict, where: str = "config") -> RunConfig:
         raise ValueError(f"output.overwrite must be true or false, got {out['overwrite']!r}")
     cfg = RunConfig(model=model, state=state, times=times, options=options,
                     results=out.get("results", f"results/{Path(where).stem}.npz"), plot=out.get("plot"),
-                    overwrite=out.get("overwrite", False), **run)
+                    overwrite=out.get("overwrite", False), **run, **_parse_record(data.get("record", {})))
     model, state = cfg.build()  # model and state parameters are checked here (model.x / state.x)
     try:
         state.validate(model.sizes)
     except ValueError as err:
         raise ValueError(f"state.{err}") from None
+    functions = cfg.observable_functions(len(model.sizes))  # errors name record.observables.<name>
+    try:
+        diagonal_spec(model.sizes, cfg.distributions, functions)
+    except ValueError as err:
+        raise ValueError(f"record: {err}") from None
     return cfg
 
 

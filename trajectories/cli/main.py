@@ -17,8 +17,9 @@ from ..engine.ensemble import run_ensemble
 from ..io.files import load_ensemble, save_ensemble
 from .config import load_config
 from .outputs import beside, check_output, os_error_message
-from .plotting import clustering_for, fluctuations_for, mean_field_for, plot_ensemble
-from .summary import clustering_line, mean_field_line
+from .plotting import (clustering_for, distributions_path, fluctuations_for, mean_field_for, plot_distributions,
+                       plot_ensemble)
+from .summary import clustering_line, diagonal_lines, mean_field_line
 
 DESCRIPTION = """\
 Monte Carlo quantum-jump trajectories of spin systems with collective operator-valued rates.
@@ -98,6 +99,10 @@ def _plot(ens, out) -> list[str]:
     plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens),  # plot_ensemble adds ntraj and seed
                   en_limit=None if fl is None else fl.clustering)
     lines = [n for n in (note, note1, note2) if n]
+    if ens.diagonal.get("distributions"):
+        heat = distributions_path(out)
+        plot_distributions(ens, heat, title=_label(ens))
+        lines.append(f"distributions: {heat}")
     if mf is not None:
         lines.append(mean_field_line(ens, fl, np.asarray(mf.mean)))
     if en is not None:
@@ -147,7 +152,9 @@ def _run(cfg, args, execution):
     previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     try:
         return run_ensemble(model, state, cfg.times, ntraj=cfg.ntraj, seed=cfg.seed, start=args.start,
-                            keep_trajectories=cfg.keep_trajectories, options=cfg.options,
+                            keep_trajectories=cfg.keep_trajectories, distributions=cfg.distributions,
+                            observables=cfg.observable_functions(len(model.sizes)), records=cfg.records,
+                            options=cfg.options,
                             execution=execution, describe={"config": cfg.describe()})
     except (CheckpointMismatchError, ResultsFileError) as err:
         raise ValueError(f"{err} (or run with --fresh)") from None
@@ -222,8 +229,11 @@ def cmd_show(args) -> None:
     if meta.get("versions"):
         print("versions: " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()))
     T = len(ens.times)
-    for i in sorted({0, T // 4, T // 2, (3 * T) // 4, T - 1}):
+    shown = sorted({0, T // 4, T // 2, (3 * T) // 4, T - 1})
+    for i in shown:
         print(f"  t = {ens.times[i]:7.3f}: {_at(ens, i)}")
+    for line in diagonal_lines(ens, shown):
+        print(line)
 
 
 def cmd_plot(args) -> None:

@@ -127,3 +127,38 @@ def save_png(fig, out, dpi: int = 110) -> None:
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Image.open(buf).convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
         out, optimize=True, dpi=(dpi, dpi))
+
+
+def distributions_path(out) -> Path:
+    """Where the heat maps of a figure's distributions go: beside it, <stem>_distributions.png."""
+    out = Path(out)
+    return out.with_name(out.stem + "_distributions.png")
+
+
+def plot_distributions(ens, out, title: str | None = None) -> None:
+    """Write a PNG of heat maps P(value, t), one per recorded distribution (at most 6), the
+    ensemble mean <value>(t) drawn over each."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = ens.diagonal.get("distributions", [])[:6]
+    fig, axes = plt.subplots(1, len(names), figsize=(max(7.0, 4.2 * len(names)), 4.0), constrained_layout=True,
+                             squeeze=False)
+    t = ens.times
+    for ax, name in zip(axes[0], names):
+        values, P, _ = ens.distribution(name=name)
+        edges_v = np.concatenate([[values[0] - 0.5 * np.diff(values[:2]).sum()],
+                                  (values[1:] + values[:-1]) / 2,
+                                  [values[-1] + 0.5 * np.diff(values[-2:]).sum()]]) if len(values) > 1 else \
+            np.array([values[0] - 0.5, values[0] + 0.5])
+        edges_t = np.concatenate([[t[0]], (t[1:] + t[:-1]) / 2, [t[-1]]]) if len(t) > 1 else np.array([t[0], t[0] + 1])
+        mesh = ax.pcolormesh(edges_t, edges_v, P, shading="flat", cmap="magma")
+        ax.plot(t, values @ P, "c-", lw=1, label="mean")
+        fig.colorbar(mesh, ax=ax, label="P")
+        label = ("m_z" if ens.single_block else name.replace("block ", "m_z^")) if name.startswith("block ") else name
+        ax.set(xlabel="t", ylabel=label, title=f"P({label}, t)")
+        ax.legend(fontsize=7, frameon=False, loc="upper right")
+    tag = run_tag(ens)
+    fig.suptitle(tag if not title else f"{title}\n{tag}")
+    save_png(fig, out)

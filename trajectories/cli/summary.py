@@ -19,6 +19,20 @@ def _fmt(x: float) -> str:
     return f"{x:.2g}" if abs(x) < 0.01 else f"{x:.3f}"
 
 
+def noise_breakdown(fl: FluctuationResult, N: int) -> str | None:
+    """None when the linear-noise theory can apply at N; else why not: its predicted variance
+    Sigma_aa/N of an average operator exceeds 1, which no state allows (|m_a| <= 1): the
+    fluctuations grow along an unstable mean-field trajectory (e.g. a start on the paramagnet of
+    the retrieval phase) and the Gaussian expansion says nothing at this N."""
+    B = len(fl.sizes)
+    s = fl.sigma[None, :, None] if fl.single_block else fl.sigma
+    worst = float(np.max([s[b, a, b, a] for b in range(B) for a in range(3)])) / N
+    if worst <= 1.0:
+        return None
+    return (f"the linear-noise theory does not apply at N = {N}: its variance Sigma_aa/N reaches {worst:.3g} > 1 "
+            "(fluctuations grow: an unstable mean-field trajectory)")
+
+
 def mean_field_line(ens, fl: FluctuationResult | None, mf_mean: np.ndarray) -> str:
     """The largest |omega_t(m_a) - m_a^MF(t)| with its standard errors and, given `fl`, the finite-N scale."""
     dev = np.abs(ens.mean - mf_mean)
@@ -29,6 +43,9 @@ def mean_field_line(ens, fl: FluctuationResult | None, mf_mean: np.ndarray) -> s
     if fl is None:
         return line
     N = sum(ens.sizes)
+    broken = noise_breakdown(fl, N)
+    if broken:
+        return f"{line}; {broken}"
     spread = fl.spread(N)[i]
     scale = spread ** 2                                  # Sigma_aa / N, the size of a 1/N bias
     verdict = ("a finite-N effect of the predicted size" if dev[i] <= BIAS_FACTOR * scale + 4 * ens.stderr[i]
@@ -43,7 +60,7 @@ def clustering_line(ens, en, fl: FluctuationResult | None) -> str:
     one = ens.ntraj < 2
     line = (f"E_N(t = {ens.times[-1]:g}) = {e[-1]:.3g}" + ("" if one else f" ± {se[-1]:.2g}")
             + f" (E_N(0) = {e[0]:.3g})")
-    if fl is None:
+    if fl is None or noise_breakdown(fl, sum(ens.sizes)):
         return line
     N = sum(ens.sizes)
     c = fl.clustering
@@ -55,3 +72,23 @@ def clustering_line(ens, en, fl: FluctuationResult | None) -> str:
     rel = np.max(np.abs(N * e[late] / c[late] - 1))
     return line + (f"; over t, within {z.max():.1f} standard errors of c(t)/N (largest relative difference "
                    f"{100 * rel:.1f} %, corrections are O(1/N))")
+
+
+def diagonal_lines(ens, shown) -> list[str]:
+    """Lines for `show`: per recorded distribution its mean, spread and most likely value, and every
+    diagonal observable with its standard error, at the output times `shown` (indices)."""
+    lines = []
+    pm = (lambda e: "") if ens.ntraj < 2 else (lambda e: f" ± {e:.4f}")
+    for name in ens.diagonal.get("distributions", []):
+        values, P, _ = ens.distribution(name=name)
+        lines.append(f"distribution {name} ({len(values)} values in [{values[0]:.4g}, {values[-1]:.4g}]):")
+        for i in shown:
+            mean = values @ P[:, i]
+            std = np.sqrt(max(values ** 2 @ P[:, i] - mean ** 2, 0.0))
+            lines.append(f"  t = {ens.times[i]:7.3f}: mean {mean:.4f}, std {std:.4f}, "
+                         f"most likely {values[np.argmax(P[:, i])]:.4f} (P = {P[:, i].max():.4f})")
+    for name in ens.diagonal.get("observables", []):
+        value, err = ens.observable(name)
+        lines.append(f"observable {name}: " + "; ".join(f"t = {ens.times[i]:g}: {value[i]:.4f}{pm(err[i])}"
+                                                       for i in shown))
+    return lines

@@ -1,16 +1,21 @@
 """One batch of trajectories: sample the initial state, run the kernel, convert ladder moments.
 
+Besides the moments a batch returns what `DiagonalSpec` asks for and, on request, the jump log.
+
 The kernel records <T^b_q> and <T^b_q T^g_r> with the ladder operators T = (J_+, J_-, J_z) of each
 block; they are converted to the average operators m_a^b = S_a^b / N_b (S = 2 J) elementwise, so
 a trajectory's numbers do not depend on how many trajectories are converted together.
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..base.options import TrajectoryOptions
+from ..base.grid import DiagonalSpec, diagonal_spec
 from ..sectors.states import InitialState
-from .driver import run_trajectory
+from .driver import Outputs, run_trajectory
 
 
 def _ladder(x: np.ndarray, axis: int) -> np.ndarray:
@@ -32,24 +37,46 @@ def ladder_to_moments(first: np.ndarray, second: np.ndarray, sizes) -> tuple[np.
     return mean, sec / (n[:, None, None, None] * n[None, None, :, None])
 
 
-def run_batch(compiled, state: InitialState, sizes, times, seeds, options: TrajectoryOptions):
-    """Run the trajectories of `seeds` (a SeedRange or SeedSequences); returns per-trajectory
-    (means (n, T, B, 3), seconds (n, T, B, 3, B, 3), njumps (n,))."""
+class BatchResult(NamedTuple):
+    """Per-trajectory results of one batch (n trajectories, T output times, B blocks)."""
+    start: int             # index of the batch's first trajectory
+    means: np.ndarray      # (n, T, B, 3) <m_a^b>
+    seconds: np.ndarray    # (n, T, B, 3, B, 3) Re <m_a^b m_c^g>
+    njumps: np.ndarray     # (n,)
+    hist: np.ndarray       # (n, T, nbins) distributions (sectors/grid.py DiagonalSpec)
+    obs: np.ndarray        # (n, T, K) diagonal observables
+    tj: np.ndarray         # (n, T, B) sector tuples 2j_b
+    jumps: list | None     # per trajectory (times (m,), channels (m,), tuples after (m, B)), on request
+
+
+def run_batch(compiled, state: InitialState, sizes, times, seeds, options: TrajectoryOptions,
+              spec: DiagonalSpec | None = None, log_jumps: bool = False) -> BatchResult:
+    """Run the trajectories of `seeds` (a SeedRange or SeedSequences) recording the moments, the
+    diagonal quantities of `spec` and, with log_jumps, every jump."""
     T, B, n = len(times), len(sizes), len(seeds)
+    spec = diagonal_spec(sizes) if spec is None else spec
     first = np.empty((n, T, B, 3), complex)
     second = np.empty((n, T, 3 * B, 3 * B), complex)
+    hist = np.zeros((n, T, spec.nbins))
+    obs = np.zeros((n, T, len(spec.observables)))
+    tj = np.zeros((n, T, B), np.int64)
     njumps = np.empty(n, dtype=np.int64)
+    jumps = [] if log_jumps else None
     fixed = state.sample(sizes, None) if state.pure else None
     for k, ss in enumerate(seeds):
         rng = np.random.Generator(np.random.PCG64(ss))
-        tj, psi = fixed if fixed is not None else state.sample(sizes, rng)
-        njumps[k] = run_trajectory(compiled, psi, tj, times, rng, options.tol, options.root_tol,
-                                   options.trim, options.max_terms, first[k], second[k])
+        tj0, psi = fixed if fixed is not None else state.sample(sizes, rng)
+        out = Outputs(first[k], second[k], spec.bin_of, spec.table, hist[k], obs[k], tj[k])
+        njumps[k], *log = run_trajectory(compiled, psi, tj0, times, rng, options.tol, options.root_tol,
+                                         options.trim, options.max_terms, out, log_jumps)
+        if log_jumps:
+            jumps.append(tuple(log))
     means, seconds = ladder_to_moments(first, second, sizes)
-    return means, seconds, njumps
+    start = getattr(seeds, "start", 0)
+    return BatchResult(start, means, seconds, njumps, hist, obs, tj, jumps)
 
 
 def batch_task(shared, seeds):
     """run_batch with the arguments every batch shares packed in one tuple (sent once to dask)."""
-    compiled, state, sizes, times, options = shared
-    return run_batch(compiled, state, sizes, times, seeds, options)
+    compiled, state, sizes, times, options, spec, log_jumps = shared
+    return run_batch(compiled, state, sizes, times, seeds, options, spec, log_jumps)

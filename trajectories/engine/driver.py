@@ -11,12 +11,15 @@ and a jump happens when it crosses a uniform random number r (waiting-time metho
     apply_jump      psi -> K Gamma_l psi, normalised
 
 The banded path (z-only Deltas: banded.py) and the dense path (dense.py) differ only inside these.
-Random numbers are drawn in the order r, then per jump: channel, target, next r.
+Random numbers are drawn in the order r, then per jump: channel, target, next r. What is recorded
+never changes the trajectory: the same seed gives the same path whatever is asked for.
 """
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
+import numpy as np
 from numba import njit
 
 from .jumps import apply_jump, channel_weights, choose_channel, choose_sector, sector_weights
@@ -34,30 +37,63 @@ def draw_threshold(st, rng):
     st.dt_guess = 0.0
 
 
+class Outputs(NamedTuple):
+    """What a trajectory records at the T output times (B blocks, R distributions with nbins bins
+    in all, K diagonal observables; sectors/grid.py)."""
+    first: np.ndarray    # (T, B, 3) complex <T^b_q>
+    second: np.ndarray   # (T, 3B, 3B) complex <T^b_q T^g_r>
+    bin_of: np.ndarray   # (R, G) int64 bin of each grid point in each distribution (input)
+    table: np.ndarray    # (K, G) float values of the diagonal observables (input)
+    hist: np.ndarray     # (T, nbins) float distributions
+    obs: np.ndarray      # (T, K) float diagonal observables
+    tj: np.ndarray       # (T, B) int64 the sector tuple 2j_b
+
+
 @njit(cache=True)
-def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, first, second):
+def log_jump(log_t, log_l, log_tj, n, t, l, tj):
+    """Entry n of the jump log (time t, channel l, sector tuple tj after the jump), the arrays
+    doubled when full; returns the (possibly new) arrays."""
+    if n == log_t.size:
+        cap = max(2 * n, 16)
+        new_t, new_l = np.empty(cap), np.empty(cap, np.int64)
+        new_tj = np.empty((cap, tj.size), np.int64)
+        new_t[:n], new_l[:n], new_tj[:n] = log_t, log_l, log_tj
+        log_t, log_l, log_tj = new_t, new_l, new_tj
+    log_t[n], log_l[n], log_tj[n] = t, l, tj
+    return log_t, log_l, log_tj
+
+
+@njit(cache=True)
+def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, out, log_jumps):
     """One trajectory from the normalised psi0 (G,) (global layout) in sector tuple tj0 (B,).
 
-    Writes first[t, b, q] = <T^b_q> (T, B, 3) and second[t, 3b+q, 3g+r] = <T^b_q T^g_r>
-    (T, 3B, 3B) at every output time (times (T,) strictly increasing, >= 0); returns the number
-    of jumps."""
+    Writes into `out` (Outputs) at every output time (times (T,) strictly increasing, >= 0):
+    first[t, b, q] = <T^b_q>, second[t, 3b+q, 3g+r] = <T^b_q T^g_r>, the distributions and
+    diagonal observables, and the sector tuple. Returns (njumps, jump_t (n,), jump_l (n,),
+    jump_tj (n, B)): the jump log, with n = njumps when log_jumps is True, else n = 0."""
     ws = workspace(P, tj0, max_terms)
     tols = Tolerances(tol, root_tol, trim)
     load_state(P, ws, psi0)
     draw_threshold(ws.state[0], rng)
+    log_t, log_l = np.empty(0), np.empty(0, np.int64)
+    log_tj = np.empty((0, tj0.size), np.int64)
     it = 0
     njumps = 0
     while it < times.size:
         if ws.state[0].t >= times[it]:
-            record(P, ws, first[it], second[it])
+            record(P, ws, out.first[it], out.second[it], out.bin_of, out.table, out.hist[it], out.obs[it])
+            out.tj[it] = ws.tj
             it += 1
         elif propagate(P, ws, times[it], tols):
             l = choose_channel(channel_weights(P, ws), rng)
             jump = choose_sector(sector_weights(P, ws, l), rng)
             apply_jump(P, ws, jump, trim)
             draw_threshold(ws.state[0], rng)
+            if log_jumps:
+                log_t, log_l, log_tj = log_jump(log_t, log_l, log_tj, njumps, ws.state[0].t, l, ws.tj)
             njumps += 1
-    return njumps
+    n = njumps if log_jumps else 0
+    return njumps, log_t[:n], log_l[:n], log_tj[:n]
 
 
 def kernels_ready() -> bool:

@@ -14,8 +14,10 @@ from ..base.checks import check_int, check_times
 from ..base.ensemble import Ensemble
 from ..base.options import ExecutionOptions, TrajectoryOptions
 from ..base.results import drops_block_axes
+from ..base.grid import diagonal_spec
 from ..io.checkpoint import Checkpoint
-from ..io.provenance import run_identity, run_metadata
+from ..io.provenance import diagonal_hash, run_identity, run_metadata
+from ..io.records import RecordsWriter
 from ..sectors.states import InitialState
 from .batch import batch_task
 from .compiled import check_memory, check_stiffness, compile_model
@@ -31,7 +33,8 @@ COMPILE_NOTICE = "compiling kernels (first run only) ..."
 
 
 def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, start: int = 0,
-                 keep_trajectories: bool = False, options: TrajectoryOptions | dict | None = None,
+                 keep_trajectories: bool = False, distributions=False, observables: dict | None = None,
+                 records=None, options: TrajectoryOptions | dict | None = None,
                  execution: ExecutionOptions | dict | None = None,
                  describe: dict | None = None) -> Ensemble:
     """Run `ntraj` quantum-jump trajectories of `model` from `state`, recording at `times`.
@@ -46,6 +49,15 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     start : index of the first trajectory: start = n continues an ensemble of n trajectories of
         the same seed with new ones (combine them with Ensemble.merge)
     keep_trajectories : keep per-trajectory data (bootstrap, paired differences)
+    distributions : True records the quantum distribution P(m_z^b, t) = E|<m|psi(t)>|^2 of every
+        block (ens.distribution(block)); a dict name -> weights (B,) adds the distributions of
+        sum_b w_b m_z^b (e.g. Hopfield pattern overlaps; ens.distribution(name=...))
+    observables : dict name -> f(m_z^1, ..., m_z^B), vectorised functions of the block
+        magnetisations, tabulated on the grid before the run; ens.observable(name) gives
+        E<psi|f|psi>(t) with its standard error
+    records : a folder: every trajectory's <m_a^b>(t), 2j_b(t), distributions and observables and
+        its jumps (times, channels, sectors) are streamed there batch by batch
+        (trajectories/io/records.py; read with load_records)
     options : TrajectoryOptions (how a trajectory is integrated)
     execution : ExecutionOptions (workers, backend, batches, progress, checkpoint)
     describe : plain data saved in ens.meta["describe"] (e.g. the named model of a config)
@@ -53,7 +65,8 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     Returns
     -------
     Ensemble with mean, stderr (B, 3, T) and second, second_stderr (B, 3, B, 3, T) (block axes
-    dropped for a SpinModel; trajectories/base/results.py).
+    dropped for a SpinModel; trajectories/base/results.py). What is recorded never changes a
+    trajectory: the same seed gives the same moments with or without distributions or records.
     """
     ntraj = check_int("ntraj", ntraj, 1)
     start = check_int("start", start, 0)
@@ -68,15 +81,20 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
         raise ValueError("a checkpoint needs an explicit seed (an integer), or a resumed run would differ")
     execution = local_workers(execution)
     check_memory(model, options.method, options.max_terms, worker_count(execution), options.memory_limit)
+    spec = diagonal_spec(model.sizes, distributions, observables)
     compiled = compile_model(model, options.method, options.memory_limit)
     check_stiffness(compiled, times)
-    identity = run_identity(compiled, state, times, options, root, start, ntraj, keep_trajectories)
+    recorded = {} if spec.empty else {"diagonal": diagonal_hash(spec)}
+    if records is not None:
+        recorded["records"] = True
+    identity = run_identity(compiled, state, times, options, root, start, ntraj, keep_trajectories, recorded)
     saver = None if execution.checkpoint is None else Checkpoint(
         execution.checkpoint, identity, execution.checkpoint_every)
     ens = saver.resume() if saver is not None else None
     if ens is None:
         ens = Ensemble(times=times, sizes=model.sizes, single_block=drops_block_axes(model), seed=seed,
-                       keep_trajectories=keep_trajectories)
+                       keep_trajectories=keep_trajectories,
+                       diagonal={**spec.describe(), "values": [v.tolist() for v in spec.values]})
         ens.meta = run_metadata(model, state, options, identity, describe)
     segment = {"entropy": root.entropy, "spawn_key": list(root.spawn_key), "start": start,
                "stop": start + ens.ntraj}
@@ -84,16 +102,18 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     todo = SeedRange(root.entropy, tuple(root.spawn_key), start + ens.ntraj, start + ntraj)
     batch_size = execution.batch_size or max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
     batches = todo.split(batch_size) if len(todo) else []
-    shared = (compiled, state, model.sizes, times, options)
+    writer = None if records is None else RecordsWriter(records, identity, times, start + ens.ntraj)
+    shared = (compiled, state, model.sizes, times, options, spec, records is not None)
     bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
     if execution.progress and batches and execution.scheduler is None and not kernels_ready():
         bar.notice(COMPILE_NOTICE)
-    _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver, bar)
+    _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver, bar, writer)
     return ens
 
 
-def _fold(ens: Ensemble, results, segment: dict, saver, bar) -> None:
-    """Fold batch results into `ens` in order, checkpointing as they arrive.
+def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None) -> None:
+    """Fold batch results into `ens` in order, writing their records (before the checkpoint that
+    counts them) and checkpointing as they arrive.
 
     ens.meta["seconds"] accumulates the run time over every session of a resumed run. An
     interruption (Ctrl-C, or SIGTERM turned into KeyboardInterrupt by the command line) writes a
@@ -107,12 +127,14 @@ def _fold(ens: Ensemble, results, segment: dict, saver, bar) -> None:
 
     try:
         with bar:
-            for means, seconds, njumps in results:
+            for batch in results:
                 folding = True
-                ens.add_batch(means, seconds, njumps)
+                ens.add_batch(batch.means, batch.seconds, batch.njumps, batch.hist, batch.obs)
                 folding = False
-                segment["stop"] += len(means)
-                bar.update(len(means))
+                if writer is not None:
+                    writer.write(batch)
+                segment["stop"] += len(batch.means)
+                bar.update(len(batch.means))
                 if saver is not None:
                     stamp()
                     saver.maybe_write(ens)

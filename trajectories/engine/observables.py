@@ -1,4 +1,5 @@
-"""The moments <T^b_q> and <T^b_q T^g_r> of the state, recorded at the output times.
+"""What is recorded of the state at the output times: the moments <T^b_q> and <T^b_q T^g_r>, and
+on request the diagonal quantities of sectors/grid.py (distributions and diagonal observables).
 
 T_q = J_+, J_-, J_z (q = 0, 1, 2) of block b (layout.py); the ensemble converts them to the
 moments of m_a^b = 2 J_a^b / N_b (engine/batch.py).
@@ -53,13 +54,32 @@ def moments(P, tj, psi, lo, hi, u, first, second):
 
 
 @njit(cache=True)
-def record(P, ws, first, second):
-    """The moments of the current psi into first (B, 3) and second (3B, 3B) (dense path: psi
-    scattered into glob for the call, which is cleared again)."""
+def diagonal(psi, lo, hi, bin_of, table, hist, obs):
+    """hist[bin_of[r, i]] += |psi_i|^2 for every distribution r (bin_of (R, G)), and
+    obs[k] = sum_i |psi_i|^2 table[k, i] (table (K, G)), for the normalised psi on [lo, hi)."""
+    hist[:] = 0.0
+    obs[:] = 0.0
+    for i in range(lo, hi):
+        p = psi[i].real ** 2 + psi[i].imag ** 2
+        if p == 0.0:
+            continue
+        for r in range(bin_of.shape[0]):
+            hist[bin_of[r, i]] += p
+        for k in range(table.shape[0]):
+            obs[k] += p * table[k, i]
+
+
+@njit(cache=True)
+def record(P, ws, first, second, bin_of, table, hist, obs):
+    """The moments of the current psi into first (B, 3) and second (3B, 3B), and its diagonal
+    quantities into hist (nbins,) and obs (K,) (dense path: psi scattered into glob for the call,
+    which is cleared again)."""
     st = ws.state[0]
     if P.mode == DENSE:
         lo, hi = scatter(sector_basis(P, st.s), ws.terms[0], ws.glob)
         moments(P, ws.tj, ws.glob, lo, hi, ws.u, first, second)
+        diagonal(ws.glob, lo, hi, bin_of, table, hist, obs)
         clear(ws.glob, lo, hi)
     else:
         moments(P, ws.tj, ws.terms[0], st.lo, st.hi, ws.u, first, second)
+        diagonal(ws.terms[0], st.lo, st.hi, bin_of, table, hist, obs)

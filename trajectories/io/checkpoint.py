@@ -13,7 +13,8 @@ from .files import load_ensemble, save_ensemble
 from .provenance import same_identity
 
 #: identity entries a checkpoint must share with the run that resumes it
-IDENTITY_FIELDS = ("model", "state", "times", "options", "seed", "start", "ntraj", "keep_trajectories")
+IDENTITY_FIELDS = ("model", "state", "times", "options", "seed", "start", "ntraj", "keep_trajectories",
+                   "recorded")
 
 
 class Checkpoint:

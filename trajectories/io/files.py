@@ -6,7 +6,11 @@ File layout (np.load(path, allow_pickle=False) reads it anywhere):
                    single_block, seed, keep_trajectories, segments (the seeds of every trajectory),
                    meta (model, state, options, identity hashes, package and library versions)
     times (T,), sum1, sq1 (T, B, 3), sum2, sq2 (T, B, 3, B, 3), cross (T, B, 9, B, 9)
-    traj_mean (ntraj, T, B, 3), traj_second (ntraj, T, B, 3, B, 3)   only with keep_trajectories
+    hist_sum, hist_sq (T, nbins), obs_sum (T, K), obs_cross (T, K, K)   (version 2: the recorded
+                   distributions and diagonal observables, described by metadata "diagonal")
+    traj_mean (ntraj, T, B, 3), traj_second (ntraj, T, B, 3, B, 3), traj_hist (ntraj, T, nbins),
+    traj_obs (ntraj, T, K)   only with keep_trajectories
+Version 1 files (without the diagonal entries) are read as ensembles that recorded none.
 """
 from __future__ import annotations
 
@@ -23,7 +27,10 @@ from ..base.errors import ResultsFileError
 from .provenance import to_json
 
 FORMAT = "collective-trajectories/ensemble"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: the running sums of a results file, as in Ensemble (base/ensemble.py SUMS)
+MOMENT_SUMS = ("sum1", "sq1", "sum2", "sq2", "cross")
+DIAGONAL_SUMS = ("hist_sum", "hist_sq", "obs_sum", "obs_cross")
 
 
 def save_ensemble(ens: Ensemble, path) -> None:
@@ -35,16 +42,23 @@ def save_ensemble(ens: Ensemble, path) -> None:
         "sizes": list(ens.sizes), "single_block": ens.single_block,
         "seed": ens.seed if ens.seed is None or isinstance(ens.seed, (int, list)) else repr(ens.seed),
         "keep_trajectories": ens.keep_trajectories, "segments": ens.segments, "meta": ens.meta,
+        "diagonal": ens.diagonal,
     }
-    arrays = {"times": ens.times, "sum1": ens.sum1, "sq1": ens.sq1, "sum2": ens.sum2, "sq2": ens.sq2,
-              "cross": ens.cross}
+    arrays = {"times": ens.times, **{k: getattr(ens, k) for k in MOMENT_SUMS + DIAGONAL_SUMS}}
     if ens.keep_trajectories:
         arrays["traj_mean"] = ens.trajectory_means()
         arrays["traj_second"] = ens.trajectory_seconds()
+        arrays["traj_hist"], arrays["traj_obs"] = ens.trajectory_diagonal()
+    write_npz(path, {"metadata": np.array(to_json(header)), **arrays})
+
+
+def write_npz(path: Path, arrays: dict) -> None:
+    """np.savez of `arrays` to `path` atomically: a temporary file in the same folder, synced, then
+    os.replace (a reader never sees a half-written file; a crash leaves the old one)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
-            np.savez(f, metadata=np.array(to_json(header)), **arrays)
+            np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -119,9 +133,15 @@ def load_ensemble(path) -> Ensemble:
         T, B, n = len(times), len(sizes), int(header["ntraj"])
         shapes = {"sum1": (T, B, 3), "sq1": (T, B, 3), "sum2": (T, B, 3, B, 3), "sq2": (T, B, 3, B, 3),
                   "cross": (T, B, 9, B, 9)}
+        diagonal = dict(header.get("diagonal") or {})
+        nbins, K = sum(len(v) for v in diagonal.get("values", [])), len(diagonal.get("observables", []))
+        if header["format_version"] >= 2:
+            shapes.update(hist_sum=(T, nbins), hist_sq=(T, nbins), obs_sum=(T, K), obs_cross=(T, K, K))
         keep = bool(header["keep_trajectories"])
         if keep:
             shapes.update(traj_mean=(n, T, B, 3), traj_second=(n, T, B, 3, B, 3))
+            if header["format_version"] >= 2:
+                shapes.update(traj_hist=(n, T, nbins), traj_obs=(n, T, K))
         for name, shape in shapes.items():
             if arrays[name].shape != shape or arrays[name].dtype != np.float64:
                 raise ResultsFileError(f"{path}: array {name} has shape {arrays[name].shape}, "
@@ -129,10 +149,15 @@ def load_ensemble(path) -> Ensemble:
         ens = Ensemble(times=times, sizes=sizes, single_block=bool(header["single_block"]), ntraj=n,
                        seed=header.get("seed"), njumps=int(header["njumps"]), keep_trajectories=keep,
                        segments=list(header.get("segments") or []), meta=dict(header.get("meta") or {}),
-                       **{k: arrays[k].copy() for k in ("sum1", "sq1", "sum2", "sq2", "cross")})
+                       diagonal=diagonal, **{k: arrays[k].copy() for k in shapes if k in MOMENT_SUMS + DIAGONAL_SUMS})
     except KeyError as err:
         raise ResultsFileError(f"{path}: entry {err} is missing: the file is damaged") from None
     if keep:
         ens.traj_mean = list(arrays["traj_mean"])
         ens.traj_second = list(arrays["traj_second"])
+        if "traj_hist" in shapes:
+            ens.traj_hist, ens.traj_obs = list(arrays["traj_hist"]), list(arrays["traj_obs"])
+        else:
+            ens.traj_hist = list(np.zeros((n, T, 0)))
+            ens.traj_obs = list(np.zeros((n, T, 0)))
     return ens

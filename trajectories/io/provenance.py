@@ -52,9 +52,12 @@ def same_identity(a: dict, b: dict, key: str) -> bool:
     return x == y
 
 
-def run_identity(compiled, state, times, options, root, start, ntraj, keep_trajectories) -> dict:
+def run_identity(compiled, state, times, options, root, start, ntraj, keep_trajectories,
+                 recorded: dict | None = None) -> dict:
     """What a run's numbers depend on, as plain data (compared on resume and on merge); the memory
-    limit is left out, so a run resumes or merges across machines with different defaults."""
+    limit is left out, so a run resumes or merges across machines with different defaults.
+    `recorded` (what is recorded besides the moments: diagonal_hash, records) is left out when
+    nothing else is recorded."""
     ident = {
         "model": model_hash(compiled),
         "state": state_description(state),
@@ -65,7 +68,17 @@ def run_identity(compiled, state, times, options, root, start, ntraj, keep_traje
         "ntraj": int(ntraj),
         "keep_trajectories": bool(keep_trajectories),
     }
+    if recorded:
+        ident["recorded"] = recorded
     return json.loads(to_json(ident))
+
+
+def diagonal_hash(spec) -> str:
+    """sha256 of what a DiagonalSpec records: its bins and the tabulated observables."""
+    h = hashlib.sha256(to_json(spec.describe()).encode())
+    for a in (spec.bin_of, spec.table):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

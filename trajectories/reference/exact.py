@@ -12,18 +12,21 @@ import numpy as np
 
 from models.qudit import QuditModel
 from ..base.checks import check_times
+from ..base.grid import DiagonalSpec, diagonal_spec
 from ..base.options import ODEOptions
 from ..base.results import ExactResult, drops_block_axes
 from ..sectors.states import InitialState
 from .full import full_moments
 from .qudit import qudit_moments
 from .sectors import sector_moments
+from .stationary import stationary_moments_sectors
 
 METHODS = ("sectors", "full", "qudit")
 
 
 def exact_evolution(model, state, times, *, method: str | None = None,
-                    options: ODEOptions | dict | None = None) -> ExactResult:
+                    options: ODEOptions | dict | None = None, distributions=False,
+                    observables: dict | None = None) -> ExactResult:
     """Evolve the master equation exactly; return the first and second moments of the averages.
 
     Parameters
@@ -35,6 +38,9 @@ def exact_evolution(model, state, times, *, method: str | None = None,
     method : "sectors" (default for spin models), "full", or "qudit" (the only one, and the default,
         for a QuditModel)
     options : ODEOptions (DOP853 tolerances, memory_limit)
+    distributions, observables : named combinations and diagonal observables, as in run_ensemble
+        (the result answers distribution() and observable() for any block, weights or function
+        anyway; these names make the calls match those of an ensemble)
 
     Returns
     -------
@@ -55,11 +61,35 @@ def exact_evolution(model, state, times, *, method: str | None = None,
     if not isinstance(state, InitialState):
         raise ValueError(f"state must be an initial state (coherent_state(...), ...), got {type(state).__name__}")
     state.validate(model.sizes)
+    spec = diagonal_spec(model.sizes, distributions, observables)
     solve = full_moments if method == "full" else sector_moments
-    first, second = solve(model, state, times, options)
+    first, second, pops = solve(model, state, times, options, populations=True)
+    return exact_result(model, times, first, second, pops, spec, method)
+
+
+def exact_stationary(model, state, *, options: ODEOptions | dict | None = None, distributions=False,
+                     observables: dict | None = None) -> ExactResult:
+    """The exact stationary state (sector solver, reference/stationary.py) as an ExactResult with
+    one time, times = [inf]: mean (B, 3, 1), second, populations (1, G), distribution(),
+    observable() as for exact_evolution. The sectors are those reachable from `state` (a block
+    without channels keeps its total spin)."""
+    options = ODEOptions.coerce(options)
+    if not isinstance(state, InitialState):
+        raise ValueError(f"state must be an initial state (coherent_state(...), ...), got {type(state).__name__}")
+    state.validate(model.sizes)
+    spec = diagonal_spec(model.sizes, distributions, observables)
+    first, second, pops = stationary_moments_sectors(model, state, options)
+    return exact_result(model, np.array([np.inf]), first, second, pops, spec, "sectors")
+
+
+def exact_result(model, times, first, second, pops, spec: DiagonalSpec, method: str) -> ExactResult:
+    """The ExactResult of solver output first (T, B, 3), second (T, B, 3, B, 3), populations
+    (T, G), with the diagonal quantities of `spec`."""
     mean, sec = np.moveaxis(first, 0, -1), np.moveaxis(second, 0, -1)
     single = drops_block_axes(model)
     if single:
         mean, sec = mean[0], sec[0, :, 0]
+    diagonal = {**spec.describe(), "values": [v.tolist() for v in spec.values]}
+    values = {name: pops @ row for name, row in zip(spec.observables, spec.table)}
     return ExactResult(times=times, sizes=model.sizes, single_block=single, mean=mean, second=sec,
-                       method=method)
+                       method=method, populations=pops, diagonal=diagonal, observable_values=values)

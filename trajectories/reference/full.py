@@ -217,11 +217,25 @@ def full_evolve(model, state, times, options: ODEOptions = ODEOptions()) -> np.n
     return full_integrate(rhs, norm, rho0, t, options)
 
 
-def full_moments(model, state, times, options: ODEOptions = ODEOptions()):
+def full_populations(rhos: np.ndarray, sizes) -> np.ndarray:
+    """(T, G) probabilities of the m_z-tuples on the grid (base/grid.py) from rho(t) (T, 2^N, 2^N):
+    a basis state with d_b spins down in block b has k_b = N_b/2 - m_b = d_b."""
+    N = int(sum(sizes))
+    bits = (np.arange(2 ** N)[:, None] >> (N - 1 - np.arange(N))[None, :]) & 1   # 1 = down
+    index = np.zeros(2 ** N, dtype=np.int64)
+    for n, sites in zip(sizes, block_sites(sizes)):
+        index = index * (n + 1) + bits[:, list(sites)].sum(axis=1)
+    pops = np.zeros((len(rhos), math.prod(n + 1 for n in sizes)))
+    np.add.at(pops.T, index, np.real(np.diagonal(rhos, axis1=1, axis2=2)).T)
+    return pops
+
+
+def full_moments(model, state, times, options: ODEOptions = ODEOptions(), populations: bool = False):
     """Exact block moments: (first (T, B, 3), second (T, B, 3, B, 3)), real.
 
     first[t, b, a] = tr(rho(t) m_a^b), second[t, b, a, g, c] = tr(rho(t) {m_a^b, m_c^g}/2),
-    m_a^b = S_a^b / N_b. Limited to N <= 10.
+    m_a^b = S_a^b / N_b, and with populations=True the (T, G) m_z-tuple probabilities
+    (full_populations). Limited to N <= 10.
     """
     _check_size(model.N)
     rhos = full_evolve(model, state, times, options)
@@ -233,4 +247,6 @@ def full_moments(model, state, times, options: ODEOptions = ODEOptions()):
     vals = np.real(np.stack([obs @ r.ravel() for r in rhos]))
     first = vals[:, :3 * B].reshape(-1, B, 3)
     second = vals[:, 3 * B:].reshape(-1, B, 3, B, 3)
+    if populations:
+        return first, second, full_populations(rhos, model.sizes)
     return first, second

@@ -266,8 +266,29 @@ def sector_evolve(model: BlockModel, state, times, options: ODEOptions = ODEOpti
     return lind, propagate(lind, initial_vector(lind, rho0), times, options)
 
 
-def sector_moments(model: BlockModel, state, times,
-                   options: ODEOptions = ODEOptions()) -> tuple[np.ndarray, np.ndarray]:
+def tuple_grid_index(sizes, s) -> np.ndarray:
+    """Global-layout index (base/grid.py) of each basis state |m_1> (x) ... (x) |m_B> of tuple s
+    (kron order, m_b = j_b .. -j_b), shape (dim s,)."""
+    index = np.zeros(1, dtype=np.int64)
+    for n, t in zip(sizes, s):
+        ks = np.arange((n - t) // 2, (n + t) // 2 + 1)
+        index = (index[:, None] * (n + 1) + ks[None, :]).ravel()
+    return index
+
+
+def sector_populations(lind: SectorLindbladian, Y: np.ndarray) -> np.ndarray:
+    """(T, G) probabilities of the m_z-tuples on the grid: sum over tuples of diag rho_s(t)."""
+    sizes = lind.model.sizes
+    G = math.prod(n + 1 for n in sizes)
+    pops = np.zeros((Y.shape[1], G))
+    for o, d, s in zip(lind.offsets, lind.dims, lind.tuples):
+        diag = Y[o + np.arange(d) * (d + 1)].real        # (d, T)
+        np.add.at(pops.T, tuple_grid_index(sizes, s), diag)
+    return pops
+
+
+def sector_moments(model: BlockModel, state, times, options: ODEOptions = ODEOptions(),
+                   populations: bool = False) -> tuple[np.ndarray, ...]:
     """Exact <m_a^b>(t) and symmetrised <m_a^b m_c^g>(t) from the sector-reduced Lindblad equation.
 
     Parameters
@@ -282,8 +303,17 @@ def sector_moments(model: BlockModel, state, times,
     -------
     first : (T, B, 3) real, first[t, b, a] = tr(rho(t) m_a^b)
     second : (T, B, 3, B, 3) real, second[t, b, a, g, c] = Re tr(rho(t) m_a^b m_c^g)
+    populations : (T, G) the m_z-tuple probabilities (sector_populations), with populations=True
     """
     lind, Y = sector_evolve(model, state, times, options)
+    first, second, pops = moments_of(lind, Y)
+    return (first, second, pops) if populations else (first, second)
+
+
+def moments_of(lind: SectorLindbladian, Y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first (T, B, 3), second (T, B, 3, B, 3), populations (T, G)) of the flat states Y (n, T),
+    in the conventions of sector_moments."""
+    model = lind.model
     B, ops = model.B, lind.ops
     sizes = np.array(model.sizes, dtype=float)
 
@@ -296,4 +326,4 @@ def sector_moments(model: BlockModel, state, times,
 
     first = (lind.observables(averages).T @ Y).real.T.reshape(-1, B, 3)
     second = (lind.observables(products).T @ Y).real.T.reshape(-1, B, 3, B, 3)
-    return first, second
+    return first, second, sector_populations(lind, Y)

@@ -56,10 +56,20 @@ def branches(x, low: float, high: float) -> np.ndarray:
 def switch_events(times, x, low: float, high: float) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per chain (switch times (s,), direction (s,) +1 for - -> +, -1 for + -> -): the sample times
     at which the opposite threshold is first reached."""
+    t, labels = _labelled(times, x, low, high)
+    return _events(t, labels)
+
+
+def _labelled(times, x, low, high) -> tuple[np.ndarray, np.ndarray]:
+    """(times (n,), branch labels (M, n)), checked against each other."""
     t = check_times(times)
     labels = np.atleast_2d(branches(x, low, high))
     if labels.shape[1] != t.size:
         raise ValueError(f"x has {labels.shape[1]} samples per chain, times has {t.size}")
+    return t, labels
+
+
+def _events(t: np.ndarray, labels: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for row in labels:
         i = np.flatnonzero((row[1:] != row[:-1]) & (row[:-1] != 0)) + 1
@@ -70,11 +80,8 @@ def switch_events(times, x, low: float, high: float) -> list[tuple[np.ndarray, n
 def switching_rate(times, x, low: float, high: float) -> SwitchingRate:
     """The switching rate of the chains x (M, n) sampled at `times` (n,): maximum likelihood for
     a Poisson process. No switch gives rate 0, stderr NaN and mean_time inf."""
-    t = check_times(times)
-    labels = np.atleast_2d(branches(x, low, high))
-    if labels.shape[1] != t.size:
-        raise ValueError(f"x has {labels.shape[1]} samples per chain, times has {t.size}")
-    events = switch_events(t, x, low, high)
+    t, labels = _labelled(times, x, low, high)
+    events = _events(t, labels)
     exposure, first = 0.0, np.full(len(labels), np.nan)
     for k, (row, (when, _)) in enumerate(zip(labels, events)):
         start = np.flatnonzero(row != 0)

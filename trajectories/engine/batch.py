@@ -43,7 +43,7 @@ class BatchResult(NamedTuple):
     means: np.ndarray      # (n, T, B, 3) <m_a^b>
     seconds: np.ndarray    # (n, T, B, 3, B, 3) Re <m_a^b m_c^g>
     njumps: np.ndarray     # (n,)
-    hist: np.ndarray       # (n, T, nbins) distributions (sectors/grid.py DiagonalSpec)
+    hist: np.ndarray       # (n, T, nbins) distributions (base/grid.py DiagonalSpec)
     obs: np.ndarray        # (n, T, K) diagonal observables
     tj: np.ndarray         # (n, T, B) sector tuples 2j_b
     jumps: list | None     # per trajectory (times (m,), channels (m,), tuples after (m, B)), on request

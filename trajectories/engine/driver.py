@@ -39,7 +39,7 @@ def draw_threshold(st, rng):
 
 class Outputs(NamedTuple):
     """What a trajectory records at the T output times (B blocks, R distributions with nbins bins
-    in all, K diagonal observables; sectors/grid.py)."""
+    in all, K diagonal observables; base/grid.py)."""
     first: np.ndarray    # (T, B, 3) complex <T^b_q>
     second: np.ndarray   # (T, 3B, 3B) complex <T^b_q T^g_r>
     bin_of: np.ndarray   # (R, G) int64 bin of each grid point in each distribution (input)

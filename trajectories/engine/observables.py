@@ -1,5 +1,5 @@
 """What is recorded of the state at the output times: the moments <T^b_q> and <T^b_q T^g_r>, and
-on request the diagonal quantities of sectors/grid.py (distributions and diagonal observables).
+on request the diagonal quantities of base/grid.py (distributions and diagonal observables).
 
 T_q = J_+, J_-, J_z (q = 0, 1, 2) of block b (layout.py); the ensemble converts them to the
 moments of m_a^b = 2 J_a^b / N_b (engine/batch.py).

@@ -142,8 +142,14 @@ def test_exact_evolution_errors():
         mean_field(hopfield(3), coherent_state(), [0, 1], options=dict(atol=-1))
 
 
+def dense_model(N):
+    """Deltas along x and along y: no common quantisation axis, so the dense path (sectors/frame.py)."""
+    return SpinModel(N=N, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0)),
+                                    Channel("plus", gamma=ok, delta=(0, 0.5, 0.2))])
+
+
 def test_dense_path_refuses_above_its_memory_limit():
-    model = SpinModel(N=60, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0))])
+    model = dense_model(60)
     with pytest.raises(MemoryLimitError, match="options.memory_limit") as err:
         run_ensemble(model, coherent_state(), [0, 1], ntraj=1, options=dict(memory_limit=1e5))
     assert err.value.needed > 1e5
@@ -295,7 +301,7 @@ def test_pattern_index_out_of_range():
                                              for b in range(4)]),
     lambda: SpinModel(N=10 ** 7, h=(1, 0, 0), channels=[Channel("minus", gamma=ok)]),
     lambda: HopfieldNetwork(random_patterns(3, 400, seed=1), 1.0, 0.5).model,     # 4 blocks, G ~ 1e8
-    lambda: SpinModel(N=1000, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0))]),  # dense path
+    lambda: dense_model(1000),
 ])
 def test_a_too_large_run_is_refused_at_once_without_allocating(make):
     """The estimate comes before any allocation: well under a second and a few MB of Python memory.
@@ -339,7 +345,7 @@ def test_the_default_memory_limit_is_half_of_this_machines_memory():
 
 def test_the_memory_error_names_the_option_and_how_to_raise_it():
     """A refused run says which option refused it and how to raise it; raised per run, it runs."""
-    model = SpinModel(N=60, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0))])  # dense path
+    model = dense_model(60)  # dense path
     with pytest.raises(MemoryLimitError) as err:
         run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1, options=dict(memory_limit=1e6))
     message = str(err.value)
@@ -373,7 +379,7 @@ def test_the_memory_estimate_bounds_what_a_trajectory_allocates():
     """trajectory_memory is an upper bound of the arrays a banded and a dense trajectory allocate."""
     import tracemalloc
     from trajectories.engine.compiled import trajectory_memory
-    for model in (hopfield(3000), SpinModel(N=60, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0.2))])):
+    for model in (hopfield(3000), dense_model(60)):
         run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1)        # compile the kernels
         tracemalloc.start()
         run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1)

@@ -52,11 +52,14 @@ def test_delta_with_mx_component_full_space():
     compare(model, coherent_state(theta=0.9, phi=0.4), TIMES, 1000, seed=3, method="full")
 
 
-def test_delta_with_mx_component_N20():
+@pytest.mark.parametrize("method", ["auto", "dense"])
+def test_delta_with_mx_component_N20(method):
+    """One Delta along (1, 0, 1): the rotated banded path ("auto", docs/theory.md §14) and the dense one."""
     model = SpinModel(N=20, h=(0.5, 0, 0),
                       channels=[Channel("minus", gamma=lambda x: np.exp(x) / np.sqrt(2 * np.cosh(2 * x)),
                                         delta=(0.7, 0, 0.7))])
-    compare(model, coherent_state(theta=1.0), TIMES, 600, seed=4)
+    ens, _ = compare(model, coherent_state(theta=1.0), TIMES, 600, seed=4, options={"method": method})
+    assert ("frame" in ens.meta) == (method == "auto")
 
 
 def test_dephasing_with_state_dependent_rate_N40():

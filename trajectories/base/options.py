@@ -128,7 +128,9 @@ class TrajectoryOptions(_FromDict):
     max_terms : int in 4..200
         Largest number of Taylor terms before the step is halved.
     method : "auto" | "banded" | "dense"
-        "banded" needs z-only Deltas; "dense" works for every model (O(dim^2) per step).
+        "banded" needs z-only Deltas, or Deltas whose parts share one axis per block (run_ensemble
+        then rotates the quantisation axis onto it, docs/theory.md §14; "auto" does the same);
+        "dense" works for every model (O(dim^2) per step).
     memory_limit : float > 0
         Bytes the run may use (trajectory buffers of every worker and the dense path's per-sector
         matrices, trajectories.engine.compiled.trajectory_memory); a larger run is refused up

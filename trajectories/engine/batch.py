@@ -14,6 +14,7 @@ import numpy as np
 
 from ..base.options import TrajectoryOptions
 from ..base.grid import DiagonalSpec, diagonal_spec
+from ..sectors.frame import rotate_moments
 from ..sectors.states import InitialState
 from .driver import Outputs, run_trajectory
 
@@ -50,9 +51,11 @@ class BatchResult(NamedTuple):
 
 
 def run_batch(compiled, state: InitialState, sizes, times, seeds, options: TrajectoryOptions,
-              spec: DiagonalSpec | None = None, log_jumps: bool = False) -> BatchResult:
+              spec: DiagonalSpec | None = None, log_jumps: bool = False, frame=None) -> BatchResult:
     """Run the trajectories of `seeds` (a SeedRange or SeedSequences) recording the moments, the
-    diagonal quantities of `spec` and, with log_jumps, every jump."""
+    diagonal quantities of `spec` and, with log_jumps, every jump. With `frame` (B, 3, 3) the
+    compiled model and `state` are in that rotated frame (sectors/frame.py) and the moments are
+    rotated back, trajectory by trajectory."""
     T, B, n = len(times), len(sizes), len(seeds)
     spec = diagonal_spec(sizes) if spec is None else spec
     first = np.empty((n, T, B, 3), complex)
@@ -72,11 +75,13 @@ def run_batch(compiled, state: InitialState, sizes, times, seeds, options: Traje
         if log_jumps:
             jumps.append(tuple(log))
     means, seconds = ladder_to_moments(first, second, sizes)
+    if frame is not None:
+        means, seconds = rotate_moments(means, seconds, frame)
     start = getattr(seeds, "start", 0)
     return BatchResult(start, means, seconds, njumps, hist, obs, tj, jumps)
 
 
 def batch_task(shared, seeds):
     """run_batch with the arguments every batch shares packed in one tuple (sent once to dask)."""
-    compiled, state, sizes, times, options, spec, log_jumps = shared
-    return run_batch(compiled, state, sizes, times, seeds, options, spec, log_jumps)
+    compiled, state, sizes, times, options, spec, log_jumps, frame = shared
+    return run_batch(compiled, state, sizes, times, seeds, options, spec, log_jumps, frame)

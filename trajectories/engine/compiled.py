@@ -184,7 +184,9 @@ def _mode(model, method: str) -> int:
     if method not in ("auto", "banded", "dense"):
         raise ValueError(f"method must be 'auto', 'banded' or 'dense', got {method!r}")
     if method == "banded" and not model.only_z:
-        raise ValueError("method='banded' needs every channel's Delta to involve only z components")
+        raise ValueError("method='banded' needs every channel's Delta to involve only z components, or (in "
+                         "run_ensemble, which then rotates the quantisation axis) the Deltas' parts of each "
+                         "block to share one axis")
     return DENSE if method == "dense" or (method == "auto" and not model.only_z) else BANDED
 
 
@@ -304,14 +306,16 @@ def max_jump_rate(compiled: Compiled) -> float:
     A = i (H_eff - H_eff^+) per sector tuple, bounded by its largest absolute row sum (>= the
     largest eigenvalue of the Hermitian A)."""
     if compiled.mode == BANDED:
-        # the J_+- parts of non-diagonal Q_l add at most 2 |r| ||J_+|| max Gamma_l^2 to a row
-        off = sum(2 * abs(compiled.ch_noj[l, 2]) * (compiled.nb[compiled.ch_block[l]] + 1) / 2
-                  * float(np.max(compiled.gtab[l] ** 2)) for l in compiled.noj_l)
-        for l in compiled.coll_l:  # ||Gamma S_o^+ S_o Gamma|| / N_b <= max Gamma^2 ||S_o||^2 / N_b
-            n = compiled.nb[compiled.ch_block[l]]
-            cp, cm, cz, c1 = np.abs(compiled.ch_coef[l])
-            norm = (cp + cm) * (n + 1) / 2 + cz * n + c1 * n
-            off += float(np.max(compiled.gtab[l] ** 2)) * norm * norm / n
+        # the J_+- parts of non-diagonal Q_l add at most 2 |r| ||J_+|| max Gamma_l^2 to a row (an
+        # overflow gives inf, which check_stiffness refuses)
+        with np.errstate(over="ignore"):
+            off = sum(2 * abs(compiled.ch_noj[l, 2]) * (compiled.nb[compiled.ch_block[l]] + 1) / 2
+                      * float(np.max(compiled.gtab[l] ** 2)) for l in compiled.noj_l)
+            for l in compiled.coll_l:  # ||Gamma S_o^+ S_o Gamma|| / N_b <= max Gamma^2 ||S_o||^2 / N_b
+                n = compiled.nb[compiled.ch_block[l]]
+                cp, cm, cz, c1 = np.abs(compiled.ch_coef[l])
+                norm = (cp + cm) * (n + 1) / 2 + cz * n + c1 * n
+                off += float(np.max(compiled.gtab[l] ** 2)) * norm * norm / n
         return float(np.max(compiled.adiag, initial=0.0)) + off
     rates = [0.0]  # np.max keeps a NaN (an overflow in H_eff), which check_stiffness refuses
     ptr = compiled.heff_ptr

@@ -18,6 +18,7 @@ from ..base.grid import diagonal_spec
 from ..io.checkpoint import Checkpoint
 from ..io.provenance import diagonal_hash, run_identity, run_metadata
 from ..io.records import RecordsWriter
+from ..sectors.frame import quantisation_frame, rotate_model
 from ..sectors.states import InitialState
 from .batch import batch_task
 from .compiled import check_memory, check_stiffness, compile_model
@@ -80,9 +81,10 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     if execution.checkpoint is not None and seed is None:
         raise ValueError("a checkpoint needs an explicit seed (an integer), or a resumed run would differ")
     execution = local_workers(execution)
-    check_memory(model, options.method, options.max_terms, worker_count(execution), options.memory_limit)
     spec = diagonal_spec(model.sizes, distributions, observables)
-    compiled = compile_model(model, options.method, options.memory_limit)
+    frame, run_model, run_state = rotated_frame(model, state, options.method, spec)
+    check_memory(run_model, options.method, options.max_terms, worker_count(execution), options.memory_limit)
+    compiled = compile_model(run_model, options.method, options.memory_limit)
     check_stiffness(compiled, times)
     recorded = {} if spec.empty else {"diagonal": diagonal_hash(spec)}
     if records is not None:
@@ -96,6 +98,8 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
                        keep_trajectories=keep_trajectories,
                        diagonal={**spec.describe(), "values": [v.tolist() for v in spec.values]})
         ens.meta = run_metadata(model, state, options, identity, describe)
+        if frame is not None:
+            ens.meta["frame"] = frame.tolist()
     segment = {"entropy": root.entropy, "spawn_key": list(root.spawn_key), "start": start,
                "stop": start + ens.ntraj}
     ens.segments = [segment]
@@ -103,12 +107,26 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     batch_size = execution.batch_size or max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
     batches = todo.split(batch_size) if len(todo) else []
     writer = None if records is None else RecordsWriter(records, identity, times, start + ens.ntraj)
-    shared = (compiled, state, model.sizes, times, options, spec, records is not None)
+    shared = (compiled, run_state, model.sizes, times, options, spec, records is not None, frame)
     bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
     if execution.progress and batches and execution.scheduler is None and not kernels_ready():
         bar.notice(COMPILE_NOTICE)
     _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver, bar, writer)
     return ens
+
+
+def rotated_frame(model, state: InitialState, method: str, spec):
+    """(frame, model, state) the kernels run: the rotations of sectors/frame.py with the rotated
+    model and state when a Delta has x or y parts along one axis per block (method "auto" or
+    "banded"; docs/theory.md §14), else (None, model, state)."""
+    frame = None if method == "dense" else quantisation_frame(model)
+    if frame is None:
+        return None, model, state
+    if not spec.empty:
+        raise ValueError("distributions and diagonal observables are functions of m_z, which is not diagonal "
+                         "in the rotated quantisation frame of this model's Deltas (x or y parts): record them "
+                         "with options.method = 'dense', or leave them out")
+    return frame, rotate_model(model, frame), state.rotated(model.sizes, frame)
 
 
 def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None) -> None:

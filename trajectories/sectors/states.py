@@ -22,6 +22,7 @@ from scipy.special import xlogy
 
 from ..base.checks import per_block, real_values
 from .dicke import log_degeneracy, spin_matrices, spins
+from .frame import spin_half_rotation
 
 
 def coherent_amplitudes(n: int, theta: float, phi: float) -> np.ndarray:
@@ -34,6 +35,19 @@ def coherent_amplitudes(n: int, theta: float, phi: float) -> np.ndarray:
     amp = np.where(np.isfinite(logamp), np.exp(logamp), 0.0)
     sign = np.sign(math.cos(theta / 2)) ** (n - k) * np.sign(math.sin(theta / 2)) ** k
     return amp * np.where(sign == 0, 1.0, sign) * np.exp(1j * phi * k)
+
+
+def spinor_amplitudes(n: int, spinor) -> np.ndarray:
+    """(a|up> + b|down>)^(x)n in the Dicke basis m = n/2 - k, k = 0..n: sqrt(C(n, k)) a^(n-k) b^k,
+    phases included (log-space moduli)."""
+    a, b = complex(spinor[0]), complex(spinor[1])
+    k = np.arange(n + 1)
+    logc = np.array([math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in k])
+    with np.errstate(divide="ignore"):
+        logamp = 0.5 * logc + xlogy(n - k, abs(a)) + xlogy(k, abs(b))
+    amp = np.where(np.isfinite(logamp), np.exp(logamp), 0.0)
+    phase = np.exp(1j * ((n - k) * np.angle(a) + k * np.angle(b)))
+    return amp * phase
 
 
 def rotated_dicke(j: float, m: float, theta: float, phi: float) -> np.ndarray:
@@ -56,6 +70,16 @@ def _rotation(j: float, theta: float, phi: float) -> np.ndarray:
     jz, jp, jm = spin_matrices(j)
     jy = (jp - jm) / 2j
     return expm(-1j * phi * jz) @ expm(-1j * theta * jy)
+
+
+def _spin_halves(frame) -> list[np.ndarray]:
+    return [spin_half_rotation(R) for R in np.asarray(frame, dtype=float)]
+
+
+def _angles(spinor) -> tuple[float, float]:
+    """(theta, phi) of the coherent state of a normalised spinor (a, b), up to its global phase."""
+    a, b = spinor
+    return 2 * math.atan2(abs(b), abs(a)), float(np.angle(b) - np.angle(a)) if abs(a) * abs(b) > 0 else 0.0
 
 
 def _bloch_angles(r: np.ndarray) -> tuple[float, float, float]:
@@ -92,6 +116,12 @@ class InitialState:
         """Bloch vectors (B, 3) of the exact one-site marginal in every block (the mean-field
         initial state; docs/theory.md §5)."""
         raise NotImplementedError
+
+    def rotated(self, sizes: tuple[int, ...], frame: np.ndarray) -> "InitialState":
+        """The state U psi in the frame of the rotations `frame` (B, 3, 3) (sectors/frame.py,
+        docs/theory.md §14), up to a global phase."""
+        raise ValueError(f"{type(self).__name__} cannot be rotated to a Delta's quantisation axis; "
+                         "use options.method = 'dense'")
 
 
 def global_vector(vectors: list[np.ndarray]) -> np.ndarray:
@@ -138,6 +168,13 @@ class CoherentState(InitialState):
         th = per_block("theta", self.theta, len(sizes))
         ph = per_block("phi", self.phi, len(sizes))
         return np.stack([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)], axis=1)
+
+    def rotated(self, sizes, frame):
+        th = per_block("theta", self.theta, len(sizes))
+        ph = per_block("phi", self.phi, len(sizes))
+        angles = [_angles(V @ [math.cos(t / 2), np.exp(1j * p) * math.sin(t / 2)])
+                  for V, t, p in zip(_spin_halves(frame), th, ph)]
+        return CoherentState(theta=[a[0] for a in angles], phi=[a[1] for a in angles])
 
 
 @dataclass(frozen=True)
@@ -201,6 +238,9 @@ class ProductState(InitialState):
 
     def bloch(self, sizes):
         return self.bloch_vectors(sizes)
+
+    def rotated(self, sizes, frame):
+        return ProductState(r=np.einsum("bac,bc->ba", frame, self.bloch_vectors(sizes)).tolist())
 
     def sector_spins(self, sizes):
         """Every j_b of a mixed block; only the top sector of a pure block (|r_b| = 1)."""
@@ -273,6 +313,16 @@ class DickeState(InitialState):
         out[:, 2] = 2 * m / np.asarray(sizes, dtype=float)
         return out
 
+    def rotated(self, sizes, frame):
+        """|j, m> about the axis R_b z of each block (the eigenvector of (R_b z).J, rotated_dicke)."""
+        j, m = self.quantum_numbers(sizes)
+        vecs = []
+        for n, jb, mb, R in zip(sizes, j, m, np.asarray(frame, dtype=float)):
+            axis = R[:, 2]
+            theta, phi = math.acos(max(-1.0, min(1.0, axis[2]))), math.atan2(axis[1], axis[0])
+            vecs.append(embed_block(n, jb, rotated_dicke(jb, mb, theta, phi)))
+        return VectorState(tuple(int(round(2 * jb)) for jb in j), global_vector(vecs))
+
 
 @dataclass(frozen=True)
 class CatState(InitialState):
@@ -300,6 +350,38 @@ class CatState(InitialState):
         if sum(sizes) == 1:
             out[0, 0] = 1.0
         return out
+
+    def rotated(self, sizes, frame):
+        """(U|up..up> + U|down..down>)/sqrt 2 with its relative phase (spinor_amplitudes)."""
+        V = _spin_halves(frame)
+        up = global_vector([spinor_amplitudes(n, v[:, 0]) for n, v in zip(sizes, V)])
+        down = global_vector([spinor_amplitudes(n, v[:, 1]) for n, v in zip(sizes, V)])
+        return VectorState(tuple(sizes), (up + down) / math.sqrt(2))
+
+
+class VectorState(InitialState):
+    """A fixed pure state: sector tuple tj (B,) and its vector in the global layout (G,) (a state
+    rotated to a quantisation axis, InitialState.rotated)."""
+
+    def __init__(self, tj, vector):
+        self.tj = tuple(int(t) for t in tj)
+        self.vector = np.asarray(vector, dtype=complex)
+
+    def validate(self, sizes):
+        if self.vector.shape != (math.prod(n + 1 for n in sizes),):
+            raise ValueError(f"the state vector has shape {self.vector.shape}, not that of blocks {sizes}")
+
+    def sample(self, sizes, rng=None):
+        return np.array(self.tj, dtype=np.int64), self.vector.copy()
+
+    def sector_spins(self, sizes):
+        return [[t] for t in self.tj]
+
+    def sector_density(self, sizes):
+        """|v><v| on the product basis of the tuple (the entries with |m_b| <= j_b of the vector)."""
+        box = tuple(slice((n - t) // 2, (n + t) // 2 + 1) for n, t in zip(sizes, self.tj))
+        v = self.vector.reshape([n + 1 for n in sizes])[box].ravel()
+        return {self.tj: np.outer(v, v.conj())}
 
 
 def coherent_state(theta=0.0, phi=0.0) -> CoherentState:

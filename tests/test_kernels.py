@@ -3,7 +3,9 @@
 Every step kernel of a trajectory (engine/driver.py) is run on a random state of a sector tuple
 and compared with the dense per-tuple operators of SectorOperators (docs/theory.md §2): H_eff,
 Gamma_l, Q_l and the Kraus operators K_{s -> s'}. "banded" models have z-only Deltas (diagonal
-Gamma, DIA H_eff); "dense" models have x/y parts in Delta (rich_block_model).
+Gamma, DIA H_eff); "dense" models have x/y parts in Delta (rich_block_model) and run with dense
+per-tuple matrices; "poly" is the same model on the banded path, its channels with x/y parts in
+Delta applied as Chebyshev series (engine/series.py).
 """
 import math
 
@@ -20,7 +22,8 @@ from trajectories.engine.compiled import BANDED, DENSE, compile_model
 from trajectories.engine.jumps import (Jump, Targets, apply_jump, apply_kraus, channel_weights,
                                        choose_channel, choose_sector, sector_weights)
 from trajectories.engine.observables import moments, record
-from trajectories.engine.propagate import propagate
+from trajectories.engine.propagate import heff_matvec, propagate
+from trajectories.engine.series import apply_gamma
 from trajectories.engine.workspace import Tolerances, heff_operator, load_state, workspace
 from trajectories.reference.sectors import tuple_grid_index
 from trajectories.sectors.operators import SectorOperators, sector_tuples
@@ -29,7 +32,8 @@ from trajectories.sectors.states import embed_block, global_vector
 from systems import rich_block_model
 
 TOLS = Tolerances(1e-12, 1e-12, 1e-30)
-PATHS = [("banded", (4,)), ("banded", (3, 2)), ("dense", (4,)), ("dense", (3, 2))]
+PATHS = [("banded", (4,)), ("banded", (3, 2)), ("dense", (4,)), ("dense", (3, 2)), ("poly", (4,)),
+         ("poly", (3, 2))]
 
 
 def _z_only(model):
@@ -45,9 +49,10 @@ def _z_only(model):
 
 def _model(path, sizes):
     """rich_block_model(sizes) on the requested path, its compiled arrays and dense operators."""
-    model = rich_block_model(sizes) if path == "dense" else _z_only(rich_block_model(sizes))
-    P = compile_model(model)
+    model = _z_only(rich_block_model(sizes)) if path == "banded" else rich_block_model(sizes)
+    P = compile_model(model, "dense" if path == "dense" else "banded")
     assert P.mode == (DENSE if path == "dense" else BANDED)
+    assert (P.poly_l.size > 0) == (path == "poly")
     return model, P, SectorOperators(model)
 
 
@@ -121,6 +126,30 @@ def test_banded_heff_equals_dense(sizes):
         np.testing.assert_allclose(_gather(P, s, y), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
 
 
+@pytest.mark.parametrize("sizes", [(5,), (4,), (3, 2), (2, 1, 2)])
+def test_polynomial_heff_and_gamma_equal_dense(sizes):
+    """With x/y parts in Delta (rich_block_model on the banded path): H_eff x (DIA rows plus the
+    polynomial channels' Chebyshev series) and Gamma_l x equal the dense per-tuple operators, on
+    every sector tuple, to 1e-12."""
+    model = rich_block_model(sizes)
+    P = compile_model(model, "banded")
+    ops = SectorOperators(model)
+    rng = np.random.default_rng(11)
+    y = np.zeros(P.G, complex)
+    for s in sector_tuples(sizes):
+        compact, glob = _random_state(sizes, s, rng)
+        ws = _start(P, s, glob)
+        lo, hi = heff_matvec(P, ws, glob, 0, P.G, y)
+        full = np.zeros(P.G, complex)
+        full[lo:hi] = y[lo:hi]
+        np.testing.assert_allclose(_gather(P, s, full), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
+        for l in P.poly_l:
+            lo, hi = apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, glob, 0, P.G, y)
+            full[:] = 0
+            full[lo:hi] = y[lo:hi]
+            np.testing.assert_allclose(_gather(P, s, full), ops.gamma(s, l) @ compact, atol=1e-12)
+
+
 @pytest.mark.parametrize("sizes", [(6,), (3, 2)])
 def test_jump_probabilities_and_kraus(sizes):
     """sum_dj ||K Gamma psi||^2 = <Gamma Q Gamma>, and K Gamma psi matches the dense Kraus map."""
@@ -188,8 +217,10 @@ def test_banded_and_dense_paths_compile_the_same_model():
                                       channels=[Channel("minus", gamma=lambda x: 1 + 0.3 * x, delta=(0, 0, 1))])
     banded, dense = compile_model(hopfield_like, "banded"), compile_model(model, "dense")
     assert banded.mode == 0 and dense.mode == 1
-    with pytest.raises(ValueError, match="method='banded'"):
-        compile_model(rich_block_model(), "banded")
+    assert banded.poly_l.size == 0 and dense.poly_l.size == 0
+    poly = compile_model(rich_block_model())     # channels 2 and 4 have x/y parts in Delta
+    assert poly.mode == BANDED and poly.poly_l.tolist() == [2, 4] and poly.ch_poly.tolist() == [-1, -1, 0, -1, 1]
+    assert not poly.gtab[2].any() and poly.noj_l.tolist() == [3] and poly.coll_l.size == 0
 
 
 # ---------------------------------------------------------------------------------------------

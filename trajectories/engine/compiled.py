@@ -12,8 +12,13 @@ A = sum_l Gamma_l Q_l Gamma_l is "adiag", and a channel whose Q_l has J_+- parts
 mixing sigma_z or 1 with sigma_+-) adds them to H_eff's diagonals at offsets +-stride; a collective
 channel adds Gamma S_o^+ S_o Gamma / N_b at offsets 0, +-stride, +-2 stride. The kernels build H_eff in diagonal (DIA) storage over a window of the state.
 
-Dense path (some Delta has x or y parts): H_eff and every Gamma_l are dense matrices per sector
-tuple, built by sector_ops and packed into flat arrays with pointers.
+A Delta with x or y parts (in the frame the kernels run in) makes its channel a "polynomial
+channel" of the banded path: Gamma_l is applied as a Chebyshev series in Delta_l (series.py,
+docs/theory.md §15), and its -(i/2) Gamma_l Q_l Gamma_l is added to the DIA part matrix-free.
+
+Dense path (options.method = "dense"): H_eff and every Gamma_l are dense matrices per sector
+tuple, built by sector_ops and packed into flat arrays with pointers (a cross-check of the other
+path, for N up to a few hundred).
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from ..base.errors import MemoryLimitError, StiffnessWarning
 from ..base.options import MEMORY_LIMIT, memory_limit_advice
 from ..sectors.dicke import dim_squares, no_jump_components
 from ..sectors.operators import SectorOperators, sector_tuples
+from .series import chebyshev_series
 
 #: S_a = sum_q U[a, q] T_q with T = (J_+, J_-, J_z)
 LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
@@ -84,6 +90,16 @@ class Compiled(NamedTuple):
     gam_ptr: np.ndarray
     idx_data: np.ndarray    # dense path: global index of each basis state of each sector tuple
     idx_ptr: np.ndarray
+    ch_poly: np.ndarray     # (L,) int p of a polynomial channel (Delta with x/y parts, banded path), else -1
+    poly_l: np.ndarray      # (n_poly,) int the channel of each polynomial channel p
+    poly_coef: np.ndarray   # (n_poly, B, 3) complex X_p = (Delta - c0)/R = sum_b sum_q coef[p, b, q] T^b_q
+    poly_blk: np.ndarray    # (n_poly, B) int the blocks X_p involves (first poly_nblk[p] entries)
+    poly_nblk: np.ndarray   # (n_poly,) int
+    poly_reach: np.ndarray  # (n_poly,) int largest global stride of those blocks (how far X_p moves amplitude)
+    poly_cheb: np.ndarray   # (n_poly, K_max + 1) Chebyshev coefficients of Gamma_l(c0 + R u), u in [-1, 1]
+    poly_deg: np.ndarray    # (n_poly,) int degree K of each series
+    poly_max: np.ndarray    # (n_poly,) sum_k |c_k| >= max |Gamma_l| as applied
+    poly_phase: np.ndarray  # (n_poly, G) e^{-i phi m_i}, phi = arg coef[p, 0, 0], one block ((n_poly, 1) else)
 
 
 def grid_m(sizes) -> list[np.ndarray]:
@@ -112,13 +128,16 @@ def _hamiltonian_terms(model):
 
 
 def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
-    """Gamma_l on the grid of m-tuples and the no-jump diagonal A (banded path)."""
+    """Gamma_l on the grid of m-tuples and the no-jump diagonal A of the channels whose Delta is
+    z-only (banded path; the rows of polynomial channels stay zero)."""
     ms = grid_m(model.sizes)
     L, G = len(model.channels), int(np.prod([n + 1 for n in model.sizes]))
     gtab = np.zeros((max(L, 1), G))
     adiag = np.zeros(G)
     for l, ch in enumerate(model.channels):
         r = model.delta(l)
+        if np.any(r[:, :2]):
+            continue  # a polynomial channel (series.py): no table
         delta = ch.offset + grid_sum([r[g, 2] * 2 * ms[g] / n for g, n in enumerate(model.sizes)])
         values, inverse = np.unique(delta, return_inverse=True)
         gtab[l] = ch.amplitude(values)[inverse.ravel()]
@@ -146,7 +165,8 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     Per worker: the buffers of one trajectory (workspace.py: max_terms + 1 Taylor terms, two
     scratch vectors, 3B moment rows and, banded, the DIA rows of H_eff, all complex of length
     G = prod_b (N_b + 1)), the initial state and its construction (~3 vectors), and the rate
-    tables (L + 1 real vectors of length G, banded) with their construction (~4). Shared: the dense
+    tables (L + 1 real vectors of length G, banded) with their construction (~4), and with polynomial
+    channels six scratch vectors of the Chebyshev series (series.py). Shared: the dense
     path's per-sector matrices (dense_matrix_bytes), held by every worker; building them takes the
     parent ~4 times that (per-tuple parts, the packed copy, conversions). Python objects and the
     recorded moments (a few MB) are not counted: the estimate is for runs where memory matters.
@@ -159,7 +179,8 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     # four more for a collective channel (an upper bound: equal offsets share a row)
     extra = sum(4 if c.collective else 2 * (no_jump_components(c.matrix)[2] != 0) for c in model.channels)
     diagonals = 0 if dense else 1 + len(lin) + len(quad) + extra
-    complex_vectors = (max_terms + 1) + 2 + 3 * B + diagonals + 3
+    series = 6 if not dense and polynomial_channels(model) else 0
+    complex_vectors = (max_terms + 1) + 2 + 3 * B + diagonals + 3 + series
     real_vectors = 0 if dense else L + 1 + 4
     return 16 * G * complex_vectors + 8 * G * real_vectors, dense_matrix_bytes(model) if dense else 0
 
@@ -183,11 +204,50 @@ def check_memory(model, method: str, max_terms: int, workers: int, limit: float)
 def _mode(model, method: str) -> int:
     if method not in ("auto", "banded", "dense"):
         raise ValueError(f"method must be 'auto', 'banded' or 'dense', got {method!r}")
-    if method == "banded" and not model.only_z:
-        raise ValueError("method='banded' needs every channel's Delta to involve only z components, or (in "
-                         "run_ensemble, which then rotates the quantisation axis) the Deltas' parts of each "
-                         "block to share one axis")
-    return DENSE if method == "dense" or (method == "auto" and not model.only_z) else BANDED
+    return DENSE if method == "dense" else BANDED
+
+
+def polynomial_channels(model) -> list[int]:
+    """The channels whose Delta has x or y parts: on the banded path their Gamma is a Chebyshev
+    series in Delta (series.py)."""
+    return [l for l in range(len(model.channels)) if np.any(model.delta(l)[:, :2])]
+
+
+def _polynomial_tables(model, gstride, tol, poly):
+    """The arrays of the polynomial channels `poly` (Compiled.poly_*): X_p = (Delta_l - c0)/R in ladder
+    form, R = sum_b |r_b| (the spectrum of Delta_l in every sector tuple lies in [c0 - R, c0 + R]),
+    and the Chebyshev series of Gamma_l(c0 + R u) to accuracy tol max|Gamma_l| (series.py)."""
+    B, n = model.B, len(poly)
+    coef = np.zeros((n, B, 3), complex)
+    blk = np.zeros((n, B), np.int64)
+    nblk, reach, deg = (np.zeros(n, np.int64) for _ in range(3))
+    series, bound = [], np.zeros(n)
+    for p, l in enumerate(poly):
+        ch, r = model.channels[l], model.delta(l)
+        R = float(np.sum(np.linalg.norm(r, axis=1)))
+        for b in range(B):
+            if not np.any(r[b]):
+                continue
+            rx, ry, rz = r[b]
+            coef[p, b] = np.array([rx - 1j * ry, rx + 1j * ry, 2 * rz]) / (model.sizes[b] * R)
+            blk[p, nblk[p]] = b
+            nblk[p] += 1
+            reach[p] = max(reach[p], gstride[b])
+        c, bound[p] = chebyshev_series(ch.amplitude, ch.offset, R, tol, name=f"channel {l}'s Gamma")
+        series.append(c)
+        deg[p] = c.size - 1
+    cheb = np.zeros((n, max([c.size for c in series], default=1)))
+    for p, c in enumerate(series):
+        cheb[p, :c.size] = c
+    ch_poly = -np.ones(len(model.channels), np.int64)
+    ch_poly[poly] = np.arange(n)
+    phase = np.ones((n, 1), complex)
+    if B == 1:   # series.single_block_gamma: the phase that makes X_p real
+        m = model.sizes[0] / 2 - np.arange(model.sizes[0] + 1)
+        phase = np.exp(-1j * np.angle(coef[:, 0, :1]) * m[None, :])
+    return dict(ch_poly=ch_poly, poly_l=np.array(poly, np.int64), poly_coef=coef, poly_blk=blk,
+                poly_nblk=nblk, poly_reach=reach, poly_cheb=cheb, poly_deg=deg, poly_max=bound,
+                poly_phase=phase)
 
 
 def _dense_tables(model, sstride, memory_limit):
@@ -242,8 +302,10 @@ def _strides(dims) -> np.ndarray:
     return st
 
 
-def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMIT) -> Compiled:
-    """The kernel arrays of `model`; method "auto" picks "banded" when every Delta is z-only.
+def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMIT,
+                  tol: float = 1e-12) -> Compiled:
+    """The kernel arrays of `model`; method "auto" is "banded": z-only Deltas tabulated, the others
+    as Chebyshev series (series.py) accurate to `tol` max|Gamma_l| (the run's options.tol).
 
     The dense path refuses (MemoryLimitError) when building its matrices (BUILD_FACTOR times their
     size) would exceed `memory_limit` bytes (default: half of this machine's memory,
@@ -260,9 +322,10 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
     offs |= {-shift(b, q) for b, q, _ in lin}
     offs |= {-(shift(b, q) + shift(g, r)) for b, q, g, r, _ in quad}
     noj = np.array([no_jump_components(c.matrix) for c in model.channels], dtype=complex).reshape(-1, 3)
-    noj_l = [l for l, c in enumerate(model.channels) if noj[l, 2] != 0 and not c.collective]
+    poly = set(polynomial_channels(model)) if mode == BANDED else set()
+    noj_l = [l for l, c in enumerate(model.channels) if noj[l, 2] != 0 and not c.collective and l not in poly]
     offs |= {sign * int(gstride[model.channels[l].block]) for l in noj_l for sign in (1, -1)}
-    coll_l = [l for l, c in enumerate(model.channels) if c.collective]
+    coll_l = [l for l, c in enumerate(model.channels) if c.collective and l not in poly]
     offs |= {o * int(gstride[model.channels[l].block]) for l in coll_l for o in range(-2, 3)}
     offsets = np.array(sorted(offs), dtype=np.int64)
     where = {o: d for d, o in enumerate(offsets)}
@@ -275,6 +338,7 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         gtab, adiag = np.zeros((max(L, 1), 1)), np.zeros(1)
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_stiffness
             dense = _dense_tables(model, sstride, memory_limit)
+    polys = _polynomial_tables(model, gstride, tol, sorted(poly))
     ints = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
     return Compiled(
         mode=mode, nb=np.array(sizes, dtype=float), nk=nk, gstride=gstride, G=G,
@@ -295,7 +359,7 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         coll_d=ints([[where[o * int(gstride[model.channels[l].block])] for o in range(-2, 3)]
                      for l in coll_l]).reshape(-1, 5),
         gtab=gtab, sstride=sstride, heff_data=dense[0], heff_ptr=dense[1], gam_data=dense[2],
-        gam_ptr=dense[3], idx_data=dense[4], idx_ptr=dense[5],
+        gam_ptr=dense[3], idx_data=dense[4], idx_ptr=dense[5], **polys,
     )
 
 
@@ -316,6 +380,8 @@ def max_jump_rate(compiled: Compiled) -> float:
                 cp, cm, cz, c1 = np.abs(compiled.ch_coef[l])
                 norm = (cp + cm) * (n + 1) / 2 + cz * n + c1 * n
                 off += float(np.max(compiled.gtab[l] ** 2)) * norm * norm / n
+            for p, l in enumerate(compiled.poly_l):  # max Gamma^2 ||Q_l|| of a polynomial channel
+                off += compiled.poly_max[p] ** 2 * no_jump_norm(compiled, l)
         return float(np.max(compiled.adiag, initial=0.0)) + off
     rates = [0.0]  # np.max keeps a NaN (an overflow in H_eff), which check_stiffness refuses
     ptr = compiled.heff_ptr
@@ -328,6 +394,18 @@ def max_jump_rate(compiled: Compiled) -> float:
         with np.errstate(over="ignore", invalid="ignore"):
             rates.append(float(np.max(np.sum(np.abs(1j * (h - h.conj().T)), axis=1))))
     return float(np.max(rates))
+
+
+def no_jump_norm(compiled: Compiled, l: int) -> float:
+    """An upper bound on ||Q_l|| in every sector: |q_0| N_b + |q_z| N_b/2 + |r| (N_b + 1) for a local
+    channel, ||S_o||^2 / N_b for a collective one."""
+    n = compiled.nb[compiled.ch_block[l]]
+    if compiled.ch_coll[l]:
+        cp, cm, cz, c1 = np.abs(compiled.ch_coef[l])
+        norm = (cp + cm) * (n + 1) / 2 + cz * n + c1 * n
+        return float(norm * norm / n)
+    q0, qz, r = np.abs(compiled.ch_noj[l])
+    return float(q0 * n + qz * n / 2 + r * (n + 1))
 
 
 def hamiltonian_norm(compiled: Compiled, rate: float | None = None) -> float:

@@ -84,7 +84,7 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     spec = diagonal_spec(model.sizes, distributions, observables)
     frame, run_model, run_state = rotated_frame(model, state, options.method, spec)
     check_memory(run_model, options.method, options.max_terms, worker_count(execution), options.memory_limit)
-    compiled = compile_model(run_model, options.method, options.memory_limit)
+    compiled = compile_model(run_model, options.method, options.memory_limit, options.tol)
     check_stiffness(compiled, times)
     recorded = {} if spec.empty else {"diagonal": diagonal_hash(spec)}
     if records is not None:
@@ -117,8 +117,8 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
 
 def rotated_frame(model, state: InitialState, method: str, spec):
     """(frame, model, state) the kernels run: the rotations of sectors/frame.py with the rotated
-    model and state when a Delta has x or y parts along one axis per block (method "auto" or
-    "banded"; docs/theory.md §14), else (None, model, state)."""
+    model and state when a Delta has x or y parts and turning some block's axis helps (method
+    "auto" or "banded"; docs/theory.md §14), else (None, model, state)."""
     frame = None if method == "dense" else quantisation_frame(model)
     if frame is None:
         return None, model, state

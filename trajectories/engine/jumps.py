@@ -16,6 +16,7 @@ from .banded import trim_window
 from .compiled import BANDED
 from .dense import clear, enter_sector, gamma_dense, scatter, sector_basis
 from .layout import collective_entry, digit, ladder
+from .series import apply_gamma, refresh_ladder
 from ..sectors.dicke import KRAUS_SIGN, identity_kraus, kraus_coefficient
 
 
@@ -46,10 +47,13 @@ class Jump(NamedTuple):
 
 @njit(cache=True)
 def gamma_psi(P, ws, l):
-    """work = Gamma_l psi (G,) in the global layout; returns its support [lo, hi). On the dense
-    path the caller clears it (dense.clear) when done."""
+    """work = Gamma_l psi (G,) in the global layout; returns its support [lo, hi). Banded path: the
+    table gtab, or the Chebyshev series of a polynomial channel (series.py); on the dense path the
+    caller clears it (dense.clear) when done."""
     st = ws.state[0]
     phi = ws.work
+    if P.mode == BANDED and P.ch_poly[l] >= 0:
+        return apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, ws.terms[0], st.lo, st.hi, phi)
     if P.mode == BANDED:
         for i in range(st.lo, st.hi):
             phi[i] = P.gtab[l, i] * ws.terms[0, i]
@@ -109,7 +113,7 @@ def diagonal_weight(P, ws, l):
 def channel_weights(P, ws):
     """ws.w[l] = <psi|Gamma_l Q_l Gamma_l|psi> (L,) of the current psi; returns ws.w."""
     for l in range(P.ch_block.size):
-        if P.mode == BANDED and not P.ch_coll[l] and P.ch_noj[l, 2] == 0:
+        if P.mode == BANDED and not P.ch_coll[l] and P.ch_noj[l, 2] == 0 and P.ch_poly[l] < 0:
             ws.w[l] = diagonal_weight(P, ws, l)   # Gamma and Q diagonal: no scratch needed
             continue
         lo, hi = gamma_psi(P, ws, l)
@@ -318,6 +322,8 @@ def apply_jump(P, ws, jump, trim):
         st.lo, st.hi = trim_window(out, lo, hi, trim)
         if jump.dj != 0:
             st.built_lo, st.built_hi = 0, 0  # H_eff depends on j: rebuild
+            if P.poly_l.size:
+                refresh_ladder(P, ws.tj, ws.lad, P.ch_block[jump.l])
     else:
         enter_sector(P, ws, out)
         clear(out, lo, hi)

@@ -18,32 +18,53 @@ from numba import njit
 from .banded import build_heff, cover_window, matvec_banded, trim_window
 from .compiled import BANDED
 from .dense import matvec_dense
+from .series import add_polynomial_channels
 
 
 @njit(cache=True)
-def heff_matvec(H, s, x, lo, hi, y):
-    """y = H_eff x for x (G,) on [lo, hi) (H: workspace.Heff); returns the support [ylo, yhi) of y.
+def heff_matvec(P, ws, x, lo, hi, y):
+    """y = H_eff x for x (G,) on [lo, hi); returns the support [ylo, yhi) of y.
 
-    Banded path: global layout; dense path: compact vector of sector tuple s, hi = d."""
-    if H.mode == BANDED:
-        return matvec_banded(H, x, lo, hi, y)
-    return matvec_dense(H, s, x, hi, y)
+    Banded path: global layout, the DIA rows plus the polynomial channels' -(i/2) Gamma Q Gamma x
+    (series.py); dense path: compact vector of sector tuple ws.state[0].s, hi = d."""
+    if P.mode != BANDED:
+        return matvec_dense(ws.heff, ws.state[0].s, x, hi, y)
+    if P.poly_l.size == 0:
+        return matvec_banded(ws.heff, x, lo, hi, y)
+    cover_rows(P, ws, lo, hi)
+    ylo, yhi = matvec_banded(ws.heff, x, lo, hi, y)
+    return add_polynomial_channels(P, ws.lad, ws.tj, ws.scratch, ws.real, x, lo, hi, y, ylo, yhi)
 
 
 @njit(cache=True)
-def taylor_terms(ws, dt, tol, c):
+def cover_rows(P, ws, lo, hi):
+    """Build the DIA rows of H_eff wider when x on [lo, hi) reaches beyond them (with polynomial
+    channels a Taylor term spreads by more than the DIA offsets)."""
+    st = ws.state[0]
+    if (lo - P.maxoff < st.built_lo and st.built_lo > 0) or (hi + P.maxoff > st.built_hi and st.built_hi < P.G):
+        margin = 2 * (ws.terms.shape[0] + 1) * P.maxoff
+        st.built_lo, st.built_hi = max(min(lo, st.lo) - margin, 0), min(max(hi, st.hi) + margin, P.G)
+        build_heff(P, ws.tj, ws.heff.data, st.built_lo, st.built_hi)
+
+
+@njit(cache=True)
+def taylor_terms(P, ws, dt, tols, c):
     """Fill terms[k] = w_k, k = 1..K, from terms[0] = psi on [tlo[0], thi[0]) (supports in tlo, thi);
-    returns K, or -1 if ||w_K|| < tol ||psi|| was not reached within terms.shape[0] - 1 terms."""
-    terms, tlo, thi, H, s = ws.terms, ws.tlo, ws.thi, ws.heff, ws.state[0].s
+    returns K, or -1 if ||w_K|| < tol ||psi|| was not reached within terms.shape[0] - 1 terms.
+    With polynomial channels the edges of each term beyond the previous term's support with
+    |w_k,i|^2 <= trim ||psi||^2 are dropped, as the window of psi is (their series would otherwise
+    widen every term by twice their degree)."""
+    terms, tlo, thi = ws.terms, ws.tlo, ws.thi
     lo, hi = tlo[0], thi[0]
     norm0 = 0.0
     for i in range(lo, hi):
         norm0 += terms[0, i].real ** 2 + terms[0, i].imag ** 2
+    cut = tols.trim * norm0
     norm0 = math.sqrt(norm0)
     for kk in range(1, terms.shape[0]):
         x = terms[kk - 1]
         y = terms[kk]
-        ylo, yhi = heff_matvec(H, s, x, tlo[kk - 1], thi[kk - 1], y)
+        ylo, yhi = heff_matvec(P, ws, x, tlo[kk - 1], thi[kk - 1], y)
         f = -1j * dt / kk
         nrm = 0.0
         for i in range(ylo, yhi):
@@ -53,8 +74,13 @@ def taylor_terms(ws, dt, tol, c):
             v *= f
             y[i] = v
             nrm += v.real ** 2 + v.imag ** 2
+        if P.poly_l.size:  # supports stay nested (horner sums on the last one)
+            while ylo < tlo[kk - 1] and y[ylo].real ** 2 + y[ylo].imag ** 2 <= cut:
+                ylo += 1
+            while yhi > thi[kk - 1] and y[yhi - 1].real ** 2 + y[yhi - 1].imag ** 2 <= cut:
+                yhi -= 1
         tlo[kk], thi[kk] = ylo, yhi
-        if math.sqrt(nrm) < tol * norm0:
+        if math.sqrt(nrm) < tols.tol * norm0:
             return kk
     return -1
 
@@ -109,12 +135,12 @@ def jump_time(ws, K, g0, a0dt, root_tol):
 
 
 @njit(cache=True)
-def mean_energy(ws):
+def mean_energy(P, ws):
     """(c, spread): c = <psi|H_eff|psi> and spread = ||(H_eff - c) psi|| (psi normalised)."""
     st = ws.state[0]
     lo, hi = st.lo, st.hi
     psi, hpsi = ws.terms[0], ws.work
-    ulo, uhi = heff_matvec(ws.heff, st.s, psi, lo, hi, hpsi)
+    ulo, uhi = heff_matvec(P, ws, psi, lo, hi, hpsi)
     c = 0.0j
     for i in range(lo, hi):
         c += psi[i].conjugate() * hpsi[i]
@@ -141,16 +167,16 @@ def step_size(st, a0, spread, remaining):
 
 
 @njit(cache=True)
-def expand(ws, c, dt, clipped, tol):
+def expand(P, ws, c, dt, clipped, tols):
     """Taylor terms of psi about c for a step of dt, halved until the series converges; returns
     (K, dt, clipped) and sets the next proposed step from K (grow below 8 terms, shrink above 14)."""
     st = ws.state[0]
     ws.tlo[0], ws.thi[0] = st.lo, st.hi
-    K = taylor_terms(ws, dt, tol, c)
+    K = taylor_terms(P, ws, dt, tols, c)
     while K < 0:
         dt *= 0.5
         clipped = False
-        K = taylor_terms(ws, dt, tol, c)
+        K = taylor_terms(P, ws, dt, tols, c)
     if K < 8:
         st.dt_guess = dt * 1.5
     elif K > 14:
@@ -184,10 +210,10 @@ def propagate(P, ws, t_out, tols):
     reach = (ws.terms.shape[0] + 1) * P.maxoff  # max_terms + 2 applications of H_eff
     if P.mode == BANDED and cover_window(st, reach, P.G):
         build_heff(P, ws.tj, ws.heff.data, st.built_lo, st.built_hi)
-    c, spread = mean_energy(ws)
+    c, spread = mean_energy(P, ws)
     a0 = -2.0 * c.imag
     dt, clipped = step_size(st, a0, spread, t_out - st.t)
-    K, dt, clipped = expand(ws, c, dt, clipped, tols.tol)
+    K, dt, clipped = expand(P, ws, c, dt, clipped, tols)
     n1 = horner(ws.terms, ws.tlo, ws.thi, K, 1.0, ws.work)
     g1 = st.lognorm - a0 * dt + math.log(n1)
     if g1 > st.logr:

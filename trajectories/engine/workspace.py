@@ -16,6 +16,7 @@ from numba import njit
 
 from .compiled import BANDED, DENSE
 from .dense import enter_sector
+from .series import refresh_ladder
 
 #: scalar state of a trajectory (one record, Workspace.state[0])
 STATE = np.dtype([
@@ -60,6 +61,9 @@ class Workspace(NamedTuple):
     u: np.ndarray       # (3B, G) complex: T^b_q psi for the moments
     w: np.ndarray       # (max(L, 1),) channel weights
     heff: Heff          # H_eff of the current sector tuple
+    lad: np.ndarray     # (B, max N_b + 2) <k - 1| J_+ |k> of each block's current j (polynomial channels)
+    scratch: np.ndarray  # (6, G) complex scratch of the Chebyshev series ((6, 1) without polynomial channels)
+    real: np.ndarray    # (8, G + 2) real scratch of the single-block series ((8, 1) otherwise)
 
 
 class Tolerances(NamedTuple):
@@ -80,7 +84,10 @@ def workspace(P, tj0, max_terms):
         tlo=np.zeros(max_terms + 1, np.int64), thi=np.zeros(max_terms + 1, np.int64),
         work=np.zeros(G, np.complex128), glob=np.zeros(G, np.complex128),
         u=np.zeros((3 * P.nb.size, G), np.complex128), w=np.zeros(max(P.ch_block.size, 1)),
-        heff=heff_operator(P, np.zeros(dia, np.complex128)))
+        heff=heff_operator(P, np.zeros(dia, np.complex128)),
+        lad=np.zeros((P.nb.size, np.max(P.nk) + 1), np.float64),
+        scratch=np.zeros((6, G if P.poly_l.size else 1), np.complex128),
+        real=np.zeros((8, G + 2 if P.poly_l.size and P.nb.size == 1 else 1), np.float64))
 
 
 @njit(cache=True)
@@ -106,3 +113,6 @@ def load_state(P, ws, psi0):
         psi[i] /= math.sqrt(nrm)
     st.t, st.lognorm, st.dt_guess = 0.0, 0.0, 0.0
     st.built_lo, st.built_hi = 0, 0
+    if P.poly_l.size:
+        for b in range(P.nb.size):
+            refresh_ladder(P, ws.tj, ws.lad, b)

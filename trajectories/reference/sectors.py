@@ -88,7 +88,7 @@ def memory_estimate(model: BlockModel, spins, n_times: int) -> int:
     """Upper estimate (bytes) of the memory `sector_moments` needs on the tuples of the per-block
     spin sets `spins` (`reachable_spins`); computed without enumerating the tuples."""
     n = math.prod(dim_squares(block) for block in spins)    # sum over tuples of dim^2
-    B, nch, nd = model.B, len(model.channels), len(_dense_channels(model))
+    B, nd = model.B, len(_dense_channels(model))
     # vectors: solver stages and dense output (~30); the output is held up to three times
     # (solve_ivp's interpolated pieces, their list and the stacked sol.y), measured peak ~2.5 T
     vectors = 16 * n * (3 * n_times + 30)

@@ -2,7 +2,8 @@
 
 When, in block b, every channel's Delta has its block-b coefficients r_{l,b} along one axis n_b,
 the rotation R_b (3, 3) with R_b n_b = z makes every Delta diagonal in the Dicke basis about n_b
-(docs/theory.md §14). With V_b the spin-1/2 rotation of R_b (V sigma_c V^+ = sum_a R_ac sigma_a)
+(docs/theory.md §14). When they point in different directions, n_b is the axis most of them share
+and the others are applied as Chebyshev series (engine/series.py, §15). With V_b the spin-1/2 rotation of R_b (V sigma_c V^+ = sum_a R_ac sigma_a)
 and U = prod_k V_{b(k)}, the model transforms as
 
     h_b -> R_b h_b,   J^{bg} -> R_b J^{bg} R_g^T,   r_{l,b} -> R_b r_{l,b},   o_l -> V o_l V^+,
@@ -61,41 +62,59 @@ def spin_half_rotation(R) -> np.ndarray:
     return q[0] * np.eye(2) - 1j * np.einsum("a,aij->ij", q[1:], PAULI)
 
 
+def _unit(v) -> np.ndarray:
+    v = np.asarray(v, dtype=float) / float(np.max(np.abs(v)))
+    return v / np.linalg.norm(v)
+
+
+def _parallel(u, v) -> bool:
+    return float(np.linalg.norm(np.cross(u, v))) <= PARALLEL_TOL
+
+
 def delta_axes(model) -> list[np.ndarray | None] | None:
     """Per block the axis n_b (3,) shared by the block-b parts of every channel's Delta (None for a
     block no Delta involves), or None when the parts of some block point in different directions."""
-    axes: list[np.ndarray | None] = [None] * model.B
+    axes = majority_axes(model)
     for l in range(len(model.channels)):
-        r = model.delta(l)
-        for b in range(model.B):
-            scale = float(np.max(np.abs(r[b])))
-            if scale == 0:
-                continue
-            v = r[b] / scale
-            v = v / np.linalg.norm(v)
-            if axes[b] is None:
-                axes[b] = v
-            elif np.linalg.norm(np.cross(axes[b], v)) > PARALLEL_TOL:
+        for b, part in enumerate(model.delta(l)):
+            if np.any(part) and not _parallel(axes[b], _unit(part)):
                 return None
     return axes
 
 
+def majority_axes(model) -> list[np.ndarray | None]:
+    """Per block the axis along which the most channels' block-b parts of Delta lie (z when it ties
+    for the most, so a z-only block is never rotated; None for a block no Delta involves)."""
+    axes: list[np.ndarray | None] = []
+    for b in range(model.B):
+        parts = [_unit(model.delta(l)[b]) for l in range(len(model.channels)) if np.any(model.delta(l)[b])]
+        if not parts:
+            axes.append(None)
+            continue
+        counts = [sum(_parallel(u, v) for v in parts) for u in parts]
+        z_count = sum(_parallel((0.0, 0.0, 1.0), v) for v in parts)
+        best = int(np.argmax(counts))
+        axes.append(np.array([0.0, 0.0, 1.0]) if z_count >= counts[best] else parts[best])
+    return axes
+
+
 def quantisation_frame(model) -> np.ndarray | None:
-    """The rotations R (B, 3, 3) that make every Delta of `model` z-only (identity for a block whose
-    parts are along z already); None when the model is z-only already or no such frame exists
-    (two channels' Deltas pointing in different directions in one block)."""
+    """The rotations R (B, 3, 3) that make the most Deltas of `model` z-only (majority_axes: every
+    Delta when their parts share one axis per block; the others run as Chebyshev series,
+    docs/theory.md §15); None when no rotation helps (the model is z-only, or z is the best axis
+    of every block)."""
     if model.only_z:
         return None
-    axes = delta_axes(model)
-    if axes is None:
+    axes = majority_axes(model)
+    if all(n is None or _parallel(n, (0.0, 0.0, 1.0)) for n in axes):
         return None
     return np.stack([np.eye(3) if n is None else rotation_to_z(n) for n in axes])
 
 
 def rotate_model(model, frame) -> BlockModel:
     """The model in the rotated frame (frame (B, 3, 3)): fields, couplings, Delta coefficients and
-    local operators transformed as in the module docstring; the Delta's x and y parts, round-off
-    by construction (below PARALLEL_TOL), are set to zero."""
+    local operators transformed as in the module docstring; a block part of a Delta that the frame
+    puts along z has its x and y parts, round-off by construction (below PARALLEL_TOL), set to zero."""
     frame = np.asarray(frame, dtype=float)
     V = [spin_half_rotation(R) for R in frame]
     h = np.einsum("bac,bc->ba", frame, model.h)
@@ -106,9 +125,7 @@ def rotate_model(model, frame) -> BlockModel:
     for l, ch in enumerate(model.channels):
         r = np.einsum("bac,bc->ba", frame, model.delta(l))
         scale = np.max(np.abs(r), axis=1)
-        if np.any(np.max(np.abs(r[:, :2]), axis=1) > 1e3 * PARALLEL_TOL * scale):
-            raise ValueError(f"channel {l}'s Delta is not along the frame's axes")
-        r[:, :2] = 0.0
+        r[np.max(np.abs(r[:, :2]), axis=1) <= 1e3 * PARALLEL_TOL * scale, :2] = 0.0
         Vb = V[ch.block]
         kwargs = {"gamma": ch.gamma} if ch.gamma is not None else {"rate": ch.rate}
         channels.append(Channel(Vb @ ch.matrix @ Vb.conj().T, delta=r, offset=ch.offset, block=ch.block,

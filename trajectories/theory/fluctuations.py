@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.spin import PAULI_OPS, BlockModel
+from models.spin import BlockModel
 from ..base.checks import check_times
 from ..base.integration import integrate
 from ..base.options import ODEOptions

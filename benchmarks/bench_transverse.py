@@ -1,4 +1,5 @@
-"""Rates of Delta's with an m_x part: the rotated banded path against the z-only run and the dense path.
+"""Rates of Delta's with m_x, m_y parts: the rotated banded path and the Chebyshev series against the
+z-only run and the dense path.
 
 Model: H = h_x S_x, sigma_+ and sigma_- with Hopfield amplitudes Gamma_pm(Delta) (beta = 2), coherent
 start theta = 0.4, t = 0..5 (11 output times), one core, one `run_ensemble` call per trajectory
@@ -6,12 +7,14 @@ start theta = 0.4, t = 0..5 (11 output times), one core, one `run_ensemble` call
 
     z-only     Delta = m_z
     rotated    Delta = 0.3 m_x + m_z (one axis: the quantisation axis is rotated onto it, banded path)
-    dense      the same Delta with options.method = "dense" (per-sector dense matrices), at N <= DENSE_MAX
+    two axes   Delta = 0.3 m_x + m_z for sigma_+, 0.3 m_y + m_z for sigma_- (no common axis: the first is
+               turned to z, the second's Gamma is a Chebyshev series in Delta, engine/series.py)
+    dense      the rotated row's Delta with options.method = "dense" (per-sector dense matrices), at N <= DENSE_MAX
 
     python benchmarks/bench_transverse.py [N ...]
 
-Prints seconds per trajectory, jumps per trajectory, the ratios rotated / z-only and dense / rotated,
-and the fitted exponent of the rotated path's time ~ N^alpha.
+Prints seconds per trajectory, jumps per trajectory, the ratios rotated / z-only, two axes / z-only and
+dense / rotated, the Chebyshev degree of the series, and the fitted exponents time ~ N^alpha.
 """
 import sys
 import time
@@ -21,15 +24,18 @@ import numpy as np
 from models import Channel, SpinModel
 from models.hopfield import hopfield_rates
 from trajectories import coherent_state, run_ensemble
+from trajectories.engine.compiled import compile_model
+from trajectories.sectors.frame import quantisation_frame, rotate_model
 
 BETA, HX, T_END, THETA = 2.0, 0.5, 5.0, 0.4
 DENSE_MAX = 200
 
 
-def model(N, delta):
+def model(N, delta, delta_minus=None):
     gp, gm = hopfield_rates(BETA)
+    delta_minus = delta if delta_minus is None else delta_minus
     return SpinModel(N, h=(HX, 0, 0), channels=[Channel("plus", gamma=gp, delta=delta),
-                                                Channel("minus", gamma=gm, delta=delta)])
+                                                Channel("minus", gamma=gm, delta=delta_minus)])
 
 
 def seconds_per_trajectory(m, method="auto", min_seconds=4.0, max_traj=100):
@@ -46,19 +52,25 @@ def seconds_per_trajectory(m, method="auto", min_seconds=4.0, max_traj=100):
 
 
 def main(sizes):
-    print(f"h_x = {HX}, Gamma_pm beta = {BETA}, theta = {THETA}, t = 0..{T_END}, one core")
-    print(f"{'N':>7} {'z-only s':>10} {'rotated s':>10} {'jumps':>8} {'rot/z':>7} {'dense s':>9} {'dense/rot':>9}")
+    two_axes = ((0.3, 0, 1), (0, 0.3, 1))
+    rotated = rotate_model(model(10, *two_axes), quantisation_frame(model(10, *two_axes)))
+    degree = compile_model(rotated).poly_deg[0]
+    print(f"h_x = {HX}, Gamma_pm beta = {BETA}, theta = {THETA}, t = 0..{T_END}, one core; "
+          f"Chebyshev degree of the two-axes series: {degree}")
+    print(f"{'N':>7} {'z-only s':>10} {'rotated s':>10} {'jumps':>8} {'rot/z':>7} {'two axes s':>11} "
+          f"{'jumps':>8} {'two/z':>7} {'dense s':>9} {'dense/rot':>9}")
     rows = []
     for N in sizes:
         z, _ = seconds_per_trajectory(model(N, (0, 0, 1)))
         rot, jumps = seconds_per_trajectory(model(N, (0.3, 0, 1)))
+        two, jumps2 = seconds_per_trajectory(model(N, *two_axes))
         dense = seconds_per_trajectory(model(N, (0.3, 0, 1)), "dense")[0] if N <= DENSE_MAX else np.nan
-        rows.append((N, rot))
-        print(f"{N:>7} {z:>10.4f} {rot:>10.4f} {jumps:>8.0f} {rot / z:>7.2f} {dense:>9.4f} {dense / rot:>9.1f}",
-              flush=True)
+        rows.append((N, rot, two))
+        print(f"{N:>7} {z:>10.4f} {rot:>10.4f} {jumps:>8.0f} {rot / z:>7.2f} {two:>11.4f} {jumps2:>8.0f} "
+              f"{two / z:>7.1f} {dense:>9.4f} {dense / rot:>9.1f}", flush=True)
     if len(rows) > 1:
-        n, s = np.log(np.array(rows)).T
-        print(f"fitted exponent (rotated): time per trajectory ~ N^{np.polyfit(n, s, 1)[0]:.2f}")
+        n, rot, two = np.log(np.array(rows)).T
+        print(f"fitted exponents: rotated N^{np.polyfit(n, rot, 1)[0]:.2f}, two axes N^{np.polyfit(n, two, 1)[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -107,6 +107,8 @@ class TrajectoryOptions(_FromDict):
         any statistical error. Measured (Hopfield N = 1000, t = 0..5, 8 seeded trajectories,
         against tol = 1e-15, trim = 1e-40): the same jump records, and |delta <m_a>| = 5e-15
         (tol 1e-12), 4e-13 (1e-10), 5e-11 (1e-8), 6e-9 (tol 1e-6, trim 1e-16).
+        It is also the truncation of the Chebyshev series of a Gamma whose Delta has x or y
+        parts: sum of the dropped |c_k| <= tol max|Gamma| (docs/theory.md §15).
     root_tol : float in (0, 1e-6]
         Accuracy of the jump time, as the residual of log||psi||^2 = log r.
     trim : float in (0, 1e-14]
@@ -128,9 +130,11 @@ class TrajectoryOptions(_FromDict):
     max_terms : int in 4..200
         Largest number of Taylor terms before the step is halved.
     method : "auto" | "banded" | "dense"
-        "banded" needs z-only Deltas, or Deltas whose parts share one axis per block (run_ensemble
-        then rotates the quantisation axis onto it, docs/theory.md §14; "auto" does the same);
-        "dense" works for every model (O(dim^2) per step).
+        "banded" (= "auto") runs every model in the Dicke basis on a window of the state:
+        run_ensemble turns the quantisation axis of each block onto the axis most of its Deltas
+        share (docs/theory.md §14), and a Delta that still has x or y parts has its Gamma applied
+        as a Chebyshev series accurate to tol max|Gamma| (§15). "dense" uses dense per-sector
+        matrices (O(dim^2) per step, N up to a few hundred), a cross-check.
     memory_limit : float > 0
         Bytes the run may use (trajectory buffers of every worker and the dense path's per-sector
         matrices, trajectories.engine.compiled.trajectory_memory); a larger run is refused up

@@ -70,8 +70,7 @@ def run_batch(compiled, state: InitialState, sizes, times, seeds, options: Traje
         rng = np.random.Generator(np.random.PCG64(ss))
         tj0, psi = fixed if fixed is not None else state.sample(sizes, rng)
         out = Outputs(first[k], second[k], spec.bin_of, spec.table, hist[k], obs[k], tj[k])
-        njumps[k], *log = run_trajectory(compiled, psi, tj0, times, rng, options.tol, options.root_tol,
-                                         options.trim, options.max_terms, out, log_jumps)
+        njumps[k], *log = _run_interruptibly(compiled, psi, tj0, times, rng, options, out, log_jumps)
         if log_jumps:
             jumps.append(tuple(log))
     means, seconds = ladder_to_moments(first, second, sizes)
@@ -79,6 +78,23 @@ def run_batch(compiled, state: InitialState, sizes, times, seeds, options: Traje
         means, seconds = rotate_moments(means, seconds, frame)
     start = getattr(seeds, "start", 0)
     return BatchResult(start, means, seconds, njumps, hist, obs, tj, jumps)
+
+
+def _run_interruptibly(compiled, psi, tj0, times, rng, options, out, log_jumps):
+    """run_trajectory; a Ctrl-C or SIGTERM (a KeyboardInterrupt from the command line's handler)
+    that lands while the kernel calls back into Python (Numba unpickles some constants at run
+    time) surfaces as a SystemError caused by it: it is raised as the KeyboardInterrupt again,
+    so the run stops and keeps its checkpoint as for any other interruption."""
+    try:
+        return run_trajectory(compiled, psi, tj0, times, rng, options.tol, options.root_tol, options.trim,
+                              options.max_terms, out, log_jumps)
+    except SystemError as err:
+        cause = err
+        while cause is not None and not isinstance(cause, KeyboardInterrupt):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        raise KeyboardInterrupt from err
 
 
 def batch_task(shared, seeds):

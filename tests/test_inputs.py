@@ -143,7 +143,8 @@ def test_exact_evolution_errors():
 
 
 def dense_model(N):
-    """Deltas along x and along y: no common quantisation axis, so the dense path (sectors/frame.py)."""
+    """Deltas along x and along y: no common quantisation axis (sectors/frame.py); with
+    options.method = "dense" the dense per-sector matrices, else a Chebyshev series (engine/series.py)."""
     return SpinModel(N=N, channels=[Channel("minus", gamma=ok, delta=(0.5, 0, 0)),
                                     Channel("plus", gamma=ok, delta=(0, 0.5, 0.2))])
 
@@ -151,7 +152,7 @@ def dense_model(N):
 def test_dense_path_refuses_above_its_memory_limit():
     model = dense_model(60)
     with pytest.raises(MemoryLimitError, match="options.memory_limit") as err:
-        run_ensemble(model, coherent_state(), [0, 1], ntraj=1, options=dict(memory_limit=1e5))
+        run_ensemble(model, coherent_state(), [0, 1], ntraj=1, options=dict(memory_limit=1e5, method="dense"))
     assert err.value.needed > 1e5
 
 
@@ -301,19 +302,21 @@ def test_pattern_index_out_of_range():
                                              for b in range(4)]),
     lambda: SpinModel(N=10 ** 7, h=(1, 0, 0), channels=[Channel("minus", gamma=ok)]),
     lambda: HopfieldNetwork(random_patterns(3, 400, seed=1), 1.0, 0.5).model,     # 4 blocks, G ~ 1e8
-    lambda: dense_model(1000),
+    lambda: (dense_model(1000), "dense"),
 ])
 def test_a_too_large_run_is_refused_at_once_without_allocating(make):
     """The estimate comes before any allocation: well under a second and a few MB of Python memory.
     The limit is given (2 GiB): the default depends on the machine's memory."""
     import time
     import tracemalloc
-    model = make()
+    model, method = make(), "auto"
+    if isinstance(model, tuple):
+        model, method = model
     tracemalloc.start()
     t0 = time.perf_counter()
     with pytest.raises(MemoryLimitError, match="options.memory_limit") as err:
         run_ensemble(model, coherent_state(), [0, 1], ntraj=1, execution=dict(n_jobs=2),
-                     options=dict(memory_limit=2 * 2 ** 30))
+                     options=dict(memory_limit=2 * 2 ** 30, method=method))
     seconds, peak = time.perf_counter() - t0, tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert seconds < 1.0 and peak < 20e6, (seconds, peak)
@@ -345,16 +348,19 @@ def test_the_default_memory_limit_is_half_of_this_machines_memory():
 
 def test_the_memory_error_names_the_option_and_how_to_raise_it():
     """A refused run says which option refused it and how to raise it; raised per run, it runs."""
-    model = dense_model(60)  # dense path
+    model = dense_model(60)
     with pytest.raises(MemoryLimitError) as err:
-        run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1, options=dict(memory_limit=1e6))
+        run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1, options=dict(memory_limit=1e6, method="dense"))
     message = str(err.value)
     assert "above options.memory_limit = 0.000931 GiB" in message
     assert "raise the limit: options=dict(memory_limit=" in message and "[options] memory_limit" in message
     raised = float(re_search(r"memory_limit=([0-9.e+]+)\)", message))
     assert raised > err.value.needed
     assert run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1,
-                        options=dict(memory_limit=raised)).ntraj == 1
+                        options=dict(memory_limit=raised, method="dense")).ntraj == 1
+    # without method = "dense" the same model runs on the banded path in a few MB
+    assert run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1,
+                        options=dict(memory_limit=1e6)).ntraj == 1
     with pytest.raises(MemoryLimitError, match=r"sector solver.*above options.memory_limit.*memory_limit="):
         exact_evolution(hopfield(40), coherent_state(), [0, 1], options=dict(memory_limit=1e6))
 

@@ -166,7 +166,8 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     scratch vectors, 3B moment rows and, banded, the DIA rows of H_eff, all complex of length
     G = prod_b (N_b + 1)), the initial state and its construction (~3 vectors), and the rate
     tables (L + 1 real vectors of length G, banded) with their construction (~4), and with polynomial
-    channels six scratch vectors of the Chebyshev series (series.py). Shared: the dense
+    channels the scratch of the Chebyshev series (series.py: six complex vectors, and eight real ones for
+    a single block). Shared: the dense
     path's per-sector matrices (dense_matrix_bytes), held by every worker; building them takes the
     parent ~4 times that (per-tuple parts, the packed copy, conversions). Python objects and the
     recorded moments (a few MB) are not counted: the estimate is for runs where memory matters.
@@ -179,7 +180,7 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     # four more for a collective channel (an upper bound: equal offsets share a row)
     extra = sum(4 if c.collective else 2 * (no_jump_components(c.matrix)[2] != 0) for c in model.channels)
     diagonals = 0 if dense else 1 + len(lin) + len(quad) + extra
-    series = 6 if not dense and polynomial_channels(model) else 0
+    series = (6 + 4 * (B == 1)) if not dense and polynomial_channels(model) else 0  # workspace.scratch, .real
     complex_vectors = (max_terms + 1) + 2 + 3 * B + diagonals + 3 + series
     real_vectors = 0 if dense else L + 1 + 4
     return 16 * G * complex_vectors + 8 * G * real_vectors, dense_matrix_bytes(model) if dense else 0

@@ -358,9 +358,9 @@ def test_the_memory_error_names_the_option_and_how_to_raise_it():
     assert raised > err.value.needed
     assert run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1,
                         options=dict(memory_limit=raised, method="dense")).ntraj == 1
-    # without method = "dense" the same model runs on the banded path in a few MB
-    assert run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1,
-                        options=dict(memory_limit=1e6)).ntraj == 1
+    # "auto" runs a larger one (dense matrices above DENSE_AUTO_BYTES) on the banded path in a few MB
+    assert run_ensemble(dense_model(200), coherent_state(), [0, 0.1], ntraj=1, seed=1,
+                        options=dict(memory_limit=1e6)).meta["path"] == "banded"
     with pytest.raises(MemoryLimitError, match=r"sector solver.*above options.memory_limit.*memory_limit="):
         exact_evolution(hopfield(40), coherent_state(), [0, 1], options=dict(memory_limit=1e6))
 
@@ -388,10 +388,10 @@ def test_the_memory_estimate_bounds_what_a_trajectory_allocates():
     for model in (hopfield(3000), dense_model(60)):
         run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1)        # compile the kernels
         tracemalloc.start()
-        run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1)
+        path = run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1).meta["path"]
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        per_worker, shared = trajectory_memory(model)
+        per_worker, shared = trajectory_memory(model, path)
         # plus ~4 MB of Python objects and recorded moments, which the estimate leaves out
         assert peak < per_worker + 5 * shared + 4e6, (peak, per_worker, shared)
 

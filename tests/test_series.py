@@ -14,7 +14,7 @@ import pytest
 from models import BlockModel, Channel, SpinModel
 from models.hopfield import hopfield_rates
 from trajectories import coherent_state, exact_evolution, mean_field, product_state, run_ensemble
-from trajectories.engine.compiled import compile_model, polynomial_channels
+from trajectories.engine.compiled import DENSE_AUTO_BYTES, compile_model, dense_matrix_bytes, polynomial_channels
 from trajectories.engine.series import MAX_DEGREE, chebyshev_series
 from trajectories.sectors.frame import quantisation_frame, rotate_model
 
@@ -76,6 +76,19 @@ def test_frame_and_polynomial_channels():
     assert P.poly_deg[0] > 20 and 0 < P.poly_deg[1] < P.poly_deg[0] and 0 < P.poly_deg[2] < P.poly_deg[0]
 
 
+def test_auto_takes_the_faster_exact_path():
+    """"auto": the dense matrices while they are small (at most DENSE_AUTO_BYTES; faster there), the
+    series beyond; a model whose Deltas share an axis always the rotated banded path."""
+    small, large = two_axes_model(20), two_axes_model(120)
+    assert dense_matrix_bytes(small) <= DENSE_AUTO_BYTES < dense_matrix_bytes(large)
+    path = lambda m: run_ensemble(m, coherent_state(0.4), [0, 0.01], ntraj=1, seed=1).meta["path"]  # noqa: E731
+    assert path(small) == "dense" and path(large) == "banded"
+    gp, gm = hopfield_rates(2.0)
+    shared = SpinModel(20, h=(0.5, 0, 0), channels=[Channel("plus", gamma=gp, delta=(0.3, 0, 1)),
+                                                   Channel("minus", gamma=gm, delta=(0.3, 0, 1))])
+    assert path(shared) == "banded"
+
+
 @pytest.mark.parametrize("model, state", [
     (two_axes_model(7), coherent_state(theta=0.7, phi=0.3)),
     (rich_block_model((3, 2)), coherent_state(theta=[0.7, 2.0], phi=[0.2, 1.1])),
@@ -83,8 +96,9 @@ def test_frame_and_polynomial_channels():
 def test_same_seed_as_the_dense_path(model, state):
     """The Chebyshev path (in the rotated frame) and the dense per-sector matrices draw the same
     jumps from the same seed: equal jump counts and moments to round-off."""
-    a = run_ensemble(model, state, TIMES, ntraj=12, seed=4)
+    a = run_ensemble(model, state, TIMES, ntraj=12, seed=4, options={"method": "banded"})
     b = run_ensemble(model, state, TIMES, ntraj=12, seed=4, options={"method": "dense"})
+    assert (a.meta["path"], b.meta["path"]) == ("banded", "dense")
     assert a.njumps == b.njumps
     np.testing.assert_allclose(a.mean, b.mean, atol=1e-8)
     np.testing.assert_allclose(a.second, b.second, atol=1e-8)
@@ -94,7 +108,7 @@ def test_same_seed_as_the_dense_path(model, state):
                          ids=["coherent", "mixed"])
 def test_trajectories_match_the_exact_solver_one_block(state):
     model = two_axes_model(10)
-    ens = run_ensemble(model, state, TIMES, ntraj=800, seed=31)
+    ens = run_ensemble(model, state, TIMES, ntraj=800, seed=31, options={"method": "banded"})
     assert ens.meta.get("frame") is not None
     assert_agrees(ens, exact_evolution(model, state, TIMES))
 
@@ -102,8 +116,8 @@ def test_trajectories_match_the_exact_solver_one_block(state):
 def test_trajectories_match_the_exact_solver_two_blocks():
     """Two blocks, Deltas that mix the blocks with x, y and z parts in different directions
     (rich_block_model): the generic (multi-block) series."""
-    model, state = rich_block_model((4, 3)), coherent_state(theta=[0.7, 2.0], phi=[0.2, 1.1])
-    ens = run_ensemble(model, state, TIMES, ntraj=600, seed=32)
+    model, state = rich_block_model((3, 2)), coherent_state(theta=[0.7, 2.0], phi=[0.2, 1.1])
+    ens = run_ensemble(model, state, TIMES, ntraj=600, seed=32, options={"method": "banded"})
     assert_agrees(ens, exact_evolution(model, state, TIMES))
 
 
@@ -113,6 +127,7 @@ def test_large_N_follows_mean_field():
     N = 2000
     model, state, times = two_axes_model(N), coherent_state(theta=0.4), np.linspace(0, 1.5, 4)
     ens = run_ensemble(model, state, times, ntraj=4, seed=5)
+    assert ens.meta["path"] == "banded"
     mf = mean_field(model, state, times)
     assert np.all(np.abs(ens.mean - mf.mean) < 4 * ens.stderr + 5.0 / N)
     assert np.max(np.abs(mf.mean[:, -1] - mf.mean[:, 0])) > 0.1  # the magnetisation moves
@@ -122,9 +137,9 @@ def test_two_block_model_with_mixed_axes_runs_banded():
     """Deltas of one block in three directions with blocks of unequal size: a frame per block."""
     gp, gm = hopfield_rates(1.5)
     d0, d1 = np.array([[0.2, 0, 1], [0, 0, 0.5]]), np.array([[0, 0.4, 0.2], [0.3, 0, 1]])
-    model = BlockModel((5, 3), h=[(0.5, 0, 0), (0.2, 0.1, 0)], channels=[
+    model = BlockModel((4, 2), h=[(0.5, 0, 0), (0.2, 0.1, 0)], channels=[
         Channel("plus", gamma=gp, delta=d0, block=0), Channel("minus", gamma=gm, delta=d1, block=0),
         Channel("z", rate=0.1, block=1), Channel("minus", gamma=gm, delta=d1, block=1)])
     state = coherent_state(theta=[0.5, 1.0])
-    ens = run_ensemble(model, state, TIMES, ntraj=600, seed=33)
+    ens = run_ensemble(model, state, TIMES, ntraj=600, seed=33, options={"method": "banded"})
     assert_agrees(ens, exact_evolution(model, state, TIMES))

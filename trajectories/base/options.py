@@ -130,11 +130,13 @@ class TrajectoryOptions(_FromDict):
     max_terms : int in 4..200
         Largest number of Taylor terms before the step is halved.
     method : "auto" | "banded" | "dense"
-        "banded" (= "auto") runs every model in the Dicke basis on a window of the state:
-        run_ensemble turns the quantisation axis of each block onto the axis most of its Deltas
-        share (docs/theory.md §14), and a Delta that still has x or y parts has its Gamma applied
-        as a Chebyshev series accurate to tol max|Gamma| (§15). "dense" uses dense per-sector
-        matrices (O(dim^2) per step, N up to a few hundred), a cross-check.
+        "banded" runs every model in the Dicke basis on a window of the state: run_ensemble
+        turns the quantisation axis of each block onto the axis most of its Deltas share
+        (docs/theory.md §14), and a Delta that still has x or y parts has its Gamma applied as a
+        Chebyshev series accurate to tol max|Gamma| (§15). "dense" uses dense per-sector matrices
+        (O(dim^2) per step, N up to a few hundred). "auto" is "banded", except that a model that
+        would keep Chebyshev series runs "dense" while its dense matrices are small
+        (engine.compiled.DENSE_AUTO_BYTES, 4 MiB, about N = 75 spins: measured faster there).
     memory_limit : float > 0
         Bytes the run may use (trajectory buffers of every worker and the dense path's per-sector
         matrices, trajectories.engine.compiled.trajectory_memory); a larger run is refused up

@@ -1,8 +1,9 @@
 """Banded path: H_eff in diagonal (DIA) storage on rows of the global layout, and the window.
 
-Used when every Delta_l involves only z components: Gamma_l is then diagonal on the global
-layout (compiled.gtab) and H_eff couples index i only to i + offsets[d] (docs/theory.md §2). The
-state vanishes outside its window [lo, hi), and H_eff is built only on rows around it.
+For the channels whose Delta_l involves only z components Gamma_l is diagonal on the global
+layout (compiled.gtab) and their part of H_eff couples index i only to i + offsets[d]
+(docs/theory.md §2); the other channels add theirs matrix-free (series.py). The state vanishes
+outside its window [lo, hi), and H_eff is built only on rows around it.
 """
 from __future__ import annotations
 

@@ -45,6 +45,11 @@ STIFF_JUMPS = 1e7
 #: peak memory of building the dense path's matrices, in units of the matrices (the matrices, their
 #: per-tuple parts, the packed copy and conversions; trajectory_memory)
 BUILD_FACTOR = 5
+#: method "auto" runs a model whose rotated Deltas still need Chebyshev series (series.py) on the dense
+#: path when its dense matrices take at most this many bytes: measured (benchmarks/bench_transverse.py's
+#: two-axes model, one core) the dense path is 5x faster at N = 10, 6x at N = 60 (1.9 MB), 2.8x slower at
+#: N = 100 (8 MB); for two-block models (tests/systems.rich_block_model) 10x faster at 2.3 MB
+DENSE_AUTO_BYTES = 4 * 2 ** 20
 #: largest total jump rate or Hamiltonian norm (1/time) a run accepts: beyond, squares in the step
 #: kernels overflow (~1e154) and no time span could be integrated anyway
 MAX_RATE = 1e100

@@ -10,7 +10,8 @@ and a jump happens when it crosses a uniform random number r (waiting-time metho
     choose_sector   j_b -> j_b + dj with probability ~ ||K_{j_b -> j_b + dj} Gamma_l psi||^2
     apply_jump      psi -> K Gamma_l psi, normalised
 
-The banded path (z-only Deltas: banded.py) and the dense path (dense.py) differ only inside these.
+The banded path (banded.py; a Delta with x or y parts as a Chebyshev series, series.py) and the
+dense path (dense.py) differ only inside these.
 Random numbers are drawn in the order r, then per jump: channel, target, next r. What is recorded
 never changes the trajectory: the same seed gives the same path whatever is asked for.
 """

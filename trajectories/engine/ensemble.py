@@ -21,7 +21,8 @@ from ..io.records import RecordsWriter
 from ..sectors.frame import quantisation_frame, rotate_model
 from ..sectors.states import InitialState
 from .batch import batch_task
-from .compiled import check_memory, check_stiffness, compile_model
+from .compiled import (DENSE_AUTO_BYTES, check_memory, check_stiffness, compile_model, dense_matrix_bytes,
+                       polynomial_channels)
 from .driver import kernels_ready
 from .parallel import local_workers, map_batches, worker_count
 from .progress import Progress
@@ -82,9 +83,9 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
         raise ValueError("a checkpoint needs an explicit seed (an integer), or a resumed run would differ")
     execution = local_workers(execution)
     spec = diagonal_spec(model.sizes, distributions, observables)
-    frame, run_model, run_state = rotated_frame(model, state, options.method, spec)
-    check_memory(run_model, options.method, options.max_terms, worker_count(execution), options.memory_limit)
-    compiled = compile_model(run_model, options.method, options.memory_limit, options.tol)
+    frame, run_model, run_state, method = rotated_frame(model, state, options.method, spec)
+    check_memory(run_model, method, options.max_terms, worker_count(execution), options.memory_limit)
+    compiled = compile_model(run_model, method, options.memory_limit, options.tol)
     check_stiffness(compiled, times)
     recorded = {} if spec.empty else {"diagonal": diagonal_hash(spec)}
     if records is not None:
@@ -98,6 +99,7 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
                        keep_trajectories=keep_trajectories,
                        diagonal={**spec.describe(), "values": [v.tolist() for v in spec.values]})
         ens.meta = run_metadata(model, state, options, identity, describe)
+        ens.meta["path"] = method
         if frame is not None:
             ens.meta["frame"] = frame.tolist()
     segment = {"entropy": root.entropy, "spawn_key": list(root.spawn_key), "start": start,
@@ -116,17 +118,27 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
 
 
 def rotated_frame(model, state: InitialState, method: str, spec):
-    """(frame, model, state) the kernels run: the rotations of sectors/frame.py with the rotated
-    model and state when a Delta has x or y parts and turning some block's axis helps (method
-    "auto" or "banded"; docs/theory.md §14), else (None, model, state)."""
-    frame = None if method == "dense" else quantisation_frame(model)
+    """(frame, model, state, method) the kernels run.
+
+    "dense" runs the model as it is. Otherwise the rotations of sectors/frame.py, with the rotated
+    model and state, when a Delta has x or y parts and turning some block's axis helps
+    (docs/theory.md §14), else (None, model, state). "auto" takes the dense path instead when
+    channels would remain Chebyshev series (§15) and the dense matrices are small
+    (compiled.DENSE_AUTO_BYTES: there the dense matvec is the faster exact one)."""
+    if method == "dense":
+        return None, model, state, "dense"
+    frame = quantisation_frame(model)
+    run_model = model if frame is None else rotate_model(model, frame)
+    if (method == "auto" and polynomial_channels(run_model)
+            and dense_matrix_bytes(model) <= DENSE_AUTO_BYTES):
+        return None, model, state, "dense"
     if frame is None:
-        return None, model, state
+        return None, model, state, "banded"
     if not spec.empty:
         raise ValueError("distributions and diagonal observables are functions of m_z, which is not diagonal "
                          "in the rotated quantisation frame of this model's Deltas (x or y parts): record them "
                          "with options.method = 'dense', or leave them out")
-    return frame, rotate_model(model, frame), state.rotated(model.sizes, frame)
+    return frame, run_model, state.rotated(model.sizes, frame), "banded"
 
 
 def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None) -> None:

@@ -77,7 +77,7 @@ def first_digit(i, st, nk):
     return (i // st) % nk, st - i % st
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ladder_pass(y, x, a, e, shift, coef, table, offset, st, nk):
     """y[i] += coef table[k + offset] x[i + shift] for i in [a, e), k the block digit of i (st, nk):
     the J_+ part (shift st, offset 1) or the J_- part (shift -st, offset 0) of a block operator."""
@@ -90,7 +90,7 @@ def ladder_pass(y, x, a, e, shift, coef, table, offset, st, nk):
             k = k + 1 if k + 1 < nk else 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def z_pass(y, x, a, e, coef, half, st, nk):
     """y[i] += coef (N_b/2 - k) x[i] for i in [a, e) (the J_z part of a block operator)."""
     k, rem = first_digit(a, st, nk)

@@ -53,9 +53,9 @@ class Params:
     t_tag: float = 1.0                        # time of the tagged-site claim
     exact_Ns: tuple = (20, 40, 80)           # exact evolutions of the bulk model
     tag_Ns: tuple = (10, 20, 40)             # bulk sizes of the exact evolutions with one tagged site
-    traj_Ns: tuple = (50, 200)
-    traj_ntraj: tuple = (800, 300)
-    tag_traj: tuple = (100, 300)             # (bulk sites, trajectories) with the tagged site
+    traj_Ns: tuple = (50, 200, 1000)         # the rates' m_x part: the rotated banded path (docs/theory.md §14)
+    traj_ntraj: tuple = (800, 300, 300)
+    tag_traj: tuple = (1000, 300)            # (bulk sites, trajectories) with the tagged site
     seed: int = 2300
 
 

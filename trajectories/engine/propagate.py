@@ -42,7 +42,7 @@ def cover_rows(P, ws, lo, hi):
     channels a Taylor term spreads by more than the DIA offsets)."""
     st = ws.state[0]
     if (lo - P.maxoff < st.built_lo and st.built_lo > 0) or (hi + P.maxoff > st.built_hi and st.built_hi < P.G):
-        margin = 2 * (ws.terms.shape[0] + 1) * P.maxoff
+        margin = 2 * (ws.terms.shape[0] + 1) * max(P.maxoff, 1)
         st.built_lo, st.built_hi = max(min(lo, st.lo) - margin, 0), min(max(hi, st.hi) + margin, P.G)
         build_heff(P, ws.tj, ws.heff.data, st.built_lo, st.built_hi)
 

@@ -4,8 +4,8 @@
 Checked here: the series itself (accuracy against the function, exact for polynomials, refusal of a
 rate that is not smooth); trajectories against the dense per-sector path with the same seed (the
 same jumps and moments to round-off); against the exact sector solver within 4 standard errors
-(one block, and two blocks whose Deltas mix the blocks); and at N = 2000, far beyond the dense
-path's reach, against the mean-field ODE. The kernel-level checks against the dense operators are
+(one block, and two blocks whose Deltas mix the blocks) and of the 2^N Lindblad evolution at N = 6;
+and at N = 2000, far beyond the dense path's reach, against the mean-field ODE. The kernel-level checks against the dense operators are
 the "poly" cases of tests/test_kernels.py.
 """
 import numpy as np
@@ -111,6 +111,13 @@ def test_trajectories_match_the_exact_solver_one_block(state):
     ens = run_ensemble(model, state, TIMES, ntraj=800, seed=31, options={"method": "banded"})
     assert ens.meta.get("frame") is not None
     assert_agrees(ens, exact_evolution(model, state, TIMES))
+
+
+def test_trajectories_match_the_full_2N_evolution():
+    """The brute-force 2^N Lindblad evolution (N = 6, no sector reduction) as the reference."""
+    model, state = two_axes_model(6), coherent_state(theta=1.1, phi=-0.4)
+    ens = run_ensemble(model, state, TIMES, ntraj=800, seed=34, options={"method": "banded"})
+    assert_agrees(ens, exact_evolution(model, state, TIMES, method="full"))
 
 
 def test_trajectories_match_the_exact_solver_two_blocks():

@@ -128,11 +128,17 @@ def test_banded_heff_equals_dense(sizes):
 
 @pytest.mark.parametrize("sizes", [(5,), (4,), (3, 2), (2, 1, 2)])
 def test_polynomial_heff_and_gamma_equal_dense(sizes):
-    """With x/y parts in Delta (rich_block_model on the banded path): H_eff x (DIA rows plus the
-    polynomial channels' Chebyshev series) and Gamma_l x equal the dense per-tuple operators, on
-    every sector tuple, to 1e-12."""
+    """With x/y parts in Delta (rich_block_model on the banded path; with several blocks also a
+    Delta on two blocks): H_eff x (DIA rows plus the polynomial channels' Chebyshev series) and
+    Gamma_l x equal the dense per-tuple operators, on every sector tuple, to 1e-12."""
     model = rich_block_model(sizes)
+    if len(sizes) > 1:   # and a Delta with x/y parts on two blocks (the generic series)
+        d = np.zeros((len(sizes), 3))
+        d[0], d[-1] = (0.3, 0.2, 0.5), (0.4, 0.0, -0.3)
+        model = BlockModel(sizes, h=model.h, J=model.J, channels=[
+            *model.channels, Channel("plus", gamma=lambda x: np.exp(0.5 * x), delta=d, block=len(sizes) - 1)])
     P = compile_model(model, "banded")
+    assert (P.poly_nblk > 1).any() == (len(sizes) > 1)
     ops = SectorOperators(model)
     rng = np.random.default_rng(11)
     y = np.zeros(P.G, complex)

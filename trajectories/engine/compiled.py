@@ -104,7 +104,7 @@ class Compiled(NamedTuple):
     poly_cheb: np.ndarray   # (n_poly, K_max + 1) Chebyshev coefficients of Gamma_l(c0 + R u), u in [-1, 1]
     poly_deg: np.ndarray    # (n_poly,) int degree K of each series
     poly_max: np.ndarray    # (n_poly,) sum_k |c_k| >= max |Gamma_l| as applied
-    poly_phase: np.ndarray  # (n_poly, G) e^{-i phi m_i}, phi = arg coef[p, 0, 0], one block ((n_poly, 1) else)
+    poly_phase: np.ndarray  # (n_poly, G) e^{-i phi m_b}, phi = arg coef[p, b, 0], when X_p involves one block b
 
 
 def grid_m(sizes) -> list[np.ndarray]:
@@ -185,7 +185,7 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     # four more for a collective channel (an upper bound: equal offsets share a row)
     extra = sum(4 if c.collective else 2 * (no_jump_components(c.matrix)[2] != 0) for c in model.channels)
     diagonals = 0 if dense else 1 + len(lin) + len(quad) + extra
-    series = (6 + 4 * (B == 1)) if not dense and polynomial_channels(model) else 0  # workspace.scratch, .real
+    series = 14 if not dense and polynomial_channels(model) else 0  # workspace.scratch, .real (<= 2G each)
     complex_vectors = (max_terms + 1) + 2 + 3 * B + diagonals + 3 + series
     real_vectors = 0 if dense else L + 1 + 4
     return 16 * G * complex_vectors + 8 * G * real_vectors, dense_matrix_bytes(model) if dense else 0
@@ -247,10 +247,13 @@ def _polynomial_tables(model, gstride, tol, poly):
         cheb[p, :c.size] = c
     ch_poly = -np.ones(len(model.channels), np.int64)
     ch_poly[poly] = np.arange(n)
-    phase = np.ones((n, 1), complex)
-    if B == 1:   # series.single_block_gamma: the phase that makes X_p real
-        m = model.sizes[0] / 2 - np.arange(model.sizes[0] + 1)
-        phase = np.exp(-1j * np.angle(coef[:, 0, :1]) * m[None, :])
+    # series.one_block_gamma: the phase e^{-i phi m_b} that makes X_p of one block b real
+    ms, phase = grid_m(model.sizes), np.ones((n, 1), complex)
+    if any(nblk == 1):
+        phase = np.ones((n, math.prod(model.sizes[g] + 1 for g in range(B))), complex)
+        for p in np.flatnonzero(nblk == 1):
+            b = blk[p, 0]
+            phase[p] = np.exp(-1j * grid_sum([np.angle(coef[p, b, 0]) * ms[g] * (g == b) for g in range(B)]))
     return dict(ch_poly=ch_poly, poly_l=np.array(poly, np.int64), poly_coef=coef, poly_blk=blk,
                 poly_nblk=nblk, poly_reach=reach, poly_cheb=cheb, poly_deg=deg, poly_max=bound,
                 poly_phase=phase)

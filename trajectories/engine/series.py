@@ -135,11 +135,11 @@ def delta_matvec(P, lad, p, x, lo, hi, y):
 @njit(cache=True)
 def apply_gamma(P, lad, cheb, real, l, x, lo, hi, out):
     """out = Gamma_l(Delta_l) x (G,) for x on [lo, hi) by the Chebyshev series of polynomial
-    channel l; cheb (3, G) complex and real (8, G + 2) are scratch, out must not be x. Returns the
-    support of out. A single block takes single_block_gamma."""
-    if P.nb.size == 1:
-        return single_block_gamma(P, lad[0], real, P.ch_poly[l], x, lo, hi, out)
+    channel l; cheb (3, G) complex and real (8, G + 2 S) are scratch, out must not be x. Returns the
+    support of out. An X_p of one block takes one_block_gamma (real arithmetic, one fused pass)."""
     p = P.ch_poly[l]
+    if P.poly_nblk[p] == 1:
+        return one_block_gamma(P, lad, real, p, x, lo, hi, out)
     c = P.poly_cheb[p]
     K = P.poly_deg[p]
     s = P.poly_reach[p]
@@ -172,66 +172,85 @@ def apply_gamma(P, lad, cheb, real, l, x, lo, hi, out):
 
 
 @njit(cache=True)
-def single_block_gamma(P, table, real, p, x, lo, hi, out):
-    """apply_gamma on a single block, in real arithmetic. With c_+ = |c| e^{i phi} the diagonal
-    phase D = e^{-i phi m} makes X_p = D^+ X_r D, X_r = c_z J_z + |c| (J_+ + J_-) real and
-    symmetric, so Gamma(X_p) x = D^+ Gamma(X_r) D x runs the recurrence on the real and imaginary
-    parts apart (P.poly_phase[p, i] = e^{-i phi m_i}). real (8, G + 2) holds the six recurrence
-    vectors and the two parts of the sum, shifted by one (entry i at i + 1): the ends stay zero, so
-    the loops need no bounds tests; the entries next to each support are zeroed before they are read."""
-    G, K, c, ph = P.G, P.poly_deg[p], P.poly_cheb[p], P.poly_phase[p]
-    cz, ca, half = P.poly_coef[p, 0, 2].real, abs(P.poly_coef[p, 0, 0]), 0.5 * P.nb[0]
-    olo, ohi = max(lo - K, 0), min(hi + K, G)
-    sr, si = real[6], real[7]
-    for i in range(olo + 1, ohi + 1):
-        sr[i] = 0.0
-        si[i] = 0.0
-    pr, pim, cr, ci, nr, ni = real[0], real[1], real[2], real[3], real[4], real[5]
+def one_block_gamma(P, lad, real, p, x, lo, hi, out):
+    """apply_gamma when X_p involves one block b (one block of spins, or Delta of one block, as for a
+    tagged site), in real arithmetic. With c_+ = |c| e^{i phi} the diagonal phase D = e^{-i phi m_b}
+    makes X_p = D^+ X_r D, X_r = c_z J_z + |c| (J_+ + J_-) real and symmetric, so
+    Gamma(X_p) x = D^+ Gamma(X_r) D x runs the recurrence on the real and imaginary parts apart
+    (P.poly_phase[p, i] = e^{-i phi m_b(i)}). real (8, G + 2 S) holds the six recurrence vectors and
+    the two parts of the sum, entry i at i + st (st the block's stride <= S): reads past the ends
+    land in zeros, and the entries next to each support are zeroed before they are read, so one
+    fused pass per step needs no bounds tests."""
+    b = P.poly_blk[p, 0]
+    G, K, c, ph, st = P.G, P.poly_deg[p], P.poly_cheb[p], P.poly_phase[p], P.gstride[b]
+    cz, ca = P.poly_coef[p, b, 2].real, abs(P.poly_coef[p, b, 0])
+    olo, ohi = max(lo - K * st, 0), min(hi + K * st, G)
+    pr, pim, cr, ci, nr, ni, sr, si = real[0], real[1], real[2], real[3], real[4], real[5], real[6], real[7]
+    for i in range(olo, ohi):
+        sr[i + st] = 0.0
+        si[i + st] = 0.0
     for i in range(lo, hi):       # T_0 = D x
         v = ph[i] * x[i]
-        pr[i + 1], pim[i + 1] = v.real, v.imag
-        sr[i + 1], si[i + 1] = c[0] * v.real, c[0] * v.imag
+        pr[i + st], pim[i + st] = v.real, v.imag
+        sr[i + st], si[i + st] = c[0] * v.real, c[0] * v.imag
     plo, phi = lo, hi
-    clo, chi = max(lo - 1, 0), min(hi + 1, G)
-    if K >= 1:                    # T_1 = X_r T_0
-        zero_margins(pr, pim, plo, phi, clo - 1, chi + 1, G)
-        c1 = c[1]
-        for i in range(clo, chi):
-            d, tp, tm = cz * (half - i), ca * table[i + 1], ca * table[i]
-            vr = d * pr[i + 1] + tp * pr[i + 2] + tm * pr[i]
-            vi = d * pim[i + 1] + tp * pim[i + 2] + tm * pim[i]
-            cr[i + 1], ci[i + 1] = vr, vi
-            sr[i + 1] += c1 * vr
-            si[i + 1] += c1 * vi
+    clo, chi = max(lo - st, 0), min(hi + st, G)
+    if K >= 1:                    # T_1 = X_r T_0 (prev unused: scale 1, nothing subtracted)
+        zero_margins(pr, pim, plo, phi, clo - st, chi + st, G, st)
+        chebyshev_step(P, lad[b], b, cz, ca, c[1], 1.0, pr, pim, pr, pim, cr, ci, sr, si, clo, chi)
     for k in range(2, K + 1):     # T_k = 2 X_r T_{k-1} - T_{k-2}
-        nlo, nhi = max(clo - 1, 0), min(chi + 1, G)
-        zero_margins(cr, ci, clo, chi, nlo - 1, nhi + 1, G)
-        zero_margins(pr, pim, plo, phi, nlo, nhi, G)
-        ck = c[k]
-        for i in range(nlo, nhi):
-            d, tp, tm = cz * (half - i), ca * table[i + 1], ca * table[i]
-            vr = 2.0 * (d * cr[i + 1] + tp * cr[i + 2] + tm * cr[i]) - pr[i + 1]
-            vi = 2.0 * (d * ci[i + 1] + tp * ci[i + 2] + tm * ci[i]) - pim[i + 1]
-            nr[i + 1], ni[i + 1] = vr, vi
-            sr[i + 1] += ck * vr
-            si[i + 1] += ck * vi
+        nlo, nhi = max(clo - st, 0), min(chi + st, G)
+        zero_margins(cr, ci, clo, chi, nlo - st, nhi + st, G, st)
+        zero_margins(pr, pim, plo, phi, nlo, nhi, G, st)
+        chebyshev_step(P, lad[b], b, cz, ca, c[k], 2.0, cr, ci, pr, pim, nr, ni, sr, si, nlo, nhi)
         pr, pim, cr, ci, nr, ni = cr, ci, nr, ni, pr, pim
         plo, phi, clo, chi = clo, chi, nlo, nhi
     for i in range(olo, ohi):     # out = D^+ sum_k c_k T_k
-        out[i] = ph[i].conjugate() * complex(sr[i + 1], si[i + 1])
+        out[i] = ph[i].conjugate() * complex(sr[i + st], si[i + st])
     return olo, ohi
 
 
 @njit(cache=True, inline="always")
-def zero_margins(a, b, lo, hi, rlo, rhi, G):
-    """Zero the shifted vectors a, b (G + 2,) on [rlo, rhi) outside their support [lo, hi)
-    (indices -1..G allowed: entry i is at i + 1)."""
-    for i in range(max(rlo, -1), lo):
-        a[i + 1] = 0.0
-        b[i + 1] = 0.0
-    for i in range(hi, min(rhi, G + 1)):
-        a[i + 1] = 0.0
-        b[i + 1] = 0.0
+def chebyshev_step(P, table, b, cz, ca, ck, scale, cr, ci, pr, pim, nr, ni, sr, si, a, e):
+    """n = scale X_r c - (scale - 1) p and s += ck n on [a, e), for the real and imaginary parts
+    (vectors shifted by the block's stride st; scale 1: the first step, p unused). The block digit
+    is the index on a single block, else tracked without dividing."""
+    st, nk, half = P.gstride[b], P.nk[b], 0.5 * P.nb[b]
+    sub = scale - 1.0
+    if nk == P.G:
+        for i in range(a, e):
+            d, tp, tm = cz * (half - i), ca * table[i + 1], ca * table[i]
+            vr = scale * (d * cr[i + 1] + tp * cr[i + 2] + tm * cr[i]) - sub * pr[i + 1]
+            vi = scale * (d * ci[i + 1] + tp * ci[i + 2] + tm * ci[i]) - sub * pim[i + 1]
+            nr[i + 1], ni[i + 1] = vr, vi
+            sr[i + 1] += ck * vr
+            si[i + 1] += ck * vi
+        return
+    k, rem = first_digit(a, st, nk)
+    for i in range(a, e):
+        j = i + st
+        d, tp, tm = cz * (half - k), ca * table[k + 1], ca * table[k]
+        vr = scale * (d * cr[j] + tp * cr[j + st] + tm * cr[j - st]) - sub * pr[j]
+        vi = scale * (d * ci[j] + tp * ci[j + st] + tm * ci[j - st]) - sub * pim[j]
+        nr[j], ni[j] = vr, vi
+        sr[j] += ck * vr
+        si[j] += ck * vi
+        rem -= 1
+        if rem == 0:
+            rem = st
+            k = k + 1 if k + 1 < nk else 0
+
+
+@njit(cache=True, inline="always")
+def zero_margins(a, b, lo, hi, rlo, rhi, G, sh):
+    """Zero the shifted vectors a, b (entry i at i + sh) on [rlo, rhi) outside their support
+    [lo, hi) (indices -sh..G + sh - 1 allowed)."""
+    for i in range(max(rlo, -sh), lo):
+        a[i + sh] = 0.0
+        b[i + sh] = 0.0
+    for i in range(hi, min(rhi, G + sh)):
+        a[i + sh] = 0.0
+        b[i + sh] = 0.0
 
 
 @njit(cache=True)

@@ -63,7 +63,7 @@ class Workspace(NamedTuple):
     heff: Heff          # H_eff of the current sector tuple
     lad: np.ndarray     # (B, max N_b + 2) <k - 1| J_+ |k> of each block's current j (polynomial channels)
     scratch: np.ndarray  # (6, G) complex scratch of the Chebyshev series ((6, 1) without polynomial channels)
-    real: np.ndarray    # (8, G + 2) real scratch of the single-block series ((8, 1) otherwise)
+    real: np.ndarray    # (8, G + 2 S) real scratch of the series, S = max poly_reach ((8, 1) without them)
 
 
 class Tolerances(NamedTuple):
@@ -87,7 +87,7 @@ def workspace(P, tj0, max_terms):
         heff=heff_operator(P, np.zeros(dia, np.complex128)),
         lad=np.zeros((P.nb.size, np.max(P.nk) + 1), np.float64),
         scratch=np.zeros((6, G if P.poly_l.size else 1), np.complex128),
-        real=np.zeros((8, G + 2 if P.poly_l.size and P.nb.size == 1 else 1), np.float64))
+        real=np.zeros((8, G + 2 * np.max(P.poly_reach) if P.poly_l.size else 1), np.float64))
 
 
 @njit(cache=True)

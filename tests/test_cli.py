@@ -80,7 +80,7 @@ def test_run_show_plot_merge(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("change, match", [
-    (dict(model="hopfeld"), "model.name must be one of 'hopfield', 'kinetic', 'decay', 'ising', 'superradiance', 'spin', got 'hopfeld'"),
+    (dict(model="hopfeld"), "model.name must be one of 'hopfield', 'kinetic', 'decay', 'ising', 'superradiance', 'transverse', 'spin', got 'hopfeld'"),
     (dict(ntraj=-5), "run.ntraj must be an integer >= 1, got -5"),
     (dict(stop=-1.0), "times: times must be strictly increasing"),
     (dict(extra="betta = 2.0"), "model.betta is not a parameter of model 'hopfield'"),
@@ -125,6 +125,8 @@ def test_named_models_and_states():
     np.testing.assert_allclose(kin.channels[0].amplitude(x), 2.0 * (1 + x) / 2)
     np.testing.assert_allclose(kin.channels[1].amplitude(x), (1 + x) / 2)
     assert kin.h[0, 0] == 0.3 and (kin.channels[0].op, kin.channels[1].op) == ("plus", "minus")
+    tr = named_model("transverse", N=6, omega=0.3, chi=1.5, beta=2.0, kappa=0.4)
+    assert np.allclose(tr.delta(0), [[0.4, 0, 1]]) and tr.J[0, 0, 2, 2] == 1.5 and tr.h[0, 0] == 0.3
     hop = named_model("hopfield", N=6, beta=2.0)
     gp, gm = hop.channels[0].amplitude(x), hop.channels[1].amplitude(x)
     np.testing.assert_allclose(gp, np.exp(x) / np.sqrt(2 * np.cosh(2 * x)))

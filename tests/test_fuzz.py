@@ -180,7 +180,7 @@ def options(names, bad):
         keys = st.sampled_from(list(names) + ["tolerance", "", "method "])
         return st.one_of(st.dictionaries(keys, OPTION_VALUES, min_size=1, max_size=2),
                          st.sampled_from(["fast", 3, [("tol", 1e-9)]]))
-    good = {"tol": [1e-12, 1e-8], "method": ["auto", "dense"], "rtol": [1e-8], "memory_limit": [1e9]}
+    good = {"tol": [1e-12, 1e-8], "method": ["auto", "banded", "dense"], "rtol": [1e-8], "memory_limit": [1e9]}
     return st.one_of(st.none(), st.fixed_dictionaries({}, optional={k: st.sampled_from(v) for k, v in good.items()
                                                                     if k in names}))
 
@@ -318,7 +318,8 @@ def test_random_configurations_many(data, monkeypatch):
 
 #: parameters of the named models and states (trajectories/cli/registry.py), plus a misspelt one
 CLI_MODELS = {"hopfield": ("N", "beta", "omega"), "kinetic": ("N", "gamma_up", "gamma_down", "omega"),
-              "decay": ("N", "gamma", "h"), "ising": ("N", "hx", "J", "gamma"), "hopfeld": ("N",)}
+              "decay": ("N", "gamma", "h"), "ising": ("N", "hx", "J", "gamma"),
+              "transverse": ("N", "omega", "chi", "beta", "kappa"), "hopfeld": ("N",)}
 CLI_STATES = {"coherent": ("theta", "phi"), "product": ("r",), "classical": ("p_up",), "dicke": ("j", "m"),
               "cat": (), "up": ()}
 TOML_SCALARS = st.one_of(st.integers(-3, 8), st.floats(-5, 5), st.sampled_from([1e300, -1e300, 1e30, 1e-300]),
@@ -345,11 +346,12 @@ CONFIG_FAULTS = ("model", "state", "times", "run", "options", "missing", "extra"
 CONFIG_VALID = {
     "N": st.integers(1, 6), "beta": st.floats(-3, 3), "omega": st.floats(0, 2), "gamma": st.floats(0, 2),
     "gamma_up": st.floats(0, 2), "gamma_down": st.floats(0, 2), "h": st.floats(-1, 1), "hx": st.floats(-1, 1),
-    "J": st.floats(-1, 1), "theta": st.floats(-3, 3), "phi": st.floats(-3, 3),
+    "J": st.floats(-1, 1), "chi": st.floats(-1, 1), "kappa": st.floats(-1, 1), "theta": st.floats(-3, 3),
+    "phi": st.floats(-3, 3),
     "r": st.lists(st.floats(-0.5, 0.5), min_size=3, max_size=3), "p_up": st.floats(0, 1), "j": st.just(1),
     "m": st.just(0), "stop": st.floats(0.1, 1), "num": st.integers(1, 4), "ntraj": st.integers(1, 3),
     "seed": st.integers(0, 10 ** 6), "n_jobs": st.just(1), "batch_size": st.integers(1, 3), "tol": st.just(1e-10),
-    "method": st.sampled_from(["auto", "dense"])}
+    "method": st.sampled_from(["auto", "banded", "dense"])}
 
 
 def section(draw, name, keys, faults):
@@ -370,7 +372,7 @@ def configs(draw):
     """The text of a TOML run config: sound, or with wrong values, fields, sections or syntax."""
     faults = draw(st.sets(st.sampled_from(CONFIG_FAULTS), max_size=2))
     name = draw(st.sampled_from(sorted(CLI_MODELS) if "model" in faults else ["hopfield", "kinetic", "decay",
-                                                                              "ising"]))
+                                                                              "ising", "transverse"]))
     state = draw(st.sampled_from(sorted(CLI_STATES) if "state" in faults else ["coherent", "product",
                                                                               "classical", "cat"]))
     parts = {"model": [f'name = "{name}"'] + section(draw, "model", CLI_MODELS[name], faults),

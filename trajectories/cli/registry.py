@@ -13,6 +13,8 @@ of `models`:
     ising     models.ising_model: H = hx S_x + (J/N) S_z^2; sigma_- at the constant rate gamma
     superradiance  models.superradiance_model: collective emission sqrt(gamma/N) S_-, local dephasing
               at the rate kappa (1 + m_z)/2, local emission gamma_local, H = omega S_x
+    transverse  models.transverse_rate_model: H = omega S_x + (chi/N) S_z^2; sigma_+ and sigma_- with
+              Gamma_pm(m_z + kappa m_x) (the Hopfield amplitudes at beta; rates of a transverse average)
     spin      models.SpinModel(N, h, J, channels) with constant-rate channels given as tables:
               [[model.channels]] op = "minus" | "plus" | "z" | "x" | "y" or a 2x2 matrix (rows of
               numbers, or of [re, im] pairs), rate = ... (or gamma = ...), collective = false
@@ -24,7 +26,8 @@ import math
 
 import numpy as np
 
-from models import Channel, SpinModel, decay_model, hopfield_model, ising_model, kinetic_model, superradiance_model
+from models import (Channel, SpinModel, decay_model, hopfield_model, ising_model, kinetic_model, superradiance_model,
+                    transverse_rate_model)
 from ..sectors.states import cat_state, classical_state, coherent_state, dicke_state, product_state
 
 CHANNEL_FIELDS = ("op", "rate", "gamma", "collective")
@@ -74,6 +77,7 @@ MODELS = {
     "ising": (ising_model, {"N": None, "hx": 1.0, "J": 1.0, "gamma": 1.0}),
     "superradiance": (superradiance_model, {"N": None, "gamma": 1.0, "kappa": 0.1, "gamma_local": 0.0,
                                             "omega": 0.0}),
+    "transverse": (transverse_rate_model, {"N": None, "omega": 0.5, "chi": 1.0, "beta": 2.0, "kappa": 0.6}),
     "spin": (spin_model, {"N": None, "h": [0.0, 0.0, 0.0], "J": "default", "channels": "default"}),
 }
 

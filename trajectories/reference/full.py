@@ -197,7 +197,7 @@ def full_generator(model):
 
     gammas = [row_sum_norm(G) for G, _, _, _ in local]
     norm = 2 * row_sum_norm(Heff) + sum(g * g * len(sites) for g, (_, _, _, sites) in zip(gammas, local))
-    norm += sum(row_sum_norm(Jc) ** 2 for Jc, _ in collective)
+    norm += sum(r * r for r in (row_sum_norm(Jc) for Jc, _ in collective))  # inf, not OverflowError
     return rhs, norm
 
 

@@ -5,8 +5,8 @@ Checked here: the series itself (accuracy against the function, exact for polyno
 rate that is not smooth); trajectories against the dense per-sector path with the same seed (the
 same jumps and moments to round-off); against the exact sector solver within 4 standard errors
 (one block, and two blocks whose Deltas mix the blocks) and of the 2^N Lindblad evolution at N = 6;
-and at N = 2000, far beyond the dense path's reach, against the mean-field ODE. The kernel-level checks against the dense operators are
-the "poly" cases of tests/test_kernels.py.
+and at N = 2000, far beyond the dense path's reach, against the mean-field ODE. The kernel-level
+checks against the dense operators are the "poly" cases of tests/test_kernels.py.
 """
 import numpy as np
 import pytest

@@ -122,13 +122,13 @@ def matvec_banded(H, x, lo, hi, y):
 
 
 @njit(cache=True)
-def cover_window(st, reach, G):
-    """Whether the rows of H_eff must be rebuilt, i.e. the window [st.lo, st.hi) has come within
-    `reach` (how far one step can spread the state) of the edge of the built rows; if so sets the
-    rows to build, [st.built_lo, st.built_hi) = the window widened by 2 reach."""
-    if ((st.lo - reach < st.built_lo and st.built_lo > 0)
-            or (st.hi + reach > st.built_hi and st.built_hi < G)):
-        st.built_lo, st.built_hi = max(st.lo - 2 * reach, 0), min(st.hi + 2 * reach, G)
+def cover_window(st, lo, hi, reach, G):
+    """Whether the rows of H_eff must be rebuilt, i.e. the support [lo, hi) (the window of psi, or a
+    Taylor term) has come within `reach` (how far a step can spread it) of the edge of the built
+    rows; if so sets the rows to build, [st.built_lo, st.built_hi) = [lo, hi) widened by 2 reach."""
+    if ((lo - reach < st.built_lo and st.built_lo > 0)
+            or (hi + reach > st.built_hi and st.built_hi < G)):
+        st.built_lo, st.built_hi = max(lo - 2 * reach, 0), min(hi + 2 * reach, G)
         return True
     return False
 

@@ -132,7 +132,7 @@ def _hamiltonian_terms(model):
     return lin, quad
 
 
-def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
+def _gamma_tables(model, poly) -> tuple[np.ndarray, np.ndarray]:
     """Gamma_l on the grid of m-tuples and the no-jump diagonal A of the channels whose Delta is
     z-only (banded path; the rows of polynomial channels stay zero)."""
     ms = grid_m(model.sizes)
@@ -140,9 +140,9 @@ def _gamma_tables(model) -> tuple[np.ndarray, np.ndarray]:
     gtab = np.zeros((max(L, 1), G))
     adiag = np.zeros(G)
     for l, ch in enumerate(model.channels):
-        r = model.delta(l)
-        if np.any(r[:, :2]):
+        if l in poly:
             continue  # a polynomial channel (series.py): no table
+        r = model.delta(l)
         delta = ch.offset + grid_sum([r[g, 2] * 2 * ms[g] / n for g, n in enumerate(model.sizes)])
         values, inverse = np.unique(delta, return_inverse=True)
         gtab[l] = ch.amplitude(values)[inverse.ravel()]
@@ -340,7 +340,7 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
     where = {o: d for d, o in enumerate(offsets)}
     L = len(model.channels)
     if mode == BANDED:
-        gtab, adiag = _gamma_tables(model)
+        gtab, adiag = _gamma_tables(model, poly)
         dense = (np.zeros(0, complex), np.zeros(1, np.int64), np.zeros(0, complex), np.zeros(1, np.int64),
                  np.zeros(0, np.int64), np.zeros(1, np.int64))
     else:
@@ -385,10 +385,7 @@ def max_jump_rate(compiled: Compiled) -> float:
             off = sum(2 * abs(compiled.ch_noj[l, 2]) * (compiled.nb[compiled.ch_block[l]] + 1) / 2
                       * float(np.max(compiled.gtab[l] ** 2)) for l in compiled.noj_l)
             for l in compiled.coll_l:  # ||Gamma S_o^+ S_o Gamma|| / N_b <= max Gamma^2 ||S_o||^2 / N_b
-                n = compiled.nb[compiled.ch_block[l]]
-                cp, cm, cz, c1 = np.abs(compiled.ch_coef[l])
-                norm = (cp + cm) * (n + 1) / 2 + cz * n + c1 * n
-                off += float(np.max(compiled.gtab[l] ** 2)) * norm * norm / n
+                off += float(np.max(compiled.gtab[l] ** 2)) * no_jump_norm(compiled, l)
             for p, l in enumerate(compiled.poly_l):  # max Gamma^2 ||Q_l|| of a polynomial channel
                 off += compiled.poly_max[p] ** 2 * no_jump_norm(compiled, l)
         return float(np.max(compiled.adiag, initial=0.0)) + off

@@ -31,20 +31,11 @@ def heff_matvec(P, ws, x, lo, hi, y):
         return matvec_dense(ws.heff, ws.state[0].s, x, hi, y)
     if P.poly_l.size == 0:
         return matvec_banded(ws.heff, x, lo, hi, y)
-    cover_rows(P, ws, lo, hi)
+    # a term spreads by more than the DIA offsets: widen the built rows when it reaches their edge
+    if cover_window(ws.state[0], lo, hi, (ws.terms.shape[0] + 1) * max(P.maxoff, 1), P.G):
+        build_heff(P, ws.tj, ws.heff.data, ws.state[0].built_lo, ws.state[0].built_hi)
     ylo, yhi = matvec_banded(ws.heff, x, lo, hi, y)
     return add_polynomial_channels(P, ws.lad, ws.tj, ws.scratch, ws.real, x, lo, hi, y, ylo, yhi)
-
-
-@njit(cache=True)
-def cover_rows(P, ws, lo, hi):
-    """Build the DIA rows of H_eff wider when x on [lo, hi) reaches beyond them (with polynomial
-    channels a Taylor term spreads by more than the DIA offsets)."""
-    st = ws.state[0]
-    if (lo - P.maxoff < st.built_lo and st.built_lo > 0) or (hi + P.maxoff > st.built_hi and st.built_hi < P.G):
-        margin = 2 * (ws.terms.shape[0] + 1) * max(P.maxoff, 1)
-        st.built_lo, st.built_hi = max(min(lo, st.lo) - margin, 0), min(max(hi, st.hi) + margin, P.G)
-        build_heff(P, ws.tj, ws.heff.data, st.built_lo, st.built_hi)
 
 
 @njit(cache=True)
@@ -208,7 +199,7 @@ def propagate(P, ws, t_out, tols):
     with one, they advance to the jump time (psi normalised, before the jump is applied)."""
     st = ws.state[0]
     reach = (ws.terms.shape[0] + 1) * P.maxoff  # max_terms + 2 applications of H_eff
-    if P.mode == BANDED and cover_window(st, reach, P.G):
+    if P.mode == BANDED and cover_window(st, st.lo, st.hi, reach, P.G):
         build_heff(P, ws.tj, ws.heff.data, st.built_lo, st.built_hi)
     c, spread = mean_energy(P, ws)
     a0 = -2.0 * c.imag

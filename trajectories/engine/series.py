@@ -78,16 +78,22 @@ def first_digit(i, st, nk):
 
 
 @njit(cache=True, inline="always")
+def next_digit(k, rem, st, nk):
+    """The digit and count of first_digit one index further on."""
+    rem -= 1
+    if rem == 0:
+        return (k + 1 if k + 1 < nk else 0), st
+    return k, rem
+
+
+@njit(cache=True, inline="always")
 def ladder_pass(y, x, a, e, shift, coef, table, offset, st, nk):
     """y[i] += coef table[k + offset] x[i + shift] for i in [a, e), k the block digit of i (st, nk):
     the J_+ part (shift st, offset 1) or the J_- part (shift -st, offset 0) of a block operator."""
     k, rem = first_digit(a, st, nk)
     for i in range(a, e):
         y[i] += coef * table[k + offset] * x[i + shift]
-        rem -= 1
-        if rem == 0:
-            rem = st
-            k = k + 1 if k + 1 < nk else 0
+        k, rem = next_digit(k, rem, st, nk)
 
 
 @njit(cache=True, inline="always")
@@ -96,10 +102,7 @@ def z_pass(y, x, a, e, coef, half, st, nk):
     k, rem = first_digit(a, st, nk)
     for i in range(a, e):
         y[i] += coef * (half - k) * x[i]
-        rem -= 1
-        if rem == 0:
-            rem = st
-            k = k + 1 if k + 1 < nk else 0
+        k, rem = next_digit(k, rem, st, nk)
 
 
 @njit(cache=True)
@@ -235,10 +238,7 @@ def chebyshev_step(P, table, b, cz, ca, ck, scale, cr, ci, pr, pim, nr, ni, sr, 
         nr[j], ni[j] = vr, vi
         sr[j] += ck * vr
         si[j] += ck * vi
-        rem -= 1
-        if rem == 0:
-            rem = st
-            k = k + 1 if k + 1 < nk else 0
+        k, rem = next_digit(k, rem, st, nk)
 
 
 @njit(cache=True, inline="always")

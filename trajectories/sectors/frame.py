@@ -3,8 +3,8 @@
 When, in block b, every channel's Delta has its block-b coefficients r_{l,b} along one axis n_b,
 the rotation R_b (3, 3) with R_b n_b = z makes every Delta diagonal in the Dicke basis about n_b
 (docs/theory.md §14). When they point in different directions, n_b is the axis most of them share
-and the others are applied as Chebyshev series (engine/series.py, §15). With V_b the spin-1/2 rotation of R_b (V sigma_c V^+ = sum_a R_ac sigma_a)
-and U = prod_k V_{b(k)}, the model transforms as
+and the others are applied as Chebyshev series (engine/series.py, §15). With V_b the spin-1/2
+rotation of R_b (V sigma_c V^+ = sum_a R_ac sigma_a) and U = prod_k V_{b(k)}, the model transforms as
 
     h_b -> R_b h_b,   J^{bg} -> R_b J^{bg} R_g^T,   r_{l,b} -> R_b r_{l,b},   o_l -> V o_l V^+,
     psi -> U psi,     <m^b> = R_b^T <m^b>',   <m^b m^g^T> = R_b^T <m^b m^g^T>' R_g,

@@ -24,7 +24,7 @@ from trajectories.engine.jumps import (Jump, Targets, apply_jump, apply_kraus, c
 from trajectories.engine.observables import moments, record
 from trajectories.engine.propagate import heff_matvec, propagate
 from trajectories.engine.series import apply_gamma
-from trajectories.engine.workspace import Tolerances, heff_operator, load_state, workspace
+from trajectories.engine.workspace import Tolerances, load_state, workspace
 from trajectories.reference.sectors import tuple_grid_index
 from trajectories.sectors.operators import SectorOperators, sector_tuples
 from trajectories.sectors.states import embed_block, global_vector
@@ -80,14 +80,24 @@ def _start(P, s, glob):
     return ws
 
 
+def _full_box(P):
+    """The box (2, B) of the whole grid."""
+    return np.array([np.zeros(P.nb.size, np.int64), P.nk])
+
+
+def _in_box(P, x, box):
+    """x (G,) restricted to box (2, B), after checking that it vanishes outside."""
+    ks = np.indices(tuple(P.nk)).reshape(P.nb.size, -1)   # the digits of every global index
+    mask = np.all((ks >= box[0][:, None]) & (ks < box[1][:, None]), axis=0)
+    assert not x[~mask].any()
+    return np.where(mask, x, 0)
+
+
 def _compact(P, ws):
     """The current state of ws as the compact vector of its sector tuple ws.tj."""
-    st = ws.state[0]
     if P.mode == DENSE:
-        return ws.terms[0, :st["hi"]].copy()
-    glob = np.zeros(P.G, complex)
-    glob[st["lo"]:st["hi"]] = ws.terms[0, st["lo"]:st["hi"]]
-    return _gather(P, tuple(ws.tj), glob)
+        return ws.terms[0, :ws.tbox[0, 1, -1]].copy()
+    return _gather(P, tuple(ws.tj), _in_box(P, ws.terms[0], ws.tbox[0]))
 
 
 #: the four jump slots of a channel: (Targets field, dj, second)
@@ -117,12 +127,13 @@ def test_banded_heff_equals_dense(sizes):
     ops = SectorOperators(model)
     rng = np.random.default_rng(1)
     data = np.zeros((P.offsets.size, P.G), complex)
-    H = heff_operator(P, data)
     y = np.zeros(P.G, complex)
+    full, ybox = _full_box(P), np.zeros((2, len(sizes)), np.int64)
     for s in sector_tuples(sizes):
-        build_heff(P, np.array(s, np.int64), data, 0, P.G)
+        build_heff(P, np.array(s, np.int64), data, full)
         compact, glob = _random_state(sizes, s, rng)
-        lo, hi = matvec_banded(H, glob, 0, P.G, y)
+        matvec_banded(P, data, glob, full, y, ybox)
+        assert (ybox == full).all()
         np.testing.assert_allclose(_gather(P, s, y), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
 
 
@@ -145,10 +156,11 @@ def test_polynomial_heff_and_gamma_equal_dense(sizes):
     for s in sector_tuples(sizes):
         compact, glob = _random_state(sizes, s, rng)
         ws = _start(P, s, glob)
-        lo, hi = heff_matvec(P, ws, glob, 0, P.G, y)
-        full = np.zeros(P.G, complex)
-        full[lo:hi] = y[lo:hi]
+        ybox = np.zeros((2, len(sizes)), np.int64)
+        heff_matvec(P, ws, glob, _full_box(P), y, ybox)
+        full = _in_box(P, y, ybox)
         np.testing.assert_allclose(_gather(P, s, full), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
+        y[:] = 0
         for l in P.poly_l:
             lo, hi = apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, glob, 0, P.G, y)
             full[:] = 0
@@ -182,7 +194,7 @@ def test_jump_probabilities_and_kraus(sizes):
                 if K is None:
                     assert nrm == 0
                     continue
-                apply_kraus(P, l, dj, second, tj, phi, 0, P.G, out, 1.0)
+                apply_kraus(P, l, dj, second, tj, phi, _full_box(P), out, np.zeros((2, len(sizes)), np.int64), 1.0)
                 target = list(s); target[model.channels[l].block] += 2 * dj
                 np.testing.assert_allclose(_gather(P, target, out), K @ gam @ compact, atol=1e-12)
 
@@ -199,7 +211,8 @@ def test_moments_equal_dense_expectations(sizes):
     second = np.zeros((3 * B, 3 * B), complex)
     for s in sector_tuples(sizes):
         compact, glob = _random_state(sizes, s, rng)
-        moments(P, np.array(s, np.int64), glob, 0, P.G, u, first, second)
+        moments(P, np.array(s, np.int64), glob, _full_box(P), u, np.zeros((2, B), np.int64), first, second)
+        assert not u.any()   # left zero
         _check_moments(ops, s, compact, first, second)
 
 
@@ -310,8 +323,7 @@ def test_sector_weights_equal_kraus_norms(path, sizes):
             phi = ops.gamma(s, l) @ compact
             t = sector_weights(P, ws, l)
             assert t.l == l
-            support = np.zeros(P.G, complex)
-            support[t.lo:t.hi] = ws.work[t.lo:t.hi]
+            support = _in_box(P, ws.work, ws.wbox)
             np.testing.assert_allclose(_gather(P, s, support), phi, atol=1e-12)
             for name, dj, second in SLOTS:
                 got = getattr(t, name)
@@ -337,7 +349,7 @@ def test_apply_jump_equals_kraus_of_gamma(path, sizes):
                 norm = getattr(t, name)
                 if K is None or norm < 1e-12:
                     continue
-                apply_jump(P, ws, Jump(l, dj, second, norm, t.lo, t.hi), TOLS.trim)
+                apply_jump(P, ws, Jump(l, dj, second, norm), TOLS.trim)
                 target = ops.target(s, l, dj)
                 assert tuple(ws.tj) == target
                 expected = K @ ops.gamma(s, l) @ compact
@@ -388,14 +400,14 @@ def test_choose_sector_follows_the_weights():
     """The slots up, stay, stay2, down with probability proportional to their weights; the Jump
     carries its dj, second and weight."""
     weights = {"up": 0.2, "stay": 0.4, "stay2": 0.1, "down": 0.3}
-    t = Targets(2, 5, 9, *weights.values())
+    t = Targets(2, *weights.values())
     counts = dict.fromkeys(weights, 0)
     edges = np.cumsum(list(weights.values()))
     for seed in range(400):
         jump = choose_sector(t, np.random.default_rng(seed))
         x = np.random.default_rng(seed).random() * edges[-1]
         name, dj, second = SLOTS[int(np.searchsorted(edges, x, side="right"))]
-        assert jump == Jump(2, dj, second, weights[name], 5, 9)
+        assert jump == Jump(2, dj, second, weights[name])
         counts[name] += 1
     assert counts["up"] > 50 and counts["stay"] > 120 and counts["stay2"] > 20 and counts["down"] > 80
-    assert choose_sector(Targets(0, 0, 1, 0.0, 0.0, 0.0, 1.0), np.random.default_rng(1)).dj == -1
+    assert choose_sector(Targets(0, 0.0, 0.0, 0.0, 1.0), np.random.default_rng(1)).dj == -1

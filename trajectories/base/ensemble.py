@@ -181,7 +181,10 @@ class Ensemble(DiagonalResults, Result):
         n, s = self.ntraj, self.obs_sum
         if n < 2:
             return np.full(self.obs_cross.shape, np.nan)
-        return (self.obs_cross - s[..., :, None] * s[..., None, :] / n) / (n - 1) / n
+        cov = (self.obs_cross - s[..., :, None] * s[..., None, :] / n) / (n - 1) / n
+        diag = np.einsum("...kk->...k", cov)      # a view: round-off of a zero variance can be < 0
+        np.maximum(diag, 0.0, out=diag)
+        return cov
 
     def trajectory_diagonal(self) -> tuple[np.ndarray, np.ndarray]:
         """Per-trajectory (hist (ntraj, T, nbins), obs (ntraj, T, K)) (keep_trajectories=True)."""

@@ -73,6 +73,7 @@ class Compiled(NamedTuple):
     quad_c: np.ndarray
     quad_d: np.ndarray
     offsets: np.ndarray     # DIA offsets: y[i] += data[d, i] x[i + offsets[d]]
+    bshift: np.ndarray      # (B,) int how far the DIA part of H_eff moves each block's digit (0, 1 or 2)
     maxoff: int
     diag0: int              # index of offset 0
     adiag: np.ndarray       # (G,) A = sum_l Gamma Q Gamma on the grid (banded path)
@@ -338,6 +339,18 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
     offs |= {o * int(gstride[model.channels[l].block]) for l in coll_l for o in range(-2, 3)}
     offsets = np.array(sorted(offs), dtype=np.int64)
     where = {o: d for d, o in enumerate(offsets)}
+    bshift = np.zeros(len(sizes), np.int64)   # per block, the largest digit change of a DIA term
+    for b, q, _ in lin:
+        bshift[b] = max(bshift[b], abs(DK[q]))
+    for b, q, g, r, _ in quad:
+        if b == g:
+            bshift[b] = max(bshift[b], abs(DK[q] + DK[r]))
+        else:
+            bshift[b], bshift[g] = max(bshift[b], abs(DK[q])), max(bshift[g], abs(DK[r]))
+    for l in noj_l:
+        bshift[model.channels[l].block] = max(bshift[model.channels[l].block], 1)
+    for l in coll_l:
+        bshift[model.channels[l].block] = 2
     L = len(model.channels)
     if mode == BANDED:
         gtab, adiag = _gamma_tables(model, poly)
@@ -358,7 +371,7 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         quad_g=ints([t[2] for t in quad]), quad_r=ints([t[3] for t in quad]),
         quad_c=np.array([t[4] for t in quad], dtype=complex),
         quad_d=ints([where[-(shift(b, q) + shift(g, r))] for b, q, g, r, _ in quad]),
-        offsets=offsets, maxoff=int(np.abs(offsets).max()), diag0=where[0], adiag=adiag,
+        offsets=offsets, bshift=bshift, maxoff=int(np.abs(offsets).max()), diag0=where[0], adiag=adiag,
         ch_coef=np.array([c.components for c in model.channels], dtype=complex).reshape(-1, 4),
         ch_noj=noj, ch_block=ints([c.block for c in model.channels]), noj_l=ints(noj_l),
         noj_dp=ints([where[int(gstride[model.channels[l].block])] for l in noj_l]),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from .box import compact_box
+
 
 @njit(cache=True)
 def sector_index(P, tj):
@@ -50,19 +52,12 @@ def scatter(idx, compact, glob):
 
 
 @njit(cache=True)
-def clear(x, lo, hi):
-    """x[lo:hi] = 0."""
-    for i in range(lo, hi):
-        x[i] = 0.0
-
-
-@njit(cache=True)
 def enter_sector(P, ws, glob):
-    """Make terms[0] the compact vector of glob (G,) in the sector tuple ws.tj; sets s, lo, hi."""
+    """Make terms[0] the compact vector of glob (G,) in the sector tuple ws.tj; sets s and its box."""
     st = ws.state[0]
     st.s = sector_index(P, ws.tj)
     idx = sector_basis(P, st.s)
     psi = ws.terms[0]
     for c in range(idx.size):
         psi[c] = glob[idx[c]]
-    st.lo, st.hi = 0, idx.size
+    compact_box(idx.size, ws.tbox[0])

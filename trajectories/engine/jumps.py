@@ -3,7 +3,8 @@
 A jump of channel l (operator o_l on block b) takes psi to K Gamma_l psi, normalised, with K one of
 the Kraus operators K_{j_b -> j_b'} (docs/theory.md §2). Channel l is chosen with probability
 <psi|Gamma_l Q_l Gamma_l|psi> / <A>, then K (j_b' in {j_b + 1, j_b, j_b - 1}, and for j_b' = j_b
-K^(1) or K^(2)) with probability ||K Gamma_l psi||^2 over their sum. phi = Gamma_l psi is formed in the global layout (layout.py) on both paths.
+K^(1) or K^(2)) with probability ||K Gamma_l psi||^2 over their sum. phi = Gamma_l psi is formed in
+the global layout (layout.py) on both paths, in work, zero outside its box ws.wbox (box.py).
 """
 from __future__ import annotations
 
@@ -13,20 +14,19 @@ from typing import NamedTuple
 from numba import njit
 
 from .banded import trim_window
+from .box import clear_box, copy_box, empty_box, flat_hull, nrows, row_base, sector_box, widen_block
 from .compiled import BANDED
-from .dense import clear, enter_sector, gamma_dense, scatter, sector_basis
+from .dense import enter_sector, gamma_dense, scatter, sector_basis
 from .layout import collective_entry, digit, ladder
-from .series import apply_gamma, refresh_ladder
+from .series import apply_gamma, refresh_ladder, series_box
 from ..sectors.dicke import KRAUS_SIGN, identity_kraus, kraus_coefficient
 
 
 class Targets(NamedTuple):
-    """The possible jumps of channel l: phi = Gamma_l psi in work on [lo, hi), and the weights
-    ||K phi||^2 of dj = +1 (up), 0 (stay: K^(1); stay2: K^(2), non-zero only when the local
-    operator has an identity part) and -1 (down)."""
+    """The possible jumps of channel l (phi = Gamma_l psi in work): the weights ||K phi||^2 of
+    dj = +1 (up), 0 (stay: K^(1); stay2: K^(2), non-zero only when the local operator has an
+    identity part) and -1 (down)."""
     l: int
-    lo: int
-    hi: int
     up: float
     stay: float
     stay2: float
@@ -35,77 +35,91 @@ class Targets(NamedTuple):
 
 class Jump(NamedTuple):
     """A chosen jump: channel l, j_b -> j_b + dj through K^(1) (second = 0) or, for dj = 0, K^(2)
-    (second = 1), with ||K Gamma_l psi||^2 = norm, and the support [lo, hi) of phi = Gamma_l psi
-    in work."""
+    (second = 1), with ||K Gamma_l psi||^2 = norm (phi = Gamma_l psi in work)."""
     l: int
     dj: int
     second: int
     norm: float
-    lo: int
-    hi: int
 
 
 @njit(cache=True)
 def gamma_psi(P, ws, l):
-    """work = Gamma_l psi (G,) in the global layout; returns its support [lo, hi). Banded path: the
-    table gtab, or the Chebyshev series of a polynomial channel (series.py); on the dense path the
-    caller clears it (dense.clear) when done."""
-    st = ws.state[0]
-    phi = ws.work
+    """work = Gamma_l psi (G,) in the global layout, its box in ws.wbox. Banded path: the table gtab,
+    or the Chebyshev series of a polynomial channel (series.py, on the flat range of psi's box);
+    dense path: the sector tuple's matrix, scattered on the tuple's box."""
+    gs = P.gstride
+    last = P.nb.size - 1
+    psi, box = ws.terms[0], ws.tbox[0]
+    phi, pbox = ws.work, ws.wbox
+    clear_box(gs, phi, pbox)
     if P.mode == BANDED and P.ch_poly[l] >= 0:
-        return apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, ws.terms[0], st.lo, st.hi, phi)
-    if P.mode == BANDED:
-        for i in range(st.lo, st.hi):
-            phi[i] = P.gtab[l, i] * ws.terms[0, i]
-        return st.lo, st.hi
-    idx = sector_basis(P, st.s)
-    clear(phi, idx[0], idx[idx.size - 1] + 1)
-    return scatter(idx, gamma_dense(P, l, st.s, ws.terms[0], st.hi), phi)
+        lo, hi = flat_hull(gs, box)
+        apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, psi, lo, hi, phi)
+        series_box(P, P.ch_poly[l], box, 1, pbox)
+    elif P.mode == BANDED:
+        copy_box(box, pbox)
+        for r in range(nrows(box)):
+            base = row_base(gs, box, r)
+            for i in range(base + box[0, last], base + box[1, last]):
+                phi[i] = P.gtab[l, i] * psi[i]
+    else:
+        st = ws.state[0]
+        sector_box(P.nk, ws.tj, pbox)
+        scatter(sector_basis(P, st.s), gamma_dense(P, l, st.s, psi, box[1, last]), phi)
 
 
 @njit(cache=True)
-def no_jump_expect(P, l, j, phi, lo, hi):
-    """<phi|Q_l|phi> for phi (G,) on [lo, hi) in sector j of the channel's block, with
+def no_jump_expect(P, l, j, phi, box):
+    """<phi|Q_l|phi> for phi (G,) zero outside box in sector j of the channel's block, with
     Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_- (P.ch_noj[l] = (q_0, q_z, r))."""
     b = P.ch_block[l]
+    last = P.nb.size - 1
     n, stride = P.nb[b], P.gstride[b]
     q0, qz, r = P.ch_noj[l, 0].real, P.ch_noj[l, 1].real, P.ch_noj[l, 2]
     diag = 0.0
     off = 0.0j
-    for i in range(lo, hi):
-        k = digit(P, i, b)
-        m = 0.5 * n - k
-        p = phi[i].real ** 2 + phi[i].imag ** 2
-        diag += (q0 * n + qz * m) * p
-        if r != 0 and k >= 1 and i - stride >= lo:  # <phi| J_+ |phi>: |m> -> |m + 1> at i - stride
-            off += phi[i - stride].conjugate() * ladder(0, j, m) * phi[i]
+    for row in range(nrows(box)):
+        base = row_base(P.gstride, box, row)
+        for i in range(base + box[0, last], base + box[1, last]):
+            k = digit(P, i, b)
+            m = 0.5 * n - k
+            p = phi[i].real ** 2 + phi[i].imag ** 2
+            diag += (q0 * n + qz * m) * p
+            if r != 0 and k >= 1:  # <phi| J_+ |phi>: |m> -> |m + 1> at i - stride
+                off += phi[i - stride].conjugate() * ladder(0, j, m) * phi[i]
     return diag + 2.0 * (r * off).real
 
 
 @njit(cache=True)
-def collective_norm(P, l, j, phi, lo, hi):
-    """||S_o phi||^2 / N_b of a collective channel l (phi (G,) on [lo, hi))."""
+def collective_norm(P, l, j, phi, box, wide):
+    """||S_o phi||^2 / N_b of a collective channel l (phi (G,) zero outside box; wide (2, B) scratch)."""
     b = P.ch_block[l]
+    last = P.nb.size - 1
     c, n, nk, stride = P.ch_coef[l], P.nb[b], P.nk[b], P.gstride[b]
+    widen_block(box, b, 1, P.nk, wide)
     acc = 0.0
-    for i in range(max(lo - stride, 0), min(hi + stride, P.G)):
-        acc += abs2(collective_element(c, n, nk, stride, j, phi, lo, hi, i, digit(P, i, b)))
+    for row in range(nrows(wide)):
+        base = row_base(P.gstride, wide, row)
+        for i in range(base + wide[0, last], base + wide[1, last]):
+            acc += abs2(collective_element(c, n, nk, stride, j, phi, i, digit(P, i, b)))
     return acc
 
 
 @njit(cache=True)
 def diagonal_weight(P, ws, l):
     """<psi|Gamma_l Q_l Gamma_l|psi> on the banded path when Q_l = q_0 N_b + q_z J_z is diagonal."""
-    st = ws.state[0]
-    psi = ws.terms[0]
+    psi, box = ws.terms[0], ws.tbox[0]
+    last = P.nb.size - 1
     b = P.ch_block[l]
     n = P.nb[b]
     q0, qz = P.ch_noj[l, 0].real, P.ch_noj[l, 1].real
     acc = 0.0
-    for i in range(st.lo, st.hi):
-        m = 0.5 * n - digit(P, i, b)
-        g = P.gtab[l, i]
-        acc += g * g * (q0 * n + qz * m) * (psi[i].real ** 2 + psi[i].imag ** 2)
+    for row in range(nrows(box)):
+        base = row_base(P.gstride, box, row)
+        for i in range(base + box[0, last], base + box[1, last]):
+            m = 0.5 * n - digit(P, i, b)
+            g = P.gtab[l, i]
+            acc += g * g * (q0 * n + qz * m) * (psi[i].real ** 2 + psi[i].imag ** 2)
     return acc
 
 
@@ -116,14 +130,12 @@ def channel_weights(P, ws):
         if P.mode == BANDED and not P.ch_coll[l] and P.ch_noj[l, 2] == 0 and P.ch_poly[l] < 0:
             ws.w[l] = diagonal_weight(P, ws, l)   # Gamma and Q diagonal: no scratch needed
             continue
-        lo, hi = gamma_psi(P, ws, l)
+        gamma_psi(P, ws, l)
         j = 0.5 * ws.tj[P.ch_block[l]]
         if P.ch_coll[l]:
-            ws.w[l] = collective_norm(P, l, j, ws.work, lo, hi)
+            ws.w[l] = collective_norm(P, l, j, ws.work, ws.wbox, ws.bx[0])
         else:
-            ws.w[l] = no_jump_expect(P, l, j, ws.work, lo, hi)
-        if P.mode != BANDED:
-            clear(ws.work, lo, hi)
+            ws.w[l] = no_jump_expect(P, l, j, ws.work, ws.wbox)
     return ws.w
 
 
@@ -142,33 +154,32 @@ def choose_channel(w, rng):
 
 
 @njit(cache=True)
-def collective_element(c, n, nk, stride, j, phi, lo, hi, i, k):
+def collective_element(c, n, nk, stride, j, phi, i, k):
     """(S_o phi)[i] / sqrt(n) of a collective channel with coefficients c (4,) on a block of n spins
-    (nk = n + 1 digits, global stride `stride`) in spin j, for phi (G,) on [lo, hi); k is the
-    block's digit of index i."""
+    (nk = n + 1 digits, global stride `stride`) in spin j, for phi (G,); k is the block's digit of
+    index i."""
     if abs(0.5 * n - k) > j:
         return 0.0j
     v = 0.0j
     for dk in range(-1, 2):   # the source digit k + dk at index i + dk stride
-        src = i + dk * stride
-        if k + dk < 0 or k + dk >= nk or src < lo or src >= hi:
+        if k + dk < 0 or k + dk >= nk:
             continue
-        v += collective_entry(c, n, j, k, k + dk) * phi[src]
+        v += collective_entry(c, n, j, k, k + dk) * phi[i + dk * stride]
     return v / math.sqrt(n)
 
 
 @njit(cache=True)
 def kraus_reach(P, l):
-    """How far (in global index) the Kraus operators of channel l move amplitude: the block's
-    stride when o has sigma_+ or sigma_- parts, else 0."""
+    """How far the Kraus operators of channel l move its block's digit: 1 when o has sigma_+ or
+    sigma_- parts, else 0."""
     if P.ch_coef[l, 0] != 0 or P.ch_coef[l, 1] != 0 or P.ch_coll[l]:
-        return P.gstride[P.ch_block[l]]
+        return 1
     return 0
 
 
 @njit(cache=True)
-def kraus_element(c, coll, n, nk, stride, dj, second, j, phi, lo, hi, i, k):
-    """(K phi)[i] for phi (G,) on [lo, hi) in spin j of a block of n spins (nk = n + 1 digits, global
+def kraus_element(c, coll, n, nk, stride, dj, second, j, phi, i, k):
+    """(K phi)[i] for phi (G,) in spin j of a block of n spins (nk = n + 1 digits, global
     stride `stride`, k the block's digit of index i): K = K_{j -> j + dj} of o = c_+ sigma_+ + c_- sigma_-
     + c_z sigma_z + c_1 1 (c (4,)), K^(2) if `second` (docs/theory.md §2, general local operators;
     sectors/dicke.py). A collective channel (coll) has the one operator S_o / sqrt(n), for dj = 0 and
@@ -176,7 +187,7 @@ def kraus_element(c, coll, n, nk, stride, dj, second, j, phi, lo, hi, i, k):
     if coll:
         if dj != 0 or second:
             return 0.0j
-        return collective_element(c, n, nk, stride, j, phi, lo, hi, i, k)
+        return collective_element(c, n, nk, stride, j, phi, i, k)
     m = 0.5 * n - k
     if abs(m) > j + dj:
         return 0.0j
@@ -184,9 +195,8 @@ def kraus_element(c, coll, n, nk, stride, dj, second, j, phi, lo, hi, i, k):
     if dj == 0 and c[3] != 0:
         diag, ident = identity_kraus(c[3], n, j)
         if second:
-            return ident * phi[i] if lo <= i < hi else 0.0j
-        if lo <= i < hi:
-            v = diag * phi[i]
+            return ident * phi[i]
+        v = diag * phi[i]
     elif second:
         return 0.0j
     for q in range(3):  # c_+, c_-, c_z: source m_in = m - dm at index i + dm stride
@@ -194,10 +204,9 @@ def kraus_element(c, coll, n, nk, stride, dj, second, j, phi, lo, hi, i, k):
             continue
         dm = 1 if q == 0 else (-1 if q == 1 else 0)
         code = 1 if q == 0 else (0 if q == 1 else 2)   # dicke.OP_CODES
-        src = i + dm * stride
-        if k + dm < 0 or k + dm >= nk or src < lo or src >= hi or abs(m - dm) > j:
+        if k + dm < 0 or k + dm >= nk or abs(m - dm) > j:
             continue
-        v += c[q] * KRAUS_SIGN[code, 1 - dj] * kraus_coefficient(code, dj, n, j, m - dm) * phi[src]
+        v += c[q] * KRAUS_SIGN[code, 1 - dj] * kraus_coefficient(code, dj, n, j, m - dm) * phi[i + dm * stride]
     return v
 
 
@@ -205,52 +214,59 @@ def kraus_element(c, coll, n, nk, stride, dj, second, j, phi, lo, hi, i, k):
 def sector_weights(P, ws, l):
     """The Targets of channel l: work = Gamma_l psi (G,) in the global layout and its weights
     ||K Gamma_l psi||^2 for every Kraus operator, zero for a target j_b + dj outside 0..N_b/2."""
-    lo, hi = gamma_psi(P, ws, l)
-    phi = ws.work
+    gamma_psi(P, ws, l)
+    phi, box = ws.work, ws.wbox
     b = P.ch_block[l]
     n, j = P.nb[b], 0.5 * ws.tj[b]
     if P.ch_coll[l]:
-        return Targets(l, lo, hi, 0.0, collective_norm(P, l, j, phi, lo, hi), 0.0, 0.0)
+        return Targets(l, 0.0, collective_norm(P, l, j, phi, box, ws.bx[0]), 0.0, 0.0)
     up, down = j + 1 <= 0.5 * n, j >= 1  # targets j_b + 1 and j_b - 1 exist
     if P.ch_single[l] >= 0:
-        return single_weights(P, l, j, phi, lo, hi, up, down)
-    reach = kraus_reach(P, l)
+        return single_weights(P, l, j, phi, box, up, down)
+    wide = ws.bx[0]
+    widen_block(box, b, kraus_reach(P, l), P.nk, wide)
+    last = P.nb.size - 1
     c, nk, stride = P.ch_coef[l], P.nk[b], P.gstride[b]
     n_up, n_eq, n_eq2, n_dn = 0.0, 0.0, 0.0, 0.0
-    for i in range(max(lo - reach, 0), min(hi + reach, P.G)):
-        k = digit(P, i, b)
-        if up:
-            n_up += abs2(kraus_element(c, 0, n, nk, stride, 1, 0, j, phi, lo, hi, i, k))
-        n_eq += abs2(kraus_element(c, 0, n, nk, stride, 0, 0, j, phi, lo, hi, i, k))
-        if c[3] != 0:
-            n_eq2 += abs2(kraus_element(c, 0, n, nk, stride, 0, 1, j, phi, lo, hi, i, k))
-        if down:
-            n_dn += abs2(kraus_element(c, 0, n, nk, stride, -1, 0, j, phi, lo, hi, i, k))
-    return Targets(l, lo, hi, n_up, n_eq, n_eq2, n_dn)
+    for row in range(nrows(wide)):
+        base = row_base(P.gstride, wide, row)
+        for i in range(base + wide[0, last], base + wide[1, last]):
+            k = digit(P, i, b)
+            if up:
+                n_up += abs2(kraus_element(c, 0, n, nk, stride, 1, 0, j, phi, i, k))
+            n_eq += abs2(kraus_element(c, 0, n, nk, stride, 0, 0, j, phi, i, k))
+            if c[3] != 0:
+                n_eq2 += abs2(kraus_element(c, 0, n, nk, stride, 0, 1, j, phi, i, k))
+            if down:
+                n_dn += abs2(kraus_element(c, 0, n, nk, stride, -1, 0, j, phi, i, k))
+    return Targets(l, n_up, n_eq, n_eq2, n_dn)
 
 
 @njit(cache=True)
-def single_weights(P, l, j, phi, lo, hi, up, down):
+def single_weights(P, l, j, phi, box, up, down):
     """sector_weights of a channel whose operator is c sigma_-, c sigma_+ or c sigma_z: every Kraus
     operator has one element per column, so the norms are sums over the source entries."""
     b, code = P.ch_block[l], P.ch_single[l]
+    last = P.nb.size - 1
     n = P.nb[b]
     n_up, n_eq, n_dn = 0.0, 0.0, 0.0
-    for i in range(lo, hi):
-        m = 0.5 * n - digit(P, i, b)
-        if abs(m) > j:
-            continue
-        p = phi[i].real ** 2 + phi[i].imag ** 2
-        if up:
-            cf = kraus_coefficient(code, 1, n, j, m)
-            n_up += cf * cf * p
-        cf = kraus_coefficient(code, 0, n, j, m)
-        n_eq += cf * cf * p
-        if down:
-            cf = kraus_coefficient(code, -1, n, j, m)
-            n_dn += cf * cf * p
+    for row in range(nrows(box)):
+        base = row_base(P.gstride, box, row)
+        for i in range(base + box[0, last], base + box[1, last]):
+            m = 0.5 * n - digit(P, i, b)
+            if abs(m) > j:
+                continue
+            p = phi[i].real ** 2 + phi[i].imag ** 2
+            if up:
+                cf = kraus_coefficient(code, 1, n, j, m)
+                n_up += cf * cf * p
+            cf = kraus_coefficient(code, 0, n, j, m)
+            n_eq += cf * cf * p
+            if down:
+                cf = kraus_coefficient(code, -1, n, j, m)
+                n_dn += cf * cf * p
     c2 = abs2(P.ch_coef[l, single_index(code)])
-    return Targets(l, lo, hi, c2 * n_up, c2 * n_eq, 0.0, c2 * n_dn)
+    return Targets(l, c2 * n_up, c2 * n_eq, 0.0, c2 * n_dn)
 
 
 @njit(cache=True, inline="always")
@@ -272,58 +288,62 @@ def choose_sector(targets, rng):
     t = targets
     x = rng.random() * (t.up + t.stay + t.stay2 + t.down)
     if x < t.up:
-        return Jump(t.l, 1, 0, t.up, t.lo, t.hi)
+        return Jump(t.l, 1, 0, t.up)
     if x < t.up + t.stay:
-        return Jump(t.l, 0, 0, t.stay, t.lo, t.hi)
+        return Jump(t.l, 0, 0, t.stay)
     if x < t.up + t.stay + t.stay2:
-        return Jump(t.l, 0, 1, t.stay2, t.lo, t.hi)
-    return Jump(t.l, -1, 0, t.down, t.lo, t.hi)
+        return Jump(t.l, 0, 1, t.stay2)
+    return Jump(t.l, -1, 0, t.down)
 
 
 @njit(cache=True)
-def apply_kraus(P, l, dj, second, tj, phi, lo, hi, out, scale):
-    """out = scale K phi (G,) for phi on [lo, hi) (K of channel l as in kraus_element); returns the
-    support of out (out must not be phi)."""
-    j = 0.5 * tj[P.ch_block[l]]
-    reach = kraus_reach(P, l)
-    olo = max(lo - reach, 0)
-    ohi = min(hi + reach, P.G)
+def apply_kraus(P, l, dj, second, tj, phi, pbox, out, obox, scale):
+    """out = scale K phi (G,) for phi zero outside pbox (K of channel l as in kraus_element); sets
+    obox, the box of out, and clears it first (out must be zero outside it and must not be phi)."""
+    b = P.ch_block[l]
+    last = P.nb.size - 1
+    j = 0.5 * tj[b]
+    widen_block(pbox, b, kraus_reach(P, l), P.nk, obox)
+    clear_box(P.gstride, out, obox)
     code = P.ch_single[l]
     if code >= 0:   # one element per column: out[i + shift] = c (signed K^code) phi[i]
-        b = P.ch_block[l]
         shift = 0 if code == 2 else (P.gstride[b] if code == 0 else -P.gstride[b])
         c = scale * P.ch_coef[l, single_index(code)] * KRAUS_SIGN[code, 1 - dj]
-        for i in range(olo, ohi):
-            out[i] = 0.0
-        for i in range(lo, hi):
-            m = 0.5 * P.nb[b] - digit(P, i, b)
-            if abs(m) > j:
-                continue
-            cf = kraus_coefficient(code, dj, P.nb[b], j, m)
-            if cf != 0.0:
-                out[i + shift] = c * cf * phi[i]
-        return olo, ohi
-    b = P.ch_block[l]
+        for row in range(nrows(pbox)):
+            base = row_base(P.gstride, pbox, row)
+            for i in range(base + pbox[0, last], base + pbox[1, last]):
+                m = 0.5 * P.nb[b] - digit(P, i, b)
+                if abs(m) > j:
+                    continue
+                cf = kraus_coefficient(code, dj, P.nb[b], j, m)
+                if cf != 0.0:
+                    out[i + shift] = c * cf * phi[i]
+        return
     c, n, nk, stride, coll = P.ch_coef[l], P.nb[b], P.nk[b], P.gstride[b], P.ch_coll[l]
-    for i in range(olo, ohi):
-        out[i] = scale * kraus_element(c, coll, n, nk, stride, dj, second, j, phi, lo, hi, i, digit(P, i, b))
-    return olo, ohi
+    for row in range(nrows(obox)):
+        base = row_base(P.gstride, obox, row)
+        for i in range(base + obox[0, last], base + obox[1, last]):
+            out[i] = scale * kraus_element(c, coll, n, nk, stride, dj, second, j, phi, i, digit(P, i, b))
 
 
 @njit(cache=True)
 def apply_jump(P, ws, jump, trim):
     """psi = K Gamma_l psi / sqrt(jump.norm) (phi = Gamma_l psi in work) and tj_b += 2 dj."""
-    st = ws.state[0]
-    out = ws.terms[0] if P.mode == BANDED else ws.glob
-    lo, hi = apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, jump.lo, jump.hi, out,
-                         1.0 / math.sqrt(jump.norm))
-    ws.tj[P.ch_block[jump.l]] += 2 * jump.dj
+    scale = 1.0 / math.sqrt(jump.norm)
+    b = P.ch_block[jump.l]
     if P.mode == BANDED:
-        st.lo, st.hi = trim_window(out, lo, hi, trim)
+        psi, box = ws.terms[0], ws.tbox[0]
+        clear_box(P.gstride, psi, box)
+        apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, psi, box, scale)
+        ws.tj[b] += 2 * jump.dj
+        trim_window(P, psi, box, ws.bx[2], ws.bx[3], trim)
         if jump.dj != 0:
-            st.built_lo, st.built_hi = 0, 0  # H_eff depends on j: rebuild
+            empty_box(ws.built)  # H_eff depends on j: rebuild
             if P.poly_l.size:
-                refresh_ladder(P, ws.tj, ws.lad, P.ch_block[jump.l])
+                refresh_ladder(P, ws.tj, ws.lad, b)
     else:
-        enter_sector(P, ws, out)
-        clear(out, lo, hi)
+        gbox = ws.bx[0]
+        apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, ws.glob, gbox, scale)
+        ws.tj[b] += 2 * jump.dj
+        enter_sector(P, ws, ws.glob)
+        clear_box(P.gstride, ws.glob, gbox)

@@ -6,80 +6,95 @@ moments of m_a^b = 2 J_a^b / N_b (engine/batch.py).
 """
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
+from .box import clear_box, nrows, row_base, sector_box, widen
 from .compiled import DENSE
-from .dense import clear, scatter, sector_basis
+from .dense import scatter, sector_basis
 from .layout import DK, digit, ladder
 
 
 @njit(cache=True)
-def moments(P, tj, psi, lo, hi, u, first, second):
+def moments(P, tj, psi, box, u, wide, first, second):
     """first[b, q] = <T^b_q> (B, 3), second[3b+q, 3g+r] = <T^b_q T^g_r> (3B, 3B) of the
-    normalised psi (G,) on [lo, hi) in sector tuple tj; u (3B, G) holds T^b_q psi."""
+    normalised psi (G,), zero outside box, in sector tuple tj; u (3B, G) (zero, and left zero) holds
+    T^b_q psi on wide (2, B), box widened by one digit in every block."""
     B = P.nb.size
+    last = B - 1
+    ones = np.ones(B, np.int64)
+    widen(box, ones, P.nk, wide)
     for b in range(B):
         stride = P.gstride[b]
         j = 0.5 * tj[b]
         for q in range(3):
             row = u[3 * b + q]
-            for i in range(max(lo - stride, 0), min(hi + stride, P.G)):
-                row[i] = 0.0
-            for i in range(lo, hi):
-                m = 0.5 * P.nb[b] - digit(P, i, b)
-                if abs(m) > j:
-                    continue
-                e = ladder(q, j, m)
-                if e != 0.0:
-                    row[i + DK[q] * stride] = e * psi[i]
+            for r in range(nrows(box)):
+                base = row_base(P.gstride, box, r)
+                for i in range(base + box[0, last], base + box[1, last]):
+                    m = 0.5 * P.nb[b] - digit(P, i, b)
+                    if abs(m) > j:
+                        continue
+                    e = ladder(q, j, m)
+                    if e != 0.0:
+                        row[i + DK[q] * stride] = e * psi[i]
     for b in range(B):
         for q in range(3):
-            acc = 0.0j
-            for i in range(lo, hi):
-                acc += psi[i].conjugate() * u[3 * b + q, i]
-            first[b, q] = acc
+            first[b, q] = box_dot(P, psi, u[3 * b + q], box)
     adj = (1, 0, 2)
     for b in range(B):
         for q in range(3):
-            lhs = u[3 * b + adj[q]]
-            sb = P.gstride[b]
             for g in range(B):
-                sg = P.gstride[g]
-                rhs = u[3 * g:3 * g + 3]
                 for r in range(3):
-                    acc = 0.0j
-                    for i in range(max(lo - max(sb, sg), 0), min(hi + max(sb, sg), P.G)):
-                        acc += lhs[i].conjugate() * rhs[r, i]
-                    second[3 * b + q, 3 * g + r] = acc
+                    second[3 * b + q, 3 * g + r] = box_dot(P, u[3 * b + adj[q]], u[3 * g + r], wide)
+    for a in range(3 * B):
+        clear_box(P.gstride, u[a], wide)
 
 
 @njit(cache=True)
-def diagonal(psi, lo, hi, bin_of, table, hist, obs):
+def box_dot(P, x, y, box):
+    """sum_i conj(x_i) y_i over box."""
+    last = P.nb.size - 1
+    acc = 0.0j
+    for r in range(nrows(box)):
+        base = row_base(P.gstride, box, r)
+        for i in range(base + box[0, last], base + box[1, last]):
+            acc += x[i].conjugate() * y[i]
+    return acc
+
+
+@njit(cache=True)
+def diagonal(P, psi, box, bin_of, table, hist, obs):
     """hist[bin_of[r, i]] += |psi_i|^2 for every distribution r (bin_of (R, G)), and
-    obs[k] = sum_i |psi_i|^2 table[k, i] (table (K, G)), for the normalised psi on [lo, hi)."""
+    obs[k] = sum_i |psi_i|^2 table[k, i] (table (K, G)), for the normalised psi zero outside box."""
     hist[:] = 0.0
     obs[:] = 0.0
-    for i in range(lo, hi):
-        p = psi[i].real ** 2 + psi[i].imag ** 2
-        if p == 0.0:
-            continue
-        for r in range(bin_of.shape[0]):
-            hist[bin_of[r, i]] += p
-        for k in range(table.shape[0]):
-            obs[k] += p * table[k, i]
+    last = P.nb.size - 1
+    for row in range(nrows(box)):
+        base = row_base(P.gstride, box, row)
+        for i in range(base + box[0, last], base + box[1, last]):
+            p = psi[i].real ** 2 + psi[i].imag ** 2
+            if p == 0.0:
+                continue
+            for r in range(bin_of.shape[0]):
+                hist[bin_of[r, i]] += p
+            for k in range(table.shape[0]):
+                obs[k] += p * table[k, i]
 
 
 @njit(cache=True)
 def record(P, ws, first, second, bin_of, table, hist, obs):
     """The moments of the current psi into first (B, 3) and second (3B, 3B), and its diagonal
-    quantities into hist (nbins,) and obs (K,) (dense path: psi scattered into glob for the call,
-    which is cleared again)."""
+    quantities into hist (nbins,) and obs (K,) (dense path: psi scattered into glob on the sector
+    tuple's box for the call, and cleared again)."""
     st = ws.state[0]
     if P.mode == DENSE:
-        lo, hi = scatter(sector_basis(P, st.s), ws.terms[0], ws.glob)
-        moments(P, ws.tj, ws.glob, lo, hi, ws.u, first, second)
-        diagonal(ws.glob, lo, hi, bin_of, table, hist, obs)
-        clear(ws.glob, lo, hi)
+        box = ws.bx[0]
+        sector_box(P.nk, ws.tj, box)
+        scatter(sector_basis(P, st.s), ws.terms[0], ws.glob)
+        moments(P, ws.tj, ws.glob, box, ws.u, ws.bx[1], first, second)
+        diagonal(P, ws.glob, box, bin_of, table, hist, obs)
+        clear_box(P.gstride, ws.glob, box)
     else:
-        moments(P, ws.tj, ws.terms[0], st.lo, st.hi, ws.u, first, second)
-        diagonal(ws.terms[0], st.lo, st.hi, bin_of, table, hist, obs)
+        moments(P, ws.tj, ws.terms[0], ws.tbox[0], ws.u, ws.bx[1], first, second)
+        diagonal(P, ws.terms[0], ws.tbox[0], bin_of, table, hist, obs)

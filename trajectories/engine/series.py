@@ -21,6 +21,7 @@ import numpy as np
 from numba import njit
 from scipy.fft import dct
 
+from .box import copy_box, flat_hull, union
 from .layout import collective_entry, digit, ladder
 
 #: highest Chebyshev degree accepted for a rate function; a function that needs more (not smooth on
@@ -295,7 +296,36 @@ def apply_no_jump(P, lad, l, tj, x, lo, hi, out, tmp):
 
 
 @njit(cache=True)
-def add_polynomial_channels(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi):
+def series_box(P, p, xbox, applications, out):
+    """out = xbox widened by `applications` times the degree of polynomial channel p's series on the
+    blocks X_p involves, and by 2 on the channel's block (Q_l): a box holding Gamma_l x
+    (applications = 1) or Gamma_l Q_l Gamma_l x (2) for x zero outside xbox."""
+    copy_box(xbox, out)
+    for t in range(P.poly_nblk[p]):
+        b = P.poly_blk[p, t]
+        out[0, b] = max(out[0, b] - applications * P.poly_deg[p], 0)
+        out[1, b] = min(out[1, b] + applications * P.poly_deg[p], P.nk[b])
+    if applications == 2:
+        b = P.ch_block[P.poly_l[p]]
+        out[0, b] = max(out[0, b] - 2, 0)
+        out[1, b] = min(out[1, b] + 2, P.nk[b])
+
+
+@njit(cache=True)
+def add_polynomial_channels(P, lad, tj, scratch, real, x, xbox, y, ybox, tmp):
+    """y += -(i/2) sum_l Gamma_l Q_l Gamma_l x over the polynomial channels, for x zero outside xbox
+    and y outside ybox (2, B), which grows to hold the sum (tmp: (2, B) scratch). The series run on
+    the flat range of xbox (box.flat_hull), whose entries outside xbox are zero."""
+    lo, hi = flat_hull(P.gstride, xbox)
+    ylo, yhi = flat_hull(P.gstride, ybox)
+    add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi)
+    for p in range(P.poly_l.size):
+        series_box(P, p, xbox, 2, tmp)
+        union(ybox, tmp, ybox)
+
+
+@njit(cache=True)
+def add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi):
     """y += -(i/2) sum_l Gamma_l Q_l Gamma_l x over the polynomial channels, for x on [lo, hi) and
     y on [ylo, yhi); scratch (6, G) complex, real (8, G + 2). Returns the new support of y."""
     a, q, tmp, cheb = scratch[0], scratch[1], scratch[2], scratch[3:6]

@@ -1,8 +1,8 @@
 """Buffers and scalar state of one trajectory, shared by the step kernels of driver.py.
 
-The state psi lives in terms[0]: on the banded path in the global layout (layout.py) on the
-window [lo, hi) outside which it vanishes, on the dense path as the compact vector of its sector
-tuple (dense.py) on [0, d). Between jumps it evolves with H_eff = H - (i/2) A,
+The state psi lives in terms[0]: on the banded path in the global layout (layout.py), zero outside
+its box tbox[0] (box.py: a digit range per block), on the dense path as the compact vector of its
+sector tuple (dense.py), the box ((0, ..., 0), (1, ..., 1, d)). Between jumps it evolves with H_eff = H - (i/2) A,
 A = sum_l Gamma_l Q_l Gamma_l, and a jump happens when log||psi||^2 = lognorm crosses logr
 (waiting-time method, docs/theory.md §2).
 """
@@ -15,7 +15,9 @@ import numpy as np
 from numba import njit
 
 from .compiled import BANDED, DENSE
+from .box import empty_box, norm2, nrows, row_base
 from .dense import enter_sector
+from .layout import digit
 from .series import refresh_ladder
 
 #: scalar state of a trajectory (one record, Workspace.state[0])
@@ -24,11 +26,7 @@ STATE = np.dtype([
     ("lognorm", np.float64),   # log of the squared norm the no-jump evolution has removed
     ("logr", np.float64),      # log of the uniform number r of the next jump
     ("dt_guess", np.float64),  # proposed step size (0: derive it from the spread of H_eff)
-    ("lo", np.int64),          # window [lo, hi) of psi in terms[0]
-    ("hi", np.int64),
     ("s", np.int64),           # sector-tuple index of tj (dense path, dense.sector_index)
-    ("built_lo", np.int64),    # rows [built_lo, built_hi) of the banded H_eff in Heff.data
-    ("built_hi", np.int64),
 ])
 
 
@@ -54,9 +52,11 @@ class Workspace(NamedTuple):
     tj: np.ndarray      # (B,) int 2j_b of the current sector tuple
     state: np.ndarray   # (1,) STATE
     terms: np.ndarray   # (K + 1, G) complex: psi and the Taylor terms w_k of a step
-    tlo: np.ndarray     # (K + 1,) int support [tlo[k], thi[k]) of terms[k]
-    thi: np.ndarray
+    tbox: np.ndarray    # (K + 1, 2, B) int the box of terms[k] (zero outside it)
     work: np.ndarray    # (G,) complex scratch: H_eff psi, psi at the end of a step, Gamma_l psi
+    wbox: np.ndarray    # (2, B) int the box of work (zero outside it)
+    built: np.ndarray   # (2, B) int the rows of the banded H_eff built in heff.data (empty: none)
+    bx: np.ndarray      # (4, 2, B) int scratch boxes
     glob: np.ndarray    # (G,) complex, zero between steps: the dense-path state in the global layout
     u: np.ndarray       # (3B, G) complex: T^b_q psi for the moments
     w: np.ndarray       # (max(L, 1),) channel weights
@@ -76,13 +76,15 @@ class Tolerances(NamedTuple):
 @njit(cache=True)
 def workspace(P, tj0, max_terms):
     """Zeroed buffers for a trajectory in sector tuple tj0 (B,) with up to max_terms Taylor terms."""
-    G = P.G
+    G, B = P.G, P.nb.size
     dia = (P.offsets.size, G) if P.mode == BANDED else (1, 1)
     return Workspace(
         tj=tj0.copy(), state=np.zeros(1, STATE),
         terms=np.zeros((max_terms + 1, G), np.complex128),
-        tlo=np.zeros(max_terms + 1, np.int64), thi=np.zeros(max_terms + 1, np.int64),
-        work=np.zeros(G, np.complex128), glob=np.zeros(G, np.complex128),
+        tbox=np.zeros((max_terms + 1, 2, B), np.int64),
+        work=np.zeros(G, np.complex128), wbox=np.zeros((2, B), np.int64),
+        built=np.zeros((2, B), np.int64), bx=np.zeros((4, 2, B), np.int64),
+        glob=np.zeros(G, np.complex128),
         u=np.zeros((3 * P.nb.size, G), np.complex128), w=np.zeros(max(P.ch_block.size, 1)),
         heff=heff_operator(P, np.zeros(dia, np.complex128)),
         lad=np.zeros((P.nb.size, np.max(P.nk) + 1), np.float64),
@@ -91,28 +93,44 @@ def workspace(P, tj0, max_terms):
 
 
 @njit(cache=True)
+def nonzero_box(P, x, box):
+    """box = the smallest box holding the non-zero entries of x (G,) (one entry if none)."""
+    B = P.nb.size
+    for b in range(B):
+        box[0, b], box[1, b] = P.nk[b], 0
+    for i in range(P.G):
+        if x[i] != 0:
+            for b in range(B):
+                k = digit(P, i, b)
+                box[0, b] = min(box[0, b], k)
+                box[1, b] = max(box[1, b], k + 1)
+    for b in range(B):
+        if box[1, b] <= box[0, b]:
+            box[0, b], box[1, b] = 0, 1
+
+
+@njit(cache=True)
 def load_state(P, ws, psi0):
     """Start from psi0 (G,) in the global layout (sector tuple ws.tj), normalised, at t = 0."""
     st = ws.state[0]
-    psi = ws.terms[0]
+    psi, box = ws.terms[0], ws.tbox[0]
     if P.mode == DENSE:
         enter_sector(P, ws, psi0)
     else:
-        lo, hi = 0, P.G
-        while lo < P.G - 1 and psi0[lo] == 0:
-            lo += 1
-        while hi > lo + 1 and psi0[hi - 1] == 0:
-            hi -= 1
-        for i in range(lo, hi):
-            psi[i] = psi0[i]
-        st.lo, st.hi = lo, hi
-    nrm = 0.0
-    for i in range(st.lo, st.hi):
-        nrm += psi[i].real ** 2 + psi[i].imag ** 2
-    for i in range(st.lo, st.hi):
-        psi[i] /= math.sqrt(nrm)
+        nonzero_box(P, psi0, box)
+        last = P.nb.size - 1
+        for r in range(nrows(box)):
+            base = row_base(P.gstride, box, r)
+            for i in range(base + box[0, last], base + box[1, last]):
+                psi[i] = psi0[i]
+    scale = 1.0 / math.sqrt(norm2(P.gstride, psi, box))
+    last = P.nb.size - 1
+    for r in range(nrows(box)):
+        base = row_base(P.gstride, box, r)
+        for i in range(base + box[0, last], base + box[1, last]):
+            psi[i] *= scale
     st.t, st.lognorm, st.dt_guess = 0.0, 0.0, 0.0
-    st.built_lo, st.built_hi = 0, 0
+    empty_box(ws.built)
     if P.poly_l.size:
         for b in range(P.nb.size):
             refresh_ladder(P, ws.tj, ws.lad, b)

@@ -16,7 +16,6 @@ from scipy.optimize import brentq
 
 from models import BlockModel, Channel, SpinModel
 from trajectories.base.grid import diagonal_spec
-from trajectories.engine.banded import build_heff, matvec_banded
 from trajectories.engine.batch import ladder_to_moments
 from trajectories.engine.compiled import BANDED, DENSE, compile_model
 from trajectories.engine.jumps import (Jump, Targets, apply_jump, apply_kraus, channel_weights,
@@ -122,19 +121,23 @@ def _same_ray(a, b, atol):
 
 @pytest.mark.parametrize("sizes", [(5,), (4,), (3, 2), (2, 1, 2)])
 def test_banded_heff_equals_dense(sizes):
+    """f (H_eff - c) x, matrix-free with the rate rows, equals the dense per-tuple operator on every
+    sector tuple, and its box is x's widened by the Hamiltonian's reach."""
     model = _z_only(rich_block_model(sizes))
     P = compile_model(model)
+    assert P.offsets.size and P.ham_off.size   # rate rows (collective, J_+- parts) and terms
     ops = SectorOperators(model)
     rng = np.random.default_rng(1)
-    data = np.zeros((P.offsets.size, P.G), complex)
     y = np.zeros(P.G, complex)
     full, ybox = _full_box(P), np.zeros((2, len(sizes)), np.int64)
+    c, f = 0.3 - 0.2j, 0.7 + 0.4j
     for s in sector_tuples(sizes):
-        build_heff(P, np.array(s, np.int64), data, full)
         compact, glob = _random_state(sizes, s, rng)
-        matvec_banded(P, data, glob, full, y, ybox)
+        ws = _start(P, s, glob)
+        heff_matvec(P, ws, glob, full, y, ybox, c, f)
         assert (ybox == full).all()
-        np.testing.assert_allclose(_gather(P, s, y), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
+        expected = f * (ops.effective_hamiltonian(s) @ compact - c * compact)
+        np.testing.assert_allclose(_gather(P, s, y), expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("sizes", [(5,), (4,), (3, 2), (2, 1, 2)])
@@ -157,7 +160,7 @@ def test_polynomial_heff_and_gamma_equal_dense(sizes):
         compact, glob = _random_state(sizes, s, rng)
         ws = _start(P, s, glob)
         ybox = np.zeros((2, len(sizes)), np.int64)
-        heff_matvec(P, ws, glob, _full_box(P), y, ybox)
+        heff_matvec(P, ws, glob, _full_box(P), y, ybox, 0j, 1 + 0j)
         full = _in_box(P, y, ybox)
         np.testing.assert_allclose(_gather(P, s, full), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
         y[:] = 0

@@ -1,69 +1,50 @@
-"""Banded path: H_eff in diagonal (DIA) storage on rows of the global layout, and the window.
+"""Banded path: H_eff x matrix-free on the box of x, and the window of the state.
 
-For the channels whose Delta_l involves only z components Gamma_l is diagonal on the global
-layout (compiled.gtab) and their part of H_eff couples index i only to i + offsets[d]
-(docs/theory.md §2); the other channels add theirs matrix-free (series.py). The state vanishes
-outside its box (box.py: a digit range per block), H_eff is built only on the rows of a box
-around it, and a product H_eff x costs the size of x's box times the number of offsets.
+H_eff = H - (i/2) A. The Hamiltonian's terms c T^b_q and c T^b_q T^g_r (compiled.ham_*) are
+applied from per-block ladder tables of the current sector tuple, tab[b, q, k + 1] the element of
+T^b_q into digit k (refresh_tables; zero past the ends, so no digit needs a bounds test), and the
+diagonal of A from the grid table compiled.adiag (docs/theory.md §2). The J_+- parts of a local Q_l
+and a collective channel's Gamma S_o^+ S_o Gamma / N_b hold products of Gamma values at two grid
+points: they are "rate rows" in diagonal (DIA) storage, built on a box around the state and rebuilt
+when j changes. Polynomial channels add theirs matrix-free (series.py). The state vanishes outside
+its box (box.py), and a product costs the size of the box times the number of terms.
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from .box import inside, norm2, nrows, row_base, trim_faces, unbounded, widen
-from .layout import DK, collective_entry, digit, ladder
+from .layout import collective_entry, digit, ladder
 
-#: the DIA rows are built this many Taylor terms (times each block's reach) beyond the state's box
+#: the rate rows are built this many Taylor terms (times each block's reach) beyond the state's box
 MARGIN_TERMS = 16
 
 
 @njit(cache=True)
-def build_banded(P, tj, data, box):
-    """Fill data[:, i] (n_offsets, G) for the rows i of box (2, B) with the Hamiltonian and diagonal
-    no-jump part of H_eff of sector tuple tj (B,): (H_eff x)[i] = sum_d data[d, i] x[i + offsets[d]]
-    (build_heff adds the rest)."""
-    B = P.nb.size
-    last = B - 1
-    k = np.empty(B, np.int64)
-    kc = np.empty(B, np.int64)
-    for r in range(nrows(box)):
-        base = row_base(P.gstride, box, r)
-        for b in range(last):
-            k[b] = digit(P, base, b)
-        for i in range(base + box[0, last], base + box[1, last]):
-            k[last] = i - base
-            for d in range(P.offsets.size):
-                data[d, i] = 0.0
-            for t in range(P.lin_b.size):
-                b, q = P.lin_b[t], P.lin_q[t]
-                kb = k[b] - DK[q]
-                if kb < 0 or kb >= P.nk[b]:
-                    continue
-                data[P.lin_d[t], i] += P.lin_c[t] * ladder(q, 0.5 * tj[b], 0.5 * P.nb[b] - kb)
-            for t in range(P.quad_b.size):
-                b, q, g, rr = P.quad_b[t], P.quad_q[t], P.quad_g[t], P.quad_r[t]
-                for a in range(B):
-                    kc[a] = k[a]
-                kc[b] -= DK[q]
-                kc[g] -= DK[rr]
-                if kc[b] < 0 or kc[b] >= P.nk[b] or kc[g] < 0 or kc[g] >= P.nk[g]:
-                    continue
-                mg = 0.5 * P.nb[g] - kc[g]
-                e1 = ladder(rr, 0.5 * tj[g], mg)
-                if e1 == 0.0:
-                    continue
-                mb = mg - DK[rr] if b == g else 0.5 * P.nb[b] - kc[b]
-                data[P.quad_d[t], i] += P.quad_c[t] * e1 * ladder(q, 0.5 * tj[b], mb)
-            data[P.diag0, i] += -0.5j * P.adiag[i]
+def refresh_tables(P, tj, tab, b):
+    """tab[b, q, k + 1] = the element of T^b_q into digit k from its source k - DK[q] in spin
+    j = tj[b]/2 (J_+: sqrt(j(j+1) - m(m+1)) at the source m = N_b/2 - k - 1; J_-: at m = N_b/2 - k + 1;
+    J_z: N_b/2 - k), zero for k = -1 and k = N_b + 1 (tab (B, 3, max N_b + 3))."""
+    j, half = 0.5 * tj[b], 0.5 * P.nb[b]
+    for q in range(3):
+        tab[b, q, 0] = 0.0
+        tab[b, q, P.nk[b] + 1] = 0.0
+    for k in range(P.nk[b]):
+        tab[b, 0, k + 1] = ladder(0, j, half - k - 1)
+        tab[b, 1, k + 1] = ladder(1, j, half - k + 1)
+        tab[b, 2, k + 1] = half - k
 
 
 @njit(cache=True)
-def build_heff(P, tj, data, box):
-    """Fill the rows of box (2, B) of data with H_eff of sector tuple tj: build_banded, then the
-    channels' terms that are not diagonal (J_+- parts of local Q_l, collective channels). Kept apart
-    from build_banded, whose loop Numba optimises better alone."""
-    build_banded(P, tj, data, box)
+def build_rates(P, tj, data, box):
+    """Fill the rate rows (DIA, data (n_offsets, G)) of H_eff on the rows of box (2, B) for sector
+    tuple tj: the J_+- parts of local Q_l and the collective channels."""
+    last = P.nb.size - 1
+    for r in range(nrows(box)):
+        base = row_base(P.gstride, box, r)
+        for i in range(base + box[0, last], base + box[1, last]):
+            for d in range(P.offsets.size):
+                data[d, i] = 0.0
     if P.noj_l.size:
         build_ladder_no_jump(P, tj, data, box)
     if P.coll_l.size:
@@ -125,28 +106,73 @@ def add_collective_row(P, tj, data, t, i):
 
 
 @njit(cache=True)
-def matvec_banded(P, data, x, xbox, y, ybox):
-    """y = H_eff x (G,) on ybox = xbox widened by P.bshift (the DIA rows data of ybox built), for x
-    zero outside xbox; y must be zero outside ybox beforehand."""
+def matvec_banded(P, tab, data, x, xbox, y, ybox, c, f, kk):
+    """y = f (H_eff - c) x (G,) on ybox = xbox widened by P.bshift, for x zero outside xbox; y must
+    be zero outside ybox beforehand and the rate rows of ybox built (kk: (B,) int scratch, the row's
+    digits)."""
     widen(xbox, P.bshift, P.nk, ybox)
     last = P.nb.size - 1
     G = P.G
     for r in range(nrows(ybox)):
         base = row_base(P.gstride, ybox, r)
+        for b in range(last):
+            kk[b] = digit(P, base, b)
         a, e = base + ybox[0, last], base + ybox[1, last]
         for i in range(a, e):
-            y[i] = 0.0
+            y[i] = (-0.5j * P.adiag[i] - c) * x[i]
+        for t in range(P.ham_off.size):
+            apply_term(P, tab, t, x, y, base, a, e, G, kk)
         for d in range(P.offsets.size):
             o = P.offsets[d]
             for i in range(max(a, -o), min(e, G - o)):
                 y[i] += data[d, i] * x[i + o]
+        if f != 1.0:
+            for i in range(a, e):
+                y[i] *= f
+
+
+@njit(cache=True, inline="always")
+def apply_term(P, tab, t, x, y, base, a, e, G, kk):
+    """y[i] += (term t x)[i] on the row [a, e) (digits kk of the blocks before the last, base its
+    global index at last digit 0): the factors on earlier blocks are constant along the row, those
+    on the last block are read from its table."""
+    last = P.nb.size - 1
+    o = P.ham_off[t]
+    coef = P.ham_c[t]
+    nvary = 0
+    q1, d1, q2, d2 = 0, 0, 0, 0
+    for u in range(P.ham_nf[t]):
+        b, q, dd = P.ham_fb[t, u], P.ham_fq[t, u], P.ham_fd[t, u]
+        if b != last:
+            coef *= tab[b, q, kk[b] + dd + 1]
+        elif nvary == 0:
+            q1, d1, nvary = q, dd, 1
+        else:
+            q2, d2, nvary = q, dd, 2
+    if coef == 0:
+        return
+    lo, hi = max(a, -o), min(e, G - o)
+    s1, s2 = d1 + 1 - base, d2 + 1 - base    # table index of digit i - base
+    if nvary == 0:
+        for i in range(lo, hi):
+            y[i] += coef * x[i + o]
+    elif nvary == 1:
+        t1 = tab[last, q1]
+        for i in range(lo, hi):
+            y[i] += coef * t1[i + s1] * x[i + o]
+    else:
+        t1, t2 = tab[last, q1], tab[last, q2]
+        for i in range(lo, hi):
+            y[i] += coef * (t1[i + s1] * t2[i + s2]) * x[i + o]
 
 
 @njit(cache=True)
 def ensure_built(P, tj, data, built, xbox, need):
-    """Build the DIA rows of a box around xbox unless those of xbox widened by P.bshift (need,
+    """Build the rate rows of a box around xbox unless those of xbox widened by P.bshift (need,
     (2, B) scratch) are built (built: (2, B) the rows built, an empty box after j changed). The new
     rows reach MARGIN_TERMS Taylor terms beyond xbox, so a step rarely rebuilds."""
+    if P.offsets.size == 0:
+        return
     widen(xbox, P.bshift, P.nk, need)
     if inside(need, built):
         return
@@ -154,7 +180,7 @@ def ensure_built(P, tj, data, built, xbox, need):
         m = MARGIN_TERMS * max(P.bshift[b], 1)
         built[0, b] = max(xbox[0, b] - m, 0)
         built[1, b] = min(xbox[1, b] + m, P.nk[b])
-    build_heff(P, tj, data, built)
+    build_rates(P, tj, data, built)
 
 
 @njit(cache=True)

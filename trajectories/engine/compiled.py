@@ -8,13 +8,15 @@ written with the ladder operators T_+ = J_+, T_- = J_-, T_z = J_z of each block 
 
 Banded path (every Delta built from m_z only): Gamma_l is diagonal, tabulated once on the grid of
 all m-tuples ("gtab", shape (L, G)); the diagonal of the anti-Hermitian part
-A = sum_l Gamma_l Q_l Gamma_l is "adiag", and a channel whose Q_l has J_+- parts (a local operator
-mixing sigma_z or 1 with sigma_+-) adds them to H_eff's diagonals at offsets +-stride; a collective
-channel adds Gamma S_o^+ S_o Gamma / N_b at offsets 0, +-stride, +-2 stride. The kernels build H_eff in diagonal (DIA) storage over a window of the state.
+A = sum_l Gamma_l Q_l Gamma_l is "adiag". The Hamiltonian and adiag are applied matrix-free
+(banded.py: the terms "ham_*" and per-block ladder tables). A channel whose Q_l has J_+- parts (a
+local operator mixing sigma_z or 1 with sigma_+-) adds them at offsets +-stride, a collective channel
+Gamma S_o^+ S_o Gamma / N_b at offsets 0, +-stride, +-2 stride: these "rate rows" hold products of
+Gamma values and are built in diagonal (DIA) storage on a box around the state.
 
 A Delta with x or y parts (in the frame the kernels run in) makes its channel a "polynomial
 channel" of the banded path: Gamma_l is applied as a Chebyshev series in Delta_l (series.py,
-docs/theory.md §15), and its -(i/2) Gamma_l Q_l Gamma_l is added to the DIA part matrix-free.
+docs/theory.md §15), and its -(i/2) Gamma_l Q_l Gamma_l is added matrix-free.
 
 Dense path (options.method = "dense"): H_eff and every Gamma_l are dense matrices per sector
 tuple, built by sector_ops and packed into flat arrays with pointers (a cross-check of the other
@@ -65,17 +67,20 @@ class Compiled(NamedTuple):
     lin_b: np.ndarray       # linear terms c T^b_q
     lin_q: np.ndarray
     lin_c: np.ndarray
-    lin_d: np.ndarray       # DIA diagonal of each term
     quad_b: np.ndarray      # quadratic terms c T^b_q T^g_r (T^g_r acts first)
     quad_q: np.ndarray
     quad_g: np.ndarray
     quad_r: np.ndarray
     quad_c: np.ndarray
-    quad_d: np.ndarray
-    offsets: np.ndarray     # DIA offsets: y[i] += data[d, i] x[i + offsets[d]]
-    bshift: np.ndarray      # (B,) int how far the DIA part of H_eff moves each block's digit (0, 1 or 2)
+    ham_off: np.ndarray     # (n_terms,) int the Hamiltonian's terms matrix-free (banded.py): (term x)[i] =
+    ham_c: np.ndarray       # ham_c prod_u tab[fb_u, fq_u, k_fb_u + fd_u + 1] x[i + ham_off], k the digits of i,
+    ham_nf: np.ndarray      # (n_terms,) int with ham_nf (1 or 2) factors (block ham_fb, ladder operator ham_fq,
+    ham_fb: np.ndarray      # digit shift ham_fd), each (n_terms, 2); tab the per-block ladder tables
+    ham_fq: np.ndarray
+    ham_fd: np.ndarray
+    offsets: np.ndarray     # DIA offsets of the rate rows: y[i] += data[d, i] x[i + offsets[d]]
+    bshift: np.ndarray      # (B,) int how far H_eff (without polynomial channels) moves each block's digit
     maxoff: int
-    diag0: int              # index of offset 0
     adiag: np.ndarray       # (G,) A = sum_l Gamma Q Gamma on the grid (banded path)
     ch_coef: np.ndarray     # (L, 4) complex (c_+, c_-, c_z, c_1) of each channel's local operator
     ch_noj: np.ndarray      # (L, 3) complex (q_0, q_z, r): Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_-
@@ -133,6 +138,30 @@ def _hamiltonian_terms(model):
     return lin, quad
 
 
+def _hamiltonian_table(lin, quad, gstride) -> dict:
+    """The Hamiltonian's terms as banded.matvec_banded applies them matrix-free (Compiled.ham_*).
+
+    (T^b_q x)[k] = tab[b, q, k_b + 1] x[k_b - DK[q]] with tab[b, q, k + 1] the ladder element from the
+    source digit k - DK[q] (banded.refresh_tables); T^b_q T^g_r takes the second factor at the
+    intermediate digit k_g - DK[q] when g = b. Terms with equal operators are summed."""
+    terms = {}
+    for b, q, c in lin:
+        key = (-DK[q] * gstride[b], ((b, q, 0),))
+        terms[key] = terms.get(key, 0) + c
+    for b, q, g, r, c in quad:
+        key = (-(DK[q] * gstride[b] + DK[r] * gstride[g]), ((b, q, 0), (g, r, -DK[q] if g == b else 0)))
+        terms[key] = terms.get(key, 0) + c
+    terms = {k: c for k, c in terms.items() if c != 0}
+    n = len(terms)
+    fb, fq, fd = (np.zeros((n, 2), np.int64) for _ in range(3))
+    for t, (_, factors) in enumerate(terms):
+        for u, (b, q, d) in enumerate(factors):
+            fb[t, u], fq[t, u], fd[t, u] = b, q, d
+    return dict(ham_off=np.array([int(o) for o, _ in terms], np.int64),
+                ham_c=np.array(list(terms.values()), complex).reshape(n),
+                ham_nf=np.array([len(f) for _, f in terms], np.int64), ham_fb=fb, ham_fq=fq, ham_fd=fd)
+
+
 def _gamma_tables(model, poly) -> tuple[np.ndarray, np.ndarray]:
     """Gamma_l on the grid of m-tuples and the no-jump diagonal A of the channels whose Delta is
     z-only (banded path; the rows of polynomial channels stay zero)."""
@@ -180,12 +209,10 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     """
     G = math.prod(n + 1 for n in model.sizes)
     B, L = len(model.sizes), len(model.channels)
-    lin, quad = _hamiltonian_terms(model)
     dense = _mode(model, method) == DENSE
-    # DIA rows: one per Hamiltonian term and the diagonal, +-stride for a local Q with J_+- parts,
-    # four more for a collective channel (an upper bound: equal offsets share a row)
-    extra = sum(4 if c.collective else 2 * (no_jump_components(c.matrix)[2] != 0) for c in model.channels)
-    diagonals = 0 if dense else 1 + len(lin) + len(quad) + extra
+    # DIA rows (banded.py): +-stride for a local Q with J_+- parts, five for a collective channel
+    diagonals = 0 if dense else sum(5 if c.collective else 2 * (no_jump_components(c.matrix)[2] != 0)
+                                    for c in model.channels)
     series = 14 if not dense and polynomial_channels(model) else 0  # workspace.scratch, .real (<= 2G each)
     complex_vectors = (max_terms + 1) + 2 + 3 * B + diagonals + 3 + series
     real_vectors = 0 if dense else L + 1 + 4
@@ -328,9 +355,7 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
     sstride = _strides([n // 2 + 1 for n in sizes])
     lin, quad = _hamiltonian_terms(model)
     shift = lambda b, q: DK[q] * gstride[b]  # noqa: E731  (row = column + shift)
-    offs = {0}
-    offs |= {-shift(b, q) for b, q, _ in lin}
-    offs |= {-(shift(b, q) + shift(g, r)) for b, q, g, r, _ in quad}
+    offs = set()
     noj = np.array([no_jump_components(c.matrix) for c in model.channels], dtype=complex).reshape(-1, 3)
     poly = set(polynomial_channels(model)) if mode == BANDED else set()
     noj_l = [l for l, c in enumerate(model.channels) if noj[l, 2] != 0 and not c.collective and l not in poly]
@@ -366,12 +391,10 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         mode=mode, nb=np.array(sizes, dtype=float), nk=nk, gstride=gstride, G=G,
         lin_b=ints([t[0] for t in lin]), lin_q=ints([t[1] for t in lin]),
         lin_c=np.array([t[2] for t in lin], dtype=complex),
-        lin_d=ints([where[-shift(b, q)] for b, q, _ in lin]),
         quad_b=ints([t[0] for t in quad]), quad_q=ints([t[1] for t in quad]),
         quad_g=ints([t[2] for t in quad]), quad_r=ints([t[3] for t in quad]),
-        quad_c=np.array([t[4] for t in quad], dtype=complex),
-        quad_d=ints([where[-(shift(b, q) + shift(g, r))] for b, q, g, r, _ in quad]),
-        offsets=offsets, bshift=bshift, maxoff=int(np.abs(offsets).max()), diag0=where[0], adiag=adiag,
+        quad_c=np.array([t[4] for t in quad], dtype=complex), **_hamiltonian_table(lin, quad, gstride),
+        offsets=offsets, bshift=bshift, maxoff=int(np.abs(offsets).max(initial=0)), adiag=adiag,
         ch_coef=np.array([c.components for c in model.channels], dtype=complex).reshape(-1, 4),
         ch_noj=noj, ch_block=ints([c.block for c in model.channels]), noj_l=ints(noj_l),
         noj_dp=ints([where[int(gstride[model.channels[l].block])] for l in noj_l]),

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from numba import njit
 
-from .banded import trim_window
+from .banded import refresh_tables, trim_window
 from .box import clear_box, copy_box, empty_box, flat_hull, nrows, row_base, sector_box, widen_block
 from .compiled import BANDED
 from .dense import enter_sector, gamma_dense, scatter, sector_basis
@@ -338,7 +338,8 @@ def apply_jump(P, ws, jump, trim):
         ws.tj[b] += 2 * jump.dj
         trim_window(P, psi, box, ws.bx[2], ws.bx[3], trim)
         if jump.dj != 0:
-            empty_box(ws.built)  # H_eff depends on j: rebuild
+            empty_box(ws.built)  # H_eff depends on j: rebuild the rate rows, refresh the tables
+            refresh_tables(P, ws.tj, ws.tab, b)
             if P.poly_l.size:
                 refresh_ladder(P, ws.tj, ws.lad, b)
     else:

@@ -23,23 +23,25 @@ from .series import add_polynomial_channels
 
 
 @njit(cache=True)
-def heff_matvec(P, ws, x, xbox, y, ybox):
-    """y = H_eff x (G,) for x zero outside xbox (2, B); sets ybox, the box of y. y must be zero
-    outside ybox's old value (the caller's invariant) and must not be x.
+def heff_matvec(P, ws, x, xbox, y, ybox, c, f):
+    """y = f (H_eff - c) x (G,) for x zero outside xbox (2, B); sets ybox, the box of y (whose old
+    value is cleared first; y must not be x).
 
-    Banded path: global layout, the DIA rows (built on demand around xbox) plus the polynomial
-    channels' -(i/2) Gamma Q Gamma x (series.py, on the flat range of xbox); dense path: compact
-    vector of sector tuple ws.state[0].s, the box of dimension d."""
+    Banded path: global layout, matrix-free with the rate rows built on demand around xbox
+    (banded.py), plus the polynomial channels' -(i/2) Gamma Q Gamma x (series.py, on the flat range
+    of xbox); dense path: compact vector of sector tuple ws.state[0].s, the box of dimension d."""
     clear_box(P.gstride, y, ybox)
     if P.mode != BANDED:
         d = xbox[1, P.nb.size - 1]
         matvec_dense(ws.heff, ws.state[0].s, x, d, y)
+        for i in range(d):
+            y[i] = f * (y[i] - c * x[i])
         copy_box(xbox, ybox)
         return
     ensure_built(P, ws.tj, ws.heff.data, ws.built, xbox, ws.bx[0])
-    matvec_banded(P, ws.heff.data, x, xbox, y, ybox)
+    matvec_banded(P, ws.tab, ws.heff.data, x, xbox, y, ybox, c, f, ws.kk)
     if P.poly_l.size:
-        add_polynomial_channels(P, ws.lad, ws.tj, ws.scratch, ws.real, x, xbox, y, ybox, ws.bx[1])
+        add_polynomial_channels(P, ws.lad, ws.tj, ws.scratch, ws.real, x, xbox, y, ybox, ws.bx[1], f)
 
 
 @njit(cache=True)
@@ -51,24 +53,15 @@ def taylor_terms(P, ws, dt, tols, c):
     not widen by the reach of H_eff at every term."""
     terms, tbox = ws.terms, ws.tbox
     gs = P.gstride
-    last = P.nb.size - 1
     norm0 = norm2(gs, terms[0], tbox[0])
     cut = tols.trim * norm0
     norm0 = math.sqrt(norm0)
     for kk in range(1, terms.shape[0]):
-        x, y, box = terms[kk - 1], terms[kk], tbox[kk]
-        heff_matvec(P, ws, x, tbox[kk - 1], y, box)
-        f = -1j * dt / kk
-        nrm = 0.0
-        for r in range(nrows(box)):
-            base = row_base(gs, box, r)
-            for i in range(base + box[0, last], base + box[1, last]):
-                v = (y[i] - c * x[i]) * f
-                y[i] = v
-                nrm += v.real ** 2 + v.imag ** 2
+        y, box = terms[kk], tbox[kk]
+        heff_matvec(P, ws, terms[kk - 1], tbox[kk - 1], y, box, c, -1j * dt / kk)
         if P.mode == BANDED:
             trim_faces(gs, y, box, tbox[kk - 1], cut, ws.bx[2])
-        if math.sqrt(nrm) < tols.tol * norm0:
+        if math.sqrt(norm2(gs, y, box)) < tols.tol * norm0:
             return kk
     return -1
 
@@ -134,7 +127,7 @@ def mean_energy(P, ws):
     last = P.nb.size - 1
     psi, box = ws.terms[0], ws.tbox[0]
     hpsi, hbox = ws.work, ws.wbox
-    heff_matvec(P, ws, psi, box, hpsi, hbox)
+    heff_matvec(P, ws, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
     c = 0.0j
     for r in range(nrows(box)):
         base = row_base(gs, box, r)

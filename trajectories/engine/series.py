@@ -312,21 +312,21 @@ def series_box(P, p, xbox, applications, out):
 
 
 @njit(cache=True)
-def add_polynomial_channels(P, lad, tj, scratch, real, x, xbox, y, ybox, tmp):
-    """y += -(i/2) sum_l Gamma_l Q_l Gamma_l x over the polynomial channels, for x zero outside xbox
+def add_polynomial_channels(P, lad, tj, scratch, real, x, xbox, y, ybox, tmp, f):
+    """y += -(i f/2) sum_l Gamma_l Q_l Gamma_l x over the polynomial channels, for x zero outside xbox
     and y outside ybox (2, B), which grows to hold the sum (tmp: (2, B) scratch). The series run on
     the flat range of xbox (box.flat_hull), whose entries outside xbox are zero."""
     lo, hi = flat_hull(P.gstride, xbox)
     ylo, yhi = flat_hull(P.gstride, ybox)
-    add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi)
+    add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi, f)
     for p in range(P.poly_l.size):
         series_box(P, p, xbox, 2, tmp)
         union(ybox, tmp, ybox)
 
 
 @njit(cache=True)
-def add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi):
-    """y += -(i/2) sum_l Gamma_l Q_l Gamma_l x over the polynomial channels, for x on [lo, hi) and
+def add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi, f):
+    """y += -(i f/2) sum_l Gamma_l Q_l Gamma_l x over the polynomial channels, for x on [lo, hi) and
     y on [ylo, yhi); scratch (6, G) complex, real (8, G + 2). Returns the new support of y."""
     a, q, tmp, cheb = scratch[0], scratch[1], scratch[2], scratch[3:6]
     for p in range(P.poly_l.size):
@@ -341,5 +341,5 @@ def add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi):
             y[i] = 0.0
         ylo, yhi = new_lo, new_hi
         for i in range(alo, ahi):
-            y[i] += -0.5j * a[i]
+            y[i] += -0.5j * f * a[i]
     return ylo, yhi

@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit
 
 from .compiled import BANDED, DENSE
+from .banded import refresh_tables
 from .box import empty_box, norm2, nrows, row_base
 from .dense import enter_sector
 from .layout import digit
@@ -55,12 +56,14 @@ class Workspace(NamedTuple):
     tbox: np.ndarray    # (K + 1, 2, B) int the box of terms[k] (zero outside it)
     work: np.ndarray    # (G,) complex scratch: H_eff psi, psi at the end of a step, Gamma_l psi
     wbox: np.ndarray    # (2, B) int the box of work (zero outside it)
-    built: np.ndarray   # (2, B) int the rows of the banded H_eff built in heff.data (empty: none)
+    built: np.ndarray   # (2, B) int the rows of the rate rows built in heff.data (banded.py; empty: none)
     bx: np.ndarray      # (4, 2, B) int scratch boxes
     glob: np.ndarray    # (G,) complex, zero between steps: the dense-path state in the global layout
     u: np.ndarray       # (3B, G) complex: T^b_q psi for the moments
     w: np.ndarray       # (max(L, 1),) channel weights
     heff: Heff          # H_eff of the current sector tuple
+    tab: np.ndarray     # (B, 3, max N_b + 3) ladder tables of the current tuple (banded.refresh_tables)
+    kk: np.ndarray      # (B,) int scratch: digits of a row
     lad: np.ndarray     # (B, max N_b + 2) <k - 1| J_+ |k> of each block's current j (polynomial channels)
     scratch: np.ndarray  # (6, G) complex scratch of the Chebyshev series ((6, 1) without polynomial channels)
     real: np.ndarray    # (8, G + 2 S) real scratch of the series, S = max poly_reach ((8, 1) without them)
@@ -78,18 +81,19 @@ def workspace(P, tj0, max_terms):
     """Zeroed buffers for a trajectory in sector tuple tj0 (B,) with up to max_terms Taylor terms."""
     G, B = P.G, P.nb.size
     dia = (P.offsets.size, G) if P.mode == BANDED else (1, 1)
+    poly = P.poly_l.size > 0
+    n_scratch = G if poly else 1
+    n_real = G + 2 * np.max(P.poly_reach) if poly else 1
+    heff = heff_operator(P, np.zeros(dia, np.complex128))
     return Workspace(
-        tj=tj0.copy(), state=np.zeros(1, STATE),
-        terms=np.zeros((max_terms + 1, G), np.complex128),
-        tbox=np.zeros((max_terms + 1, 2, B), np.int64),
-        work=np.zeros(G, np.complex128), wbox=np.zeros((2, B), np.int64),
-        built=np.zeros((2, B), np.int64), bx=np.zeros((4, 2, B), np.int64),
-        glob=np.zeros(G, np.complex128),
-        u=np.zeros((3 * P.nb.size, G), np.complex128), w=np.zeros(max(P.ch_block.size, 1)),
-        heff=heff_operator(P, np.zeros(dia, np.complex128)),
-        lad=np.zeros((P.nb.size, np.max(P.nk) + 1), np.float64),
-        scratch=np.zeros((6, G if P.poly_l.size else 1), np.complex128),
-        real=np.zeros((8, G + 2 * np.max(P.poly_reach) if P.poly_l.size else 1), np.float64))
+        tj0.copy(), np.zeros(1, STATE),
+        np.zeros((max_terms + 1, G), np.complex128), np.zeros((max_terms + 1, 2, B), np.int64),
+        np.zeros(G, np.complex128), np.zeros((2, B), np.int64),
+        np.zeros((2, B), np.int64), np.zeros((4, 2, B), np.int64),
+        np.zeros(G, np.complex128), np.zeros((3 * B, G), np.complex128), np.zeros(max(P.ch_block.size, 1)),
+        heff, np.zeros((B, 3, np.max(P.nk) + 2), np.float64), np.zeros(B, np.int64),
+        np.zeros((B, np.max(P.nk) + 1), np.float64),
+        np.zeros((6, n_scratch), np.complex128), np.zeros((8, n_real), np.float64))
 
 
 @njit(cache=True)
@@ -131,6 +135,9 @@ def load_state(P, ws, psi0):
             psi[i] *= scale
     st.t, st.lognorm, st.dt_guess = 0.0, 0.0, 0.0
     empty_box(ws.built)
+    if P.mode == BANDED:
+        for b in range(P.nb.size):
+            refresh_tables(P, ws.tj, ws.tab, b)
     if P.poly_l.size:
         for b in range(P.nb.size):
             refresh_ladder(P, ws.tj, ws.lad, b)

@@ -6,7 +6,7 @@ each timed, on one trajectory of a Hopfield network (p patterns, N spins; p = 1 
 Model and start as in bench_multiblock.py (beta = 2, Omega = 0.5, coherent theta = 0.4, t = 0..5).
 Prints per configuration the seconds spent in each phase (H_eff psi and its mean, the Taylor terms,
 horner and the jump-time root, channel and sector weights, the Kraus map, the moments), the numbers of
-steps, jumps, Taylor terms, root iterations and DIA builds, and the mean box of the state against
+steps, jumps, Taylor terms and DIA builds, and the mean boxes of the state and of the last Taylor term against
 G = prod(N_b + 1). Python's call overhead (~1 us per call) is included, so at small N the totals
 exceed a plain run's.
 """
@@ -71,6 +71,7 @@ def profile(model, seed=1):
             cnt["steps"] += 1
             cnt["Taylor terms"] += K
             cnt["box"] += box_size(ws.tbox[0])
+            cnt["last term box"] += box_size(ws.tbox[K])
             n1 = timed("horner, root", horner, P, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
             g1 = st["lognorm"] - a0 * dt + math.log(n1)
             if g1 > st["logr"]:
@@ -78,7 +79,7 @@ def profile(model, seed=1):
                 st["t"] = t_out if clipped else st["t"] + dt
                 timed("settle", settle, P, ws, K, n1, tols.trim)
                 continue
-            x, nx = timed("horner, root", jump_time, P, ws, K, st["lognorm"] - st["logr"], a0 * dt, tols.root_tol)
+            x, nx = timed("horner, root", jump_time, P, ws, K, st["lognorm"] - st["logr"], a0 * dt, n1, tols.root_tol)
             st["t"] += x * dt
             timed("settle", settle, P, ws, K, nx, tols.trim)
             w = timed("channel weights", channel_weights, P, ws)
@@ -102,7 +103,8 @@ def main(configs):
         steps = max(cnt["steps"], 1)
         print(f"\np = {p}, N = {N}, blocks {model.sizes}, G = {G}: {total:.3f} s, {cnt['jumps']} jumps, "
               f"{cnt['steps']} steps, {cnt['Taylor terms'] / steps:.1f} Taylor terms per step, "
-              f"{cnt['DIA builds']} DIA builds, mean box {cnt['box'] / steps:.0f} ({cnt['box'] / steps / G:.2%} of G)")
+              f"{cnt['DIA builds']} DIA builds, mean box {cnt['box'] / steps:.0f} ({cnt['box'] / steps / G:.2%} of G), "
+              f"of the last Taylor term {cnt['last term box'] / steps:.0f}")
         for name, s in sorted(sec.items(), key=lambda kv: -kv[1]):
             print(f"  {name:<20} {s:8.3f} s  {s / total:6.1%}")
 

@@ -114,31 +114,38 @@ def matvec_banded(P, tab, data, x, xbox, y, ybox, c, f, kk):
     last = P.nb.size - 1
     G = P.G
     for r in range(nrows(ybox)):
-        base = row_base(P.gstride, ybox, r)
-        for b in range(last):
-            kk[b] = digit(P, base, b)
+        base = row_digits(P.gstride, ybox, r, kk)
         a, e = base + ybox[0, last], base + ybox[1, last]
         for i in range(a, e):
-            y[i] = (-0.5j * P.adiag[i] - c) * x[i]
+            y[i] = (f * complex(-c.real, -0.5 * P.adiag[i] - c.imag)) * x[i]
         for t in range(P.ham_off.size):
-            apply_term(P, tab, t, x, y, base, a, e, G, kk)
+            apply_term(P, tab, t, f, x, y, base, a, e, G, kk)
         for d in range(P.offsets.size):
             o = P.offsets[d]
             for i in range(max(a, -o), min(e, G - o)):
-                y[i] += data[d, i] * x[i + o]
-        if f != 1.0:
-            for i in range(a, e):
-                y[i] *= f
+                y[i] += f * data[d, i] * x[i + o]
 
 
 @njit(cache=True, inline="always")
-def apply_term(P, tab, t, x, y, base, a, e, G, kk):
-    """y[i] += (term t x)[i] on the row [a, e) (digits kk of the blocks before the last, base its
+def row_digits(gstride, box, r, kk):
+    """row_base of row r of box, with the digits of its blocks before the last in kk."""
+    base = 0
+    for b in range(box.shape[1] - 2, -1, -1):
+        w = box[1, b] - box[0, b]
+        kk[b] = box[0, b] + r % w
+        base += kk[b] * gstride[b]
+        r //= w
+    return base
+
+
+@njit(cache=True, inline="always")
+def apply_term(P, tab, t, f, x, y, base, a, e, G, kk):
+    """y[i] += f (term t x)[i] on the row [a, e) (digits kk of the blocks before the last, base its
     global index at last digit 0): the factors on earlier blocks are constant along the row, those
     on the last block are read from its table."""
     last = P.nb.size - 1
     o = P.ham_off[t]
-    coef = P.ham_c[t]
+    coef = f * P.ham_c[t]
     nvary = 0
     q1, d1, q2, d2 = 0, 0, 0, 0
     for u in range(P.ham_nf[t]):

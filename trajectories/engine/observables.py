@@ -41,12 +41,17 @@ def moments(P, tj, psi, box, u, wide, first, second):
     for b in range(B):
         for q in range(3):
             first[b, q] = box_dot(P, psi, u[3 * b + q], box)
-    adj = (1, 0, 2)
+    adj = (1, 0, 2)   # T_+^+ = T_-, T_z^+ = T_z; <T^b_q T^g_r>^* = <T^g_r^+ T^b_q^+> fills the other half
     for b in range(B):
         for q in range(3):
             for g in range(B):
                 for r in range(3):
-                    second[3 * b + q, 3 * g + r] = box_dot(P, u[3 * b + adj[q]], u[3 * g + r], wide)
+                    row, col = 3 * b + q, 3 * g + r
+                    mirror_row, mirror_col = 3 * g + adj[r], 3 * b + adj[q]
+                    if (mirror_row, mirror_col) < (row, col):
+                        second[row, col] = second[mirror_row, mirror_col].conjugate()
+                    else:
+                        second[row, col] = box_dot(P, u[3 * b + adj[q]], u[col], wide)
     for a in range(3 * B):
         clear_box(P.gstride, u[a], wide)
 

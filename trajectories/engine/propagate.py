@@ -80,42 +80,65 @@ def horner(P, terms, tbox, K, x, out, obox):
     for r in range(nrows(box)):
         base = row_base(gs, box, r)
         for i in range(base + box[0, last], base + box[1, last]):
-            v = terms[K, i]
+            vr, vi = terms[K, i].real, terms[K, i].imag   # real arithmetic: x is real
             for kk in range(K - 1, -1, -1):
-                v = v * x + terms[kk, i]
-            out[i] = v
-            nrm += v.real ** 2 + v.imag ** 2
+                w = terms[kk, i]
+                vr = vr * x + w.real
+                vi = vi * x + w.imag
+            out[i] = complex(vr, vi)
+            nrm += vr * vr + vi * vi
     return nrm
 
 
 @njit(cache=True)
-def jump_time(P, ws, K, g0, a0dt, root_tol):
-    """Root x in (0, 1] of g0 - a0dt x + log||p(x)||^2 = 0, p(x) = sum_{k <= K} x^k w_k (g0 > 0,
-    value at x = 1 <= 0), by Illinois (modified regula falsi); leaves p(x) in work and returns
-    (x, ||p(x)||^2)."""
-    terms, tbox, out, obox = ws.terms, ws.tbox, ws.work, ws.wbox
-    x_lo, f_lo = 0.0, g0
-    x_hi = 1.0
-    n_hi = horner(P, terms, tbox, K, 1.0, out, obox)
-    f_hi = g0 - a0dt + math.log(n_hi)
-    side = 0
-    x, nrm = x_hi, n_hi
+def horner_slope(P, terms, tbox, K, x, out, obox):
+    """horner with the slope: out = p(x) = sum_{k <= K} x^k terms[k] on obox = tbox[K]; returns
+    (||p(x)||^2, d/dx ||p(x)||^2 = 2 Re <p(x), p'(x)>)."""
+    gs = P.gstride
+    last = P.nb.size - 1
+    box = tbox[K]
+    if not inside(obox, box):
+        clear_box(gs, out, obox)
+    copy_box(box, obox)
+    nrm, slope = 0.0, 0.0
+    for r in range(nrows(box)):
+        base = row_base(gs, box, r)
+        for i in range(base + box[0, last], base + box[1, last]):
+            vr, vi = terms[K, i].real, terms[K, i].imag
+            dr, di = 0.0, 0.0
+            for kk in range(K - 1, -1, -1):
+                w = terms[kk, i]
+                dr = dr * x + vr
+                di = di * x + vi
+                vr = vr * x + w.real
+                vi = vi * x + w.imag
+            out[i] = complex(vr, vi)
+            nrm += vr * vr + vi * vi
+            slope += vr * dr + vi * di
+    return nrm, 2.0 * slope
+
+
+@njit(cache=True)
+def jump_time(P, ws, K, g0, a0dt, n1, root_tol):
+    """Root x in (0, 1] of g(x) = g0 - a0dt x + log||p(x)||^2, p(x) = sum_{k <= K} x^k w_k (g0 > 0,
+    g(1) = g0 - a0dt + log n1 <= 0): Newton steps from the secant point, kept inside the bracket
+    (bisection when a step leaves it); leaves p(x) in work and returns (x, ||p(x)||^2)."""
+    x_lo, x_hi = 0.0, 1.0
+    f_hi = g0 - a0dt + math.log(n1)
+    x = g0 / (g0 - f_hi) if g0 - f_hi > 0 else 0.5
+    nrm = n1
     for _ in range(200):
-        x = (x_lo * f_hi - x_hi * f_lo) / (f_hi - f_lo)
-        nrm = horner(P, terms, tbox, K, x, out, obox)
+        nrm, slope = horner_slope(P, ws.terms, ws.tbox, K, x, ws.work, ws.wbox)
         f = g0 - a0dt * x + math.log(nrm)
         if abs(f) < root_tol or x_hi - x_lo < 1e-15:
             return x, nrm
         if f > 0:
-            x_lo, f_lo = x, f
-            if side == 1:
-                f_hi *= 0.5
-            side = 1
+            x_lo = x
         else:
-            x_hi, f_hi = x, f
-            if side == -1:
-                f_lo *= 0.5
-            side = -1
+            x_hi = x
+        df = -a0dt + slope / nrm
+        x_new = x - f / df if df != 0 else -1.0
+        x = x_new if x_lo < x_new < x_hi else 0.5 * (x_lo + x_hi)
     return x, nrm
 
 
@@ -211,7 +234,7 @@ def propagate(P, ws, t_out, tols):
         st.t = t_out if clipped else st.t + dt
         settle(P, ws, K, n1, tols.trim)
         return False
-    x, nx = jump_time(P, ws, K, st.lognorm - st.logr, a0 * dt, tols.root_tol)
+    x, nx = jump_time(P, ws, K, st.lognorm - st.logr, a0 * dt, n1, tols.root_tol)
     st.t += x * dt
     settle(P, ws, K, nx, tols.trim)
     return True

@@ -105,7 +105,7 @@ def add_collective_row(P, tj, data, t, i):
             data[P.coll_d[t, mid + c + 2], i] += (-0.5j / n) * P.gtab[l, i] * left * right * P.gtab[l, col]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def matvec_banded(P, tab, data, x, xbox, y, ybox, c, f, kk):
     """y = f (H_eff - c) x (G,) on ybox = xbox widened by P.bshift, for x zero outside xbox; y must
     be zero outside ybox beforehand and the rate rows of ybox built (kk: (B,) int scratch, the row's
@@ -164,16 +164,14 @@ def apply_term(P, tab, t, f, x, y, base, a, e, G, kk):
         for i in range(lo, hi):
             y[i] += coef * x[i + o]
     elif nvary == 1:
-        t1 = tab[last, q1]
         for i in range(lo, hi):
-            y[i] += coef * t1[i + s1] * x[i + o]
+            y[i] += coef * tab[last, q1, i + s1] * x[i + o]
     else:
-        t1, t2 = tab[last, q1], tab[last, q2]
         for i in range(lo, hi):
-            y[i] += coef * (t1[i + s1] * t2[i + s2]) * x[i + o]
+            y[i] += coef * (tab[last, q1, i + s1] * tab[last, q2, i + s2]) * x[i + o]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ensure_built(P, tj, data, built, xbox, need):
     """Build the rate rows of a box around xbox unless those of xbox widened by P.bshift (need,
     (2, B) scratch) are built (built: (2, B) the rows built, an empty box after j changed). The new

@@ -49,14 +49,14 @@ def row_base(gstride, box, r):
     return base
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def box_size(box):
     """Number of entries of box."""
     last = box.shape[1] - 1
     return nrows(box) * max(box[1, last] - box[0, last], 0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def clear_box(gstride, x, box):
     """x = 0 on box."""
     last = box.shape[1] - 1
@@ -66,7 +66,7 @@ def clear_box(gstride, x, box):
             x[i] = 0.0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def empty_box(box):
     """Make box empty (hi = lo = 0)."""
     for b in range(box.shape[1]):
@@ -74,7 +74,7 @@ def empty_box(box):
         box[1, b] = 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def unbounded(box):
     """Make box the "keep nothing" argument of trim_faces (lo above, hi below every digit)."""
     for b in range(box.shape[1]):
@@ -82,7 +82,7 @@ def unbounded(box):
         box[1, b] = -1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def copy_box(src, dst):
     """dst = src."""
     for b in range(src.shape[1]):
@@ -90,7 +90,7 @@ def copy_box(src, dst):
         dst[1, b] = src[1, b]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def widen(box, shift, nk, out):
     """out = box widened by shift[b] (B,) on both sides of every block, within 0..nk[b] - 1."""
     for b in range(box.shape[1]):
@@ -98,7 +98,7 @@ def widen(box, shift, nk, out):
         out[1, b] = min(box[1, b] + shift[b], nk[b])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def widen_block(box, b, shift, nk, out):
     """out = box widened by shift on both sides of block b only, within 0..nk[b] - 1."""
     copy_box(box, out)
@@ -106,7 +106,7 @@ def widen_block(box, b, shift, nk, out):
     out[1, b] = min(box[1, b] + shift, nk[b])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def inside(inner, outer):
     """Whether box inner lies in box outer (an empty inner lies in any box)."""
     for b in range(inner.shape[1]):
@@ -160,7 +160,7 @@ def compact_box(d, out):
     out[1, B - 1] = d
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def face_max(gstride, x, box, b, k, face):
     """max |x_i|^2 over the face k_b = k of box (face: (2, B) scratch)."""
     copy_box(box, face)
@@ -174,7 +174,7 @@ def face_max(gstride, x, box, b, k, face):
     return top
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def trim_faces(gstride, x, box, keep, cut, face):
     """Shrink box past its faces with every |x_i|^2 <= cut, setting them to zero; faces inside box
     keep (2, B) are never dropped, nor the last digit of a block (face: (2, B) scratch)."""
@@ -191,7 +191,7 @@ def trim_faces(gstride, x, box, keep, cut, face):
             box[1, b] -= 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def norm2(gstride, x, box):
     """sum |x_i|^2 over box."""
     last = box.shape[1] - 1

@@ -22,7 +22,7 @@ from .dense import matvec_dense
 from .series import add_polynomial_channels
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def heff_matvec(P, ws, x, xbox, y, ybox, c, f):
     """y = f (H_eff - c) x (G,) for x zero outside xbox (2, B); sets ybox, the box of y (whose old
     value is cleared first; y must not be x).

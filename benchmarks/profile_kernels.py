@@ -72,7 +72,7 @@ def profile(model, seed=1):
             cnt["Taylor terms"] += K
             cnt["box"] += box_size(ws.tbox[0])
             cnt["last term box"] += box_size(ws.tbox[K])
-            n1 = timed("horner, root", horner, P, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
+            n1 = timed("horner, root", horner, P.gstride, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
             g1 = st["lognorm"] - a0 * dt + math.log(n1)
             if g1 > st["logr"]:
                 st["lognorm"] = g1

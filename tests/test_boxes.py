@@ -69,7 +69,8 @@ def _hopfield_run(P, sizes, trim, times, seed):
     out = Outputs(np.zeros((T, B, 3), complex), np.zeros((T, 3 * B, 3 * B), complex), spec.bin_of, spec.table,
                   np.zeros((T, spec.nbins)), np.zeros((T, 0)), np.zeros((T, B), np.int64))
     rng = np.random.Generator(np.random.PCG64(seed))
-    n, jt, jl, _ = run_trajectory(P, psi0, tj0, times, rng, opt.tol, opt.root_tol, trim, opt.max_terms, out, True)
+    ws = workspace(P, tj0, opt.max_terms)
+    n, jt, jl, _ = run_trajectory(P, ws, psi0, times, rng, opt.tol, opt.root_tol, trim, out, True)
     return n, jt, jl, out.first, out.second
 
 

@@ -106,24 +106,25 @@ def add_collective_row(P, tj, data, t, i):
 
 
 @njit(cache=True, inline="always")
-def matvec_banded(P, tab, data, x, xbox, y, ybox, c, f, kk):
-    """y = f (H_eff - c) x (G,) on ybox = xbox widened by P.bshift, for x zero outside xbox; y must
-    be zero outside ybox beforehand and the rate rows of ybox built (kk: (B,) int scratch, the row's
-    digits)."""
-    widen(xbox, P.bshift, P.nk, ybox)
-    last = P.nb.size - 1
-    G = P.G
+def matvec_banded(H, x, xbox, y, ybox, c, f):
+    """y = f (H_eff - c) x (G,) on ybox = xbox widened by H.bshift, for x zero outside xbox; y must
+    be zero outside ybox beforehand and the rate rows of ybox built (H: workspace.Heff, which holds
+    the few arrays this reads: a kernel that takes the whole compiled model pays for counting the
+    references of its ~60 arrays at every call, more than this product costs on a small box)."""
+    widen(xbox, H.bshift, H.nk, ybox)
+    last = H.nk.size - 1
+    G = H.G
     for r in range(nrows(ybox)):
-        base = row_digits(P.gstride, ybox, r, kk)
+        base = row_digits(H.gstride, ybox, r, H.kk)
         a, e = base + ybox[0, last], base + ybox[1, last]
         for i in range(a, e):
-            y[i] = (f * complex(-c.real, -0.5 * P.adiag[i] - c.imag)) * x[i]
-        for t in range(P.ham_off.size):
-            apply_term(P, tab, t, f, x, y, base, a, e, G, kk)
-        for d in range(P.offsets.size):
-            o = P.offsets[d]
+            y[i] = (f * complex(-c.real, -0.5 * H.adiag[i] - c.imag)) * x[i]
+        for t in range(H.ham_off.size):
+            apply_term(H, t, f, x, y, base, a, e, G)
+        for d in range(H.offsets.size):
+            o = H.offsets[d]
             for i in range(max(a, -o), min(e, G - o)):
-                y[i] += f * data[d, i] * x[i + o]
+                y[i] += f * H.data[d, i] * x[i + o]
 
 
 @njit(cache=True, inline="always")
@@ -139,17 +140,18 @@ def row_digits(gstride, box, r, kk):
 
 
 @njit(cache=True, inline="always")
-def apply_term(P, tab, t, f, x, y, base, a, e, G, kk):
+def apply_term(H, t, f, x, y, base, a, e, G):
     """y[i] += f (term t x)[i] on the row [a, e) (digits kk of the blocks before the last, base its
     global index at last digit 0): the factors on earlier blocks are constant along the row, those
     on the last block are read from its table."""
-    last = P.nb.size - 1
-    o = P.ham_off[t]
-    coef = f * P.ham_c[t]
+    last = H.nk.size - 1
+    tab, kk = H.tab, H.kk
+    o = H.ham_off[t]
+    coef = f * H.ham_c[t]
     nvary = 0
     q1, d1, q2, d2 = 0, 0, 0, 0
-    for u in range(P.ham_nf[t]):
-        b, q, dd = P.ham_fb[t, u], P.ham_fq[t, u], P.ham_fd[t, u]
+    for u in range(H.ham_nf[t]):
+        b, q, dd = H.ham_fb[t, u], H.ham_fq[t, u], H.ham_fd[t, u]
         if b != last:
             coef *= tab[b, q, kk[b] + dd + 1]
         elif nvary == 0:
@@ -189,8 +191,8 @@ def ensure_built(P, tj, data, built, xbox, need):
 
 
 @njit(cache=True)
-def trim_window(P, psi, box, keep, face, trim):
+def trim_window(gs, psi, box, keep, face, trim):
     """Shrink box past its faces with |psi_i|^2 <= trim ||psi||^2 (zeroed): the window of the
     state (keep: (2, B) scratch, face as in box.trim_faces)."""
     unbounded(keep)
-    trim_faces(P.gstride, psi, box, keep, trim * norm2(P.gstride, psi, box), face)
+    trim_faces(gs, psi, box, keep, trim * norm2(gs, psi, box), face)

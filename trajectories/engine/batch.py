@@ -17,6 +17,7 @@ from ..base.grid import DiagonalSpec, diagonal_spec
 from ..sectors.frame import rotate_moments
 from ..sectors.states import InitialState
 from .driver import Outputs, run_trajectory
+from .workspace import workspace
 
 
 def _ladder(x: np.ndarray, axis: int) -> np.ndarray:
@@ -86,8 +87,9 @@ def _run_interruptibly(compiled, psi, tj0, times, rng, options, out, log_jumps):
     time) surfaces as a SystemError caused by it: it is raised as the KeyboardInterrupt again,
     so the run stops and keeps its checkpoint as for any other interruption."""
     try:
-        return run_trajectory(compiled, psi, tj0, times, rng, options.tol, options.root_tol, options.trim,
-                              options.max_terms, out, log_jumps)
+        ws = workspace(compiled, tj0, options.max_terms)
+        return run_trajectory(compiled, ws, psi, times, rng, options.tol, options.root_tol, options.trim,
+                              out, log_jumps)
     except SystemError as err:
         cause = err
         while cause is not None and not isinstance(cause, KeyboardInterrupt):

@@ -26,7 +26,7 @@ from numba import njit
 from .jumps import apply_jump, channel_weights, choose_channel, choose_sector, sector_weights
 from .observables import record
 from .propagate import propagate
-from .workspace import Tolerances, load_state, workspace
+from .workspace import Tolerances, load_state
 
 
 @njit(cache=True)
@@ -65,19 +65,19 @@ def log_jump(log_t, log_l, log_tj, n, t, l, tj):
 
 
 @njit(cache=True)
-def run_trajectory(P, psi0, tj0, times, rng, tol, root_tol, trim, max_terms, out, log_jumps):
-    """One trajectory from the normalised psi0 (G,) (global layout) in sector tuple tj0 (B,).
+def run_trajectory(P, ws, psi0, times, rng, tol, root_tol, trim, out, log_jumps):
+    """One trajectory from the normalised psi0 (G,) (global layout) in the sector tuple of the fresh
+    workspace ws (workspace.workspace).
 
     Writes into `out` (Outputs) at every output time (times (T,) strictly increasing, >= 0):
     first[t, b, q] = <T^b_q>, second[t, 3b+q, 3g+r] = <T^b_q T^g_r>, the distributions and
     diagonal observables, and the sector tuple. Returns (njumps, jump_t (n,), jump_l (n,),
     jump_tj (n, B)): the jump log, with n = njumps when log_jumps is True, else n = 0."""
-    ws = workspace(P, tj0, max_terms)
     tols = Tolerances(tol, root_tol, trim)
     load_state(P, ws, psi0)
     draw_threshold(ws.state[0], rng)
     log_t, log_l = np.empty(0), np.empty(0, np.int64)
-    log_tj = np.empty((0, tj0.size), np.int64)
+    log_tj = np.empty((0, ws.tj.size), np.int64)
     it = 0
     njumps = 0
     while it < times.size:

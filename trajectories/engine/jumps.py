@@ -336,7 +336,7 @@ def apply_jump(P, ws, jump, trim):
         clear_box(P.gstride, psi, box)
         apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, psi, box, scale)
         ws.tj[b] += 2 * jump.dj
-        trim_window(P, psi, box, ws.bx[2], ws.bx[3], trim)
+        trim_window(P.gstride, psi, box, ws.bx[2], ws.bx[3], trim)
         if jump.dj != 0:
             empty_box(ws.built)  # H_eff depends on j: rebuild the rate rows, refresh the tables
             refresh_tables(P, ws.tj, ws.tab, b)

@@ -39,7 +39,7 @@ def heff_matvec(P, ws, x, xbox, y, ybox, c, f):
         copy_box(xbox, ybox)
         return
     ensure_built(P, ws.tj, ws.heff.data, ws.built, xbox, ws.bx[0])
-    matvec_banded(P, ws.tab, ws.heff.data, x, xbox, y, ybox, c, f, ws.kk)
+    matvec_banded(ws.heff, x, xbox, y, ybox, c, f)
     if P.poly_l.size:
         add_polynomial_channels(P, ws.lad, ws.tj, ws.scratch, ws.real, x, xbox, y, ybox, ws.bx[1], f)
 
@@ -56,9 +56,15 @@ def taylor_terms(P, ws, dt, tols, c):
     norm0 = norm2(gs, terms[0], tbox[0])
     cut = tols.trim * norm0
     norm0 = math.sqrt(norm0)
+    plain = P.mode == BANDED and P.poly_l.size == 0 and P.offsets.size == 0
+    H = ws.heff
     for kk in range(1, terms.shape[0]):
         y, box = terms[kk], tbox[kk]
-        heff_matvec(P, ws, terms[kk - 1], tbox[kk - 1], y, box, c, -1j * dt / kk)
+        if plain:   # the product alone, without passing the compiled model (see matvec_banded)
+            clear_box(gs, y, box)
+            matvec_banded(H, terms[kk - 1], tbox[kk - 1], y, box, c, -1j * dt / kk)
+        else:
+            heff_matvec(P, ws, terms[kk - 1], tbox[kk - 1], y, box, c, -1j * dt / kk)
         if P.mode == BANDED:
             trim_faces(gs, y, box, tbox[kk - 1], cut, ws.bx[2])
         if math.sqrt(norm2(gs, y, box)) < tols.tol * norm0:
@@ -67,11 +73,10 @@ def taylor_terms(P, ws, dt, tols, c):
 
 
 @njit(cache=True)
-def horner(P, terms, tbox, K, x, out, obox):
+def horner(gs, terms, tbox, K, x, out, obox):
     """out = sum_{k <= K} x^k terms[k] (G,) on obox = tbox[K] (the largest: boxes are nested; out
     zero outside obox's old value); returns its squared norm."""
-    gs = P.gstride
-    last = P.nb.size - 1
+    last = gs.size - 1
     box = tbox[K]
     if not inside(obox, box):
         clear_box(gs, out, obox)
@@ -91,11 +96,10 @@ def horner(P, terms, tbox, K, x, out, obox):
 
 
 @njit(cache=True)
-def horner_slope(P, terms, tbox, K, x, out, obox):
+def horner_slope(gs, terms, tbox, K, x, out, obox):
     """horner with the slope: out = p(x) = sum_{k <= K} x^k terms[k] on obox = tbox[K]; returns
     (||p(x)||^2, d/dx ||p(x)||^2 = 2 Re <p(x), p'(x)>)."""
-    gs = P.gstride
-    last = P.nb.size - 1
+    last = gs.size - 1
     box = tbox[K]
     if not inside(obox, box):
         clear_box(gs, out, obox)
@@ -128,7 +132,7 @@ def jump_time(P, ws, K, g0, a0dt, n1, root_tol):
     x = g0 / (g0 - f_hi) if g0 - f_hi > 0 else 0.5
     nrm = n1
     for _ in range(200):
-        nrm, slope = horner_slope(P, ws.terms, ws.tbox, K, x, ws.work, ws.wbox)
+        nrm, slope = horner_slope(P.gstride, ws.terms, ws.tbox, K, x, ws.work, ws.wbox)
         f = g0 - a0dt * x + math.log(nrm)
         if abs(f) < root_tol or x_hi - x_lo < 1e-15:
             return x, nrm
@@ -150,7 +154,11 @@ def mean_energy(P, ws):
     last = P.nb.size - 1
     psi, box = ws.terms[0], ws.tbox[0]
     hpsi, hbox = ws.work, ws.wbox
-    heff_matvec(P, ws, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
+    if P.mode == BANDED and P.poly_l.size == 0 and P.offsets.size == 0:
+        clear_box(gs, hpsi, hbox)
+        matvec_banded(ws.heff, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
+    else:
+        heff_matvec(P, ws, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
     c = 0.0j
     for r in range(nrows(box)):
         base = row_base(gs, box, r)
@@ -213,7 +221,7 @@ def settle(P, ws, K, nrm, trim):
         for i in range(base + box[0, last], base + box[1, last]):
             psi[i] = ws.work[i] * scale
     if P.mode == BANDED:
-        trim_window(P, psi, box, ws.bx[2], ws.bx[3], trim)
+        trim_window(P.gstride, psi, box, ws.bx[2], ws.bx[3], trim)
 
 
 @njit(cache=True)
@@ -227,7 +235,7 @@ def propagate(P, ws, t_out, tols):
     a0 = -2.0 * c.imag
     dt, clipped = step_size(st, a0, spread, t_out - st.t)
     K, dt, clipped = expand(P, ws, c, dt, clipped, tols)
-    n1 = horner(P, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
+    n1 = horner(P.gstride, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
     g1 = st.lognorm - a0 * dt + math.log(n1)
     if g1 > st.logr:
         st.lognorm = g1

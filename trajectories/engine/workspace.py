@@ -32,20 +32,35 @@ STATE = np.dtype([
 
 
 class Heff(NamedTuple):
-    """H_eff as its matvec reads it (banded.matvec_banded, dense.matvec_dense)."""
+    """H_eff as its products read it (banded.matvec_banded, dense.matvec_dense): the model's arrays
+    they need and the trajectory's tables, apart from the compiled model so that a product does not
+    pass all of it."""
     mode: int           # compiled.BANDED or compiled.DENSE
     G: int
     maxoff: int         # max |offsets|
-    offsets: np.ndarray  # (n_offsets,) int DIA offsets: (H_eff x)[i] = sum_d data[d, i] x[i + offsets[d]]
-    data: np.ndarray    # (n_offsets, G) complex DIA rows (banded path, banded.build_banded)
+    offsets: np.ndarray  # (n_offsets,) int offsets of the rate rows: y[i] += data[d, i] x[i + offsets[d]]
+    data: np.ndarray    # (n_offsets, G) complex rate rows (banded path, banded.build_rates)
     dense: np.ndarray   # packed dense H_eff of every sector tuple (dense path, compiled.heff_data)
     ptr: np.ndarray     # (S + 1,) int: H_eff of tuple s is dense[ptr[s]:ptr[s + 1]] (compiled.heff_ptr)
+    gstride: np.ndarray  # (B,) and the other compiled.Compiled fields of the same names
+    nk: np.ndarray
+    bshift: np.ndarray
+    adiag: np.ndarray
+    ham_off: np.ndarray
+    ham_c: np.ndarray
+    ham_nf: np.ndarray
+    ham_fb: np.ndarray
+    ham_fq: np.ndarray
+    ham_fd: np.ndarray
+    tab: np.ndarray     # (B, 3, max N_b + 3) ladder tables of the current tuple (banded.refresh_tables)
+    kk: np.ndarray      # (B,) int scratch: digits of a row
 
 
-@njit(cache=True)
-def heff_operator(P, data):
-    """The Heff of compiled model P with DIA rows `data` (n_offsets, G) (banded path)."""
-    return Heff(P.mode, P.G, P.maxoff, P.offsets, data, P.heff_data, P.heff_ptr)
+def heff_operator(P, data, tab, kk):
+    """The Heff of compiled model P with rate rows `data` (n_offsets, G) and the trajectory's ladder
+    tables tab and digit scratch kk."""
+    return Heff(int(P.mode), int(P.G), int(P.maxoff), P.offsets, data, P.heff_data, P.heff_ptr, P.gstride,
+                P.nk, P.bshift, P.adiag, P.ham_off, P.ham_c, P.ham_nf, P.ham_fb, P.ham_fq, P.ham_fd, tab, kk)
 
 
 class Workspace(NamedTuple):
@@ -62,8 +77,8 @@ class Workspace(NamedTuple):
     u: np.ndarray       # (3B, G) complex: T^b_q psi for the moments
     w: np.ndarray       # (max(L, 1),) channel weights
     heff: Heff          # H_eff of the current sector tuple
-    tab: np.ndarray     # (B, 3, max N_b + 3) ladder tables of the current tuple (banded.refresh_tables)
-    kk: np.ndarray      # (B,) int scratch: digits of a row
+    tab: np.ndarray     # (B, 3, max N_b + 3) ladder tables of the current tuple (also in heff)
+    kk: np.ndarray      # (B,) int scratch: digits of a row (also in heff)
     lad: np.ndarray     # (B, max N_b + 2) <k - 1| J_+ |k> of each block's current j (polynomial channels)
     scratch: np.ndarray  # (6, G) complex scratch of the Chebyshev series ((6, 1) without polynomial channels)
     real: np.ndarray    # (8, G + 2 S) real scratch of the series, S = max poly_reach ((8, 1) without them)
@@ -76,24 +91,26 @@ class Tolerances(NamedTuple):
     trim: float         # window truncation |psi_i|^2 <= trim ||psi||^2 (banded path)
 
 
-@njit(cache=True)
-def workspace(P, tj0, max_terms):
-    """Zeroed buffers for a trajectory in sector tuple tj0 (B,) with up to max_terms Taylor terms."""
-    G, B = P.G, P.nb.size
-    dia = (P.offsets.size, G) if P.mode == BANDED else (1, 1)
+def workspace(P, tj0, max_terms: int) -> Workspace:
+    """Zeroed buffers for a trajectory in sector tuple tj0 (B,) with up to max_terms Taylor terms.
+
+    Allocated by numpy (calloc): the operating system maps a page of the length-G vectors only when
+    it is first written, so a trajectory's resident memory follows the boxes its vectors occupy, not
+    G (compiled.trajectory_memory counts the full length, an upper bound)."""
+    G, B = int(P.G), len(P.nb)
     poly = P.poly_l.size > 0
-    n_scratch = G if poly else 1
-    n_real = G + 2 * np.max(P.poly_reach) if poly else 1
-    heff = heff_operator(P, np.zeros(dia, np.complex128))
+    n_real = G + 2 * int(np.max(P.poly_reach)) if poly else 1
+    z = lambda *shape: np.zeros(shape, np.complex128)  # noqa: E731
+    tab, kk = np.zeros((B, 3, int(np.max(P.nk)) + 2)), np.zeros(B, np.int64)
     return Workspace(
-        tj0.copy(), np.zeros(1, STATE),
-        np.zeros((max_terms + 1, G), np.complex128), np.zeros((max_terms + 1, 2, B), np.int64),
-        np.zeros(G, np.complex128), np.zeros((2, B), np.int64),
-        np.zeros((2, B), np.int64), np.zeros((4, 2, B), np.int64),
-        np.zeros(G, np.complex128), np.zeros((3 * B, G), np.complex128), np.zeros(max(P.ch_block.size, 1)),
-        heff, np.zeros((B, 3, np.max(P.nk) + 2), np.float64), np.zeros(B, np.int64),
-        np.zeros((B, np.max(P.nk) + 1), np.float64),
-        np.zeros((6, n_scratch), np.complex128), np.zeros((8, n_real), np.float64))
+        tj=np.array(tj0, np.int64), state=np.zeros(1, STATE),
+        terms=z(max_terms + 1, G), tbox=np.zeros((max_terms + 1, 2, B), np.int64),
+        work=z(G), wbox=np.zeros((2, B), np.int64), built=np.zeros((2, B), np.int64),
+        bx=np.zeros((4, 2, B), np.int64), glob=z(G), u=z(3 * B, G), w=np.zeros(max(P.ch_block.size, 1)),
+        heff=heff_operator(P, z(P.offsets.size, G) if P.mode == BANDED else z(1, 1), tab, kk),
+        tab=tab, kk=kk,
+        lad=np.zeros((B, int(np.max(P.nk)) + 1)),
+        scratch=z(6, G if poly else 1), real=np.zeros((8, n_real)))
 
 
 @njit(cache=True)

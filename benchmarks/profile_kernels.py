@@ -44,7 +44,7 @@ def profile(model, seed=1):
     rng = np.random.Generator(np.random.PCG64(seed))
     tj0, psi0 = coherent_state(THETA).sample(model.sizes, None)
     ws = workspace(P, tj0, opt.max_terms)
-    load_state(P, ws, psi0)
+    load_state(P, ws, psi0, opt.trim)
     draw_threshold(ws.state[0], rng)
     B = len(model.sizes)
     u, wide = np.zeros((3 * B, P.G), complex), np.zeros((2, B), np.int64)

@@ -191,6 +191,17 @@ def trim_faces(gstride, x, box, keep, cut, face):
             box[1, b] -= 1
 
 
+@njit(cache=True)
+def shrink_box(gstride, x, box, cut, face):
+    """Shrink box past its faces with every |x_i|^2 <= cut, leaving x as it is (for a vector that
+    is not the caller's to change; the last digit of a block stays; face: (2, B) scratch)."""
+    for b in range(box.shape[1]):
+        while box[1, b] - box[0, b] > 1 and face_max(gstride, x, box, b, box[0, b], face) <= cut:
+            box[0, b] += 1
+        while box[1, b] - box[0, b] > 1 and face_max(gstride, x, box, b, box[1, b] - 1, face) <= cut:
+            box[1, b] -= 1
+
+
 @njit(cache=True, inline="always")
 def norm2(gstride, x, box):
     """sum |x_i|^2 over box."""

@@ -74,7 +74,7 @@ def run_trajectory(P, ws, psi0, times, rng, tol, root_tol, trim, out, log_jumps)
     diagonal observables, and the sector tuple. Returns (njumps, jump_t (n,), jump_l (n,),
     jump_tj (n, B)): the jump log, with n = njumps when log_jumps is True, else n = 0."""
     tols = Tolerances(tol, root_tol, trim)
-    load_state(P, ws, psi0)
+    load_state(P, ws, psi0, trim)
     draw_threshold(ws.state[0], rng)
     log_t, log_l = np.empty(0), np.empty(0, np.int64)
     log_tj = np.empty((0, ws.tj.size), np.int64)

@@ -16,7 +16,7 @@ from numba import njit
 
 from .compiled import BANDED, DENSE
 from .banded import refresh_tables
-from .box import empty_box, norm2, nrows, row_base
+from .box import empty_box, norm2, nrows, row_base, shrink_box
 from .dense import enter_sector
 from .layout import digit
 from .series import refresh_ladder
@@ -131,14 +131,19 @@ def nonzero_box(P, x, box):
 
 
 @njit(cache=True)
-def load_state(P, ws, psi0):
-    """Start from psi0 (G,) in the global layout (sector tuple ws.tj), normalised, at t = 0."""
+def load_state(P, ws, psi0, trim=0.0):
+    """Start from psi0 (G,) in the global layout (sector tuple ws.tj), normalised, at t = 0. On the
+    banded path the box is that of psi0's entries past its faces with |psi0_i|^2 <= trim ||psi0||^2
+    (psi0 itself is left as it is), so a state spread thinly over the whole grid starts on its
+    support."""
     st = ws.state[0]
     psi, box = ws.terms[0], ws.tbox[0]
     if P.mode == DENSE:
         enter_sector(P, ws, psi0)
     else:
         nonzero_box(P, psi0, box)
+        if trim > 0:
+            shrink_box(P.gstride, psi0, box, trim * norm2(P.gstride, psi0, box), ws.bx[0])
         last = P.nb.size - 1
         for r in range(nrows(box)):
             base = row_base(P.gstride, box, r)

@@ -119,13 +119,17 @@ def _same_ray(a, b, atol):
 # ---------------------------------------------------------------------------------------------
 # primitives
 
+@pytest.mark.parametrize("coupled", [True, False])
 @pytest.mark.parametrize("sizes", [(5,), (4,), (3, 2), (2, 1, 2)])
-def test_banded_heff_equals_dense(sizes):
-    """f (H_eff - c) x, matrix-free with the rate rows, equals the dense per-tuple operator on every
-    sector tuple, and its box is x's widened by the Hamiltonian's reach."""
+def test_banded_heff_equals_dense(sizes, coupled):
+    """f (H_eff - c) x equals the dense per-tuple operator on every sector tuple, and its box is x's
+    widened by the Hamiltonian's reach: with couplings J the Hamiltonian is stored by diagonals with
+    the rate rows (collective channels, J_+- parts of Q), without them applied matrix-free."""
     model = _z_only(rich_block_model(sizes))
+    if not coupled:
+        model = BlockModel(sizes, h=model.h, J=np.zeros_like(model.J), channels=model.channels)
     P = compile_model(model)
-    assert P.offsets.size and P.ham_off.size   # rate rows (collective, J_+- parts) and terms
+    assert P.offsets.size and (P.ham_off.size == 0) == coupled and (P.quad_d.size > 0) == coupled
     ops = SectorOperators(model)
     rng = np.random.default_rng(1)
     y = np.zeros(P.G, complex)

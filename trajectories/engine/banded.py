@@ -11,10 +11,11 @@ its box (box.py), and a product costs the size of the box times the number of te
 """
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from .box import inside, norm2, nrows, row_base, trim_faces, unbounded, widen
-from .layout import collective_entry, digit, ladder
+from .layout import DK, collective_entry, digit, ladder
 
 #: the rate rows are built this many Taylor terms (times each block's reach) beyond the state's box
 MARGIN_TERMS = 16
@@ -45,10 +46,47 @@ def build_rates(P, tj, data, box):
         for i in range(base + box[0, last], base + box[1, last]):
             for d in range(P.offsets.size):
                 data[d, i] = 0.0
+    if P.lin_d.size or P.quad_d.size:
+        build_hamiltonian_rows(P, tj, data, box)
     if P.noj_l.size:
         build_ladder_no_jump(P, tj, data, box)
     if P.coll_l.size:
         build_collective(P, tj, data, box)
+
+
+@njit(cache=True)
+def build_hamiltonian_rows(P, tj, data, box):
+    """Add the Hamiltonian's terms to the rows of box, for a model that stores them by diagonals
+    (compiled.lin_d, quad_d: one with quadratic terms, whose many terms per offset make the
+    matrix-free product slower than summed diagonals)."""
+    B = P.nb.size
+    last = B - 1
+    k = np.empty(B, np.int64)
+    kc = np.empty(B, np.int64)
+    for r in range(nrows(box)):
+        base = row_base(P.gstride, box, r)
+        for b in range(last):
+            k[b] = digit(P, base, b)
+        for i in range(base + box[0, last], base + box[1, last]):
+            k[last] = i - base
+            for t in range(P.lin_d.size):
+                b, q = P.lin_b[t], P.lin_q[t]
+                kb = k[b] - DK[q]
+                if 0 <= kb < P.nk[b]:
+                    data[P.lin_d[t], i] += P.lin_c[t] * ladder(q, 0.5 * tj[b], 0.5 * P.nb[b] - kb)
+            for t in range(P.quad_d.size):
+                b, q, g, rr = P.quad_b[t], P.quad_q[t], P.quad_g[t], P.quad_r[t]
+                for a in range(B):
+                    kc[a] = k[a]
+                kc[b] -= DK[q]
+                kc[g] -= DK[rr]
+                if kc[b] < 0 or kc[b] >= P.nk[b] or kc[g] < 0 or kc[g] >= P.nk[g]:
+                    continue
+                mg = 0.5 * P.nb[g] - kc[g]
+                e1 = ladder(rr, 0.5 * tj[g], mg)
+                if e1 != 0.0:
+                    mb = mg - DK[rr] if b == g else 0.5 * P.nb[b] - kc[b]
+                    data[P.quad_d[t], i] += P.quad_c[t] * e1 * ladder(q, 0.5 * tj[b], mb)
 
 
 @njit(cache=True)

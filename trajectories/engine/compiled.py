@@ -8,8 +8,9 @@ written with the ladder operators T_+ = J_+, T_- = J_-, T_z = J_z of each block 
 
 Banded path (every Delta built from m_z only): Gamma_l is diagonal, tabulated once on the grid of
 all m-tuples ("gtab", shape (L, G)); the diagonal of the anti-Hermitian part
-A = sum_l Gamma_l Q_l Gamma_l is "adiag". The Hamiltonian and adiag are applied matrix-free
-(banded.py: the terms "ham_*" and per-block ladder tables). A channel whose Q_l has J_+- parts (a
+A = sum_l Gamma_l Q_l Gamma_l is "adiag". adiag and a Hamiltonian without quadratic terms are applied
+matrix-free (banded.py: the terms "ham_*" and per-block ladder tables); quadratic terms (many per
+offset) are stored by diagonals ("lin_d", "quad_d") with the rate rows. A channel whose Q_l has J_+- parts (a
 local operator mixing sigma_z or 1 with sigma_+-) adds them at offsets +-stride, a collective channel
 Gamma S_o^+ S_o Gamma / N_b at offsets 0, +-stride, +-2 stride: these "rate rows" hold products of
 Gamma values and are built in diagonal (DIA) storage on a box around the state.
@@ -67,11 +68,13 @@ class Compiled(NamedTuple):
     lin_b: np.ndarray       # linear terms c T^b_q
     lin_q: np.ndarray
     lin_c: np.ndarray
+    lin_d: np.ndarray       # with quadratic terms: the rate row of each term (banded.build_hamiltonian_rows)
     quad_b: np.ndarray      # quadratic terms c T^b_q T^g_r (T^g_r acts first)
     quad_q: np.ndarray
     quad_g: np.ndarray
     quad_r: np.ndarray
     quad_c: np.ndarray
+    quad_d: np.ndarray
     ham_off: np.ndarray     # (n_terms,) int the Hamiltonian's terms matrix-free (banded.py): (term x)[i] =
     ham_c: np.ndarray       # ham_c prod_u tab[fb_u, fq_u, k_fb_u + fd_u + 1] x[i + ham_off], k the digits of i,
     ham_nf: np.ndarray      # (n_terms,) int with ham_nf (1 or 2) factors (block ham_fb, ladder operator ham_fq,
@@ -210,9 +213,11 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     G = math.prod(n + 1 for n in model.sizes)
     B, L = len(model.sizes), len(model.channels)
     dense = _mode(model, method) == DENSE
-    # DIA rows (banded.py): +-stride for a local Q with J_+- parts, five for a collective channel
+    # DIA rows (banded.py): +-stride for a local Q with J_+- parts, five for a collective channel, and
+    # with quadratic terms one per Hamiltonian term (an upper bound: equal offsets share a row)
+    lin, quad = _hamiltonian_terms(model)
     diagonals = 0 if dense else sum(5 if c.collective else 2 * (no_jump_components(c.matrix)[2] != 0)
-                                    for c in model.channels)
+                                    for c in model.channels) + (len(lin) + len(quad) if quad else 0)
     series = 14 if not dense and polynomial_channels(model) else 0  # workspace.scratch, .real (<= 2G each)
     complex_vectors = (max_terms + 1) + 2 + 3 * B + diagonals + 3 + series
     real_vectors = 0 if dense else L + 1 + 4
@@ -356,6 +361,12 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
     lin, quad = _hamiltonian_terms(model)
     shift = lambda b, q: DK[q] * gstride[b]  # noqa: E731  (row = column + shift)
     offs = set()
+    # with quadratic terms (many per offset) the Hamiltonian is stored by diagonals with the rate rows,
+    # else applied matrix-free (banded.py)
+    ham_rows = bool(quad)
+    if ham_rows:
+        offs |= {-shift(b, q) for b, q, _ in lin}
+        offs |= {-(shift(b, q) + shift(g, r)) for b, q, g, r, _ in quad}
     noj = np.array([no_jump_components(c.matrix) for c in model.channels], dtype=complex).reshape(-1, 3)
     poly = set(polynomial_channels(model)) if mode == BANDED else set()
     noj_l = [l for l, c in enumerate(model.channels) if noj[l, 2] != 0 and not c.collective and l not in poly]
@@ -391,9 +402,12 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         mode=mode, nb=np.array(sizes, dtype=float), nk=nk, gstride=gstride, G=G,
         lin_b=ints([t[0] for t in lin]), lin_q=ints([t[1] for t in lin]),
         lin_c=np.array([t[2] for t in lin], dtype=complex),
+        lin_d=ints([where[-shift(b, q)] for b, q, _ in lin] if ham_rows else []),
         quad_b=ints([t[0] for t in quad]), quad_q=ints([t[1] for t in quad]),
         quad_g=ints([t[2] for t in quad]), quad_r=ints([t[3] for t in quad]),
-        quad_c=np.array([t[4] for t in quad], dtype=complex), **_hamiltonian_table(lin, quad, gstride),
+        quad_c=np.array([t[4] for t in quad], dtype=complex),
+        quad_d=ints([where[-(shift(b, q) + shift(g, r))] for b, q, g, r, _ in quad] if ham_rows else []),
+        **_hamiltonian_table([] if ham_rows else lin, [] if ham_rows else quad, gstride),
         offsets=offsets, bshift=bshift, maxoff=int(np.abs(offsets).max(initial=0)), adiag=adiag,
         ch_coef=np.array([c.components for c in model.channels], dtype=complex).reshape(-1, 4),
         ch_noj=noj, ch_block=ints([c.block for c in model.channels]), noj_l=ints(noj_l),

@@ -83,7 +83,6 @@ class Compiled(NamedTuple):
     ham_fd: np.ndarray
     offsets: np.ndarray     # DIA offsets of the rate rows: y[i] += data[d, i] x[i + offsets[d]]
     bshift: np.ndarray      # (B,) int how far H_eff (without polynomial channels) moves each block's digit
-    maxoff: int
     adiag: np.ndarray       # (G,) A = sum_l Gamma Q Gamma on the grid (banded path)
     ch_coef: np.ndarray     # (L, 4) complex (c_+, c_-, c_z, c_1) of each channel's local operator
     ch_noj: np.ndarray      # (L, 3) complex (q_0, q_z, r): Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_-
@@ -408,7 +407,7 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         quad_c=np.array([t[4] for t in quad], dtype=complex),
         quad_d=ints([where[-(shift(b, q) + shift(g, r))] for b, q, g, r, _ in quad] if ham_rows else []),
         **_hamiltonian_table([] if ham_rows else lin, [] if ham_rows else quad, gstride),
-        offsets=offsets, bshift=bshift, maxoff=int(np.abs(offsets).max(initial=0)), adiag=adiag,
+        offsets=offsets, bshift=bshift, adiag=adiag,
         ch_coef=np.array([c.components for c in model.channels], dtype=complex).reshape(-1, 4),
         ch_noj=noj, ch_block=ints([c.block for c in model.channels]), noj_l=ints(noj_l),
         noj_dp=ints([where[int(gstride[model.channels[l].block])] for l in noj_l]),

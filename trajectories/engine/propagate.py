@@ -154,11 +154,7 @@ def mean_energy(P, ws):
     last = P.nb.size - 1
     psi, box = ws.terms[0], ws.tbox[0]
     hpsi, hbox = ws.work, ws.wbox
-    if P.mode == BANDED and P.poly_l.size == 0 and P.offsets.size == 0:
-        clear_box(gs, hpsi, hbox)
-        matvec_banded(ws.heff, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
-    else:
-        heff_matvec(P, ws, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
+    heff_matvec(P, ws, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
     c = 0.0j
     for r in range(nrows(box)):
         base = row_base(gs, box, r)

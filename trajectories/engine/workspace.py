@@ -37,7 +37,6 @@ class Heff(NamedTuple):
     pass all of it."""
     mode: int           # compiled.BANDED or compiled.DENSE
     G: int
-    maxoff: int         # max |offsets|
     offsets: np.ndarray  # (n_offsets,) int offsets of the rate rows: y[i] += data[d, i] x[i + offsets[d]]
     data: np.ndarray    # (n_offsets, G) complex rate rows (banded path, banded.build_rates)
     dense: np.ndarray   # packed dense H_eff of every sector tuple (dense path, compiled.heff_data)
@@ -59,7 +58,7 @@ class Heff(NamedTuple):
 def heff_operator(P, data, tab, kk):
     """The Heff of compiled model P with rate rows `data` (n_offsets, G) and the trajectory's ladder
     tables tab and digit scratch kk."""
-    return Heff(int(P.mode), int(P.G), int(P.maxoff), P.offsets, data, P.heff_data, P.heff_ptr, P.gstride,
+    return Heff(int(P.mode), int(P.G), P.offsets, data, P.heff_data, P.heff_ptr, P.gstride,
                 P.nk, P.bshift, P.adiag, P.ham_off, P.ham_c, P.ham_nf, P.ham_fb, P.ham_fq, P.ham_fd, tab, kk)
 
 

@@ -54,7 +54,7 @@ def seconds_per_trajectory(m, method="auto", min_seconds=4.0, max_traj=100):
 def main(sizes):
     two_axes = ((0.3, 0, 1), (0, 0.3, 1))
     rotated = rotate_model(model(10, *two_axes), quantisation_frame(model(10, *two_axes)))
-    degree = compile_model(rotated).poly_deg[0]
+    degree = compile_model(rotated).series.deg[0]
     print(f"h_x = {HX}, Gamma_pm beta = {BETA}, theta = {THETA}, t = 0..{T_END}, one core; "
           f"Chebyshev degree of the two-axes series: {degree}")
     print(f"{'N':>7} {'z-only s':>10} {'rotated s':>10} {'jumps':>8} {'rot/z':>7} {'two axes s':>11} "

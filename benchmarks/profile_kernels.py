@@ -47,7 +47,7 @@ def profile(model, seed=1):
     load_state(P, ws, psi0, opt.trim)
     draw_threshold(ws.state[0], rng)
     B = len(model.sizes)
-    u, wide = np.zeros((3 * B, P.G), complex), np.zeros((2, B), np.int64)
+    u, wide = np.zeros((3 * B, P.grid.G), complex), np.zeros((2, B), np.int64)
     first, second = np.zeros((B, 3), complex), np.zeros((3 * B, 3 * B), complex)
     sec, cnt = defaultdict(float), defaultdict(int)
     st = ws.state[0]
@@ -72,7 +72,7 @@ def profile(model, seed=1):
             cnt["Taylor terms"] += K
             cnt["box"] += box_size(ws.tbox[0])
             cnt["last term box"] += box_size(ws.tbox[K])
-            n1 = timed("horner, root", horner, P.gstride, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
+            n1 = timed("horner, root", horner, P.grid.gstride, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
             g1 = st["lognorm"] - a0 * dt + math.log(n1)
             if g1 > st["logr"]:
                 st["lognorm"] = g1
@@ -88,9 +88,9 @@ def profile(model, seed=1):
             timed("Kraus map", apply_jump, P, ws, jump, tols.trim)
             draw_threshold(st, rng)
             cnt["jumps"] += 1
-        timed("moments", moments, P, ws.tj, ws.terms[0], ws.tbox[0], u, wide, first, second)
+        timed("moments", moments, P.grid, ws.tj, ws.terms[0], ws.tbox[0], u, wide, first, second)
     cnt["DIA builds"] = builds[0]
-    return sec, cnt, P.G
+    return sec, cnt, P.grid.G
 
 
 def main(configs):

@@ -88,7 +88,7 @@ def test_boxes_equal_an_untrimmed_run_of_the_same_seed():
     ws.state[0]["logr"] = -np.inf
     for _ in range(3):
         propagate(P, ws, 1.0, Tolerances(opt.tol, opt.root_tol, opt.trim))
-    assert box_size(ws.tbox[0]) < 0.1 * P.G            # measured 3.5 % of G
+    assert box_size(ws.tbox[0]) < 0.1 * P.grid.G            # measured 3.5 % of G
     times = np.linspace(0, 1.5, 4)
     n, jt, jl, first, second = _hopfield_run(P, sizes, opt.trim, times, seed=5)
     n0, jt0, jl0, first0, second0 = _hopfield_run(P, sizes, 0.0, times, seed=5)

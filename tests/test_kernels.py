@@ -17,7 +17,7 @@ from scipy.optimize import brentq
 from models import BlockModel, Channel, SpinModel
 from trajectories.base.grid import diagonal_spec
 from trajectories.engine.batch import ladder_to_moments
-from trajectories.engine.compiled import BANDED, DENSE, compile_model
+from trajectories.engine.compiled import BandedPath, DensePath, SeriesPath, compile_model
 from trajectories.engine.jumps import (Jump, Targets, apply_jump, apply_kraus, channel_weights,
                                        choose_channel, choose_sector, sector_weights)
 from trajectories.engine.observables import moments, record
@@ -50,8 +50,7 @@ def _model(path, sizes):
     """rich_block_model(sizes) on the requested path, its compiled arrays and dense operators."""
     model = _z_only(rich_block_model(sizes)) if path == "banded" else rich_block_model(sizes)
     P = compile_model(model, "dense" if path == "dense" else "banded")
-    assert P.mode == (DENSE if path == "dense" else BANDED)
-    assert (P.poly_l.size > 0) == (path == "poly")
+    assert isinstance(P, {"banded": BandedPath, "dense": DensePath, "poly": SeriesPath}[path])
     return model, P, SectorOperators(model)
 
 
@@ -65,9 +64,9 @@ def _random_state(sizes, s, rng):
 
 
 def _gather(P, s, glob):
-    ks = [np.arange((n - t) // 2, (n + t) // 2 + 1) for n, t in zip(P.nb.astype(int), s)]
+    ks = [np.arange((n - t) // 2, (n + t) // 2 + 1) for n, t in zip(P.grid.nb.astype(int), s)]
     idx = np.zeros(1, dtype=int)
-    for k, st in zip(ks, P.gstride):
+    for k, st in zip(ks, P.grid.gstride):
         idx = (idx[:, None] + k[None, :] * st).ravel()
     return glob[idx]
 
@@ -81,12 +80,12 @@ def _start(P, s, glob):
 
 def _full_box(P):
     """The box (2, B) of the whole grid."""
-    return np.array([np.zeros(P.nb.size, np.int64), P.nk])
+    return np.array([np.zeros(P.grid.nb.size, np.int64), P.grid.nk])
 
 
 def _in_box(P, x, box):
     """x (G,) restricted to box (2, B), after checking that it vanishes outside."""
-    ks = np.indices(tuple(P.nk)).reshape(P.nb.size, -1)   # the digits of every global index
+    ks = np.indices(tuple(P.grid.nk)).reshape(P.grid.nb.size, -1)   # the digits of every global index
     mask = np.all((ks >= box[0][:, None]) & (ks < box[1][:, None]), axis=0)
     assert not x[~mask].any()
     return np.where(mask, x, 0)
@@ -94,7 +93,7 @@ def _in_box(P, x, box):
 
 def _compact(P, ws):
     """The current state of ws as the compact vector of its sector tuple ws.tj."""
-    if P.mode == DENSE:
+    if isinstance(P, DensePath):
         return ws.terms[0, :ws.tbox[0, 1, -1]].copy()
     return _gather(P, tuple(ws.tj), _in_box(P, ws.terms[0], ws.tbox[0]))
 
@@ -129,10 +128,10 @@ def test_banded_heff_equals_dense(sizes, coupled):
     if not coupled:
         model = BlockModel(sizes, h=model.h, J=np.zeros_like(model.J), channels=model.channels)
     P = compile_model(model)
-    assert P.offsets.size and (P.ham_off.size == 0) == coupled and (P.quad_d.size > 0) == coupled
+    assert P.rates.offsets.size and (P.terms.off.size == 0) == coupled and (P.terms.quad_d.size > 0) == coupled
     ops = SectorOperators(model)
     rng = np.random.default_rng(1)
-    y = np.zeros(P.G, complex)
+    y = np.zeros(P.grid.G, complex)
     full, ybox = _full_box(P), np.zeros((2, len(sizes)), np.int64)
     c, f = 0.3 - 0.2j, 0.7 + 0.4j
     for s in sector_tuples(sizes):
@@ -156,10 +155,10 @@ def test_polynomial_heff_and_gamma_equal_dense(sizes):
         model = BlockModel(sizes, h=model.h, J=model.J, channels=[
             *model.channels, Channel("plus", gamma=lambda x: np.exp(0.5 * x), delta=d, block=len(sizes) - 1)])
     P = compile_model(model, "banded")
-    assert (P.poly_nblk > 1).any() == (len(sizes) > 1)
+    assert (P.series.nblk > 1).any() == (len(sizes) > 1)
     ops = SectorOperators(model)
     rng = np.random.default_rng(11)
-    y = np.zeros(P.G, complex)
+    y = np.zeros(P.grid.G, complex)
     for s in sector_tuples(sizes):
         compact, glob = _random_state(sizes, s, rng)
         ws = _start(P, s, glob)
@@ -168,8 +167,8 @@ def test_polynomial_heff_and_gamma_equal_dense(sizes):
         full = _in_box(P, y, ybox)
         np.testing.assert_allclose(_gather(P, s, full), ops.effective_hamiltonian(s) @ compact, atol=1e-12)
         y[:] = 0
-        for l in P.poly_l:
-            lo, hi = apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, glob, 0, P.G, y)
+        for l in P.series.channel:
+            lo, hi = apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, glob, 0, P.grid.G, y)
             full[:] = 0
             full[lo:hi] = y[lo:hi]
             np.testing.assert_allclose(_gather(P, s, full), ops.gamma(s, l) @ compact, atol=1e-12)
@@ -182,7 +181,7 @@ def test_jump_probabilities_and_kraus(sizes):
     P = compile_model(model)
     ops = SectorOperators(model)
     rng = np.random.default_rng(2)
-    out = np.zeros(P.G, complex)
+    out = np.zeros(P.grid.G, complex)
     for s in sector_tuples(sizes):
         tj = np.array(s, np.int64)
         compact, glob = _random_state(sizes, s, rng)
@@ -195,7 +194,7 @@ def test_jump_probabilities_and_kraus(sizes):
             t = sector_weights(P, ws, l)
             norms = [getattr(t, name) for name, _, _ in SLOTS]
             assert sum(norms) == pytest.approx(expected, rel=1e-12, abs=1e-14)
-            phi = P.gtab[l] * glob
+            phi = P.rates.gtab[l] * glob
             for (_, dj, second), nrm in zip(SLOTS, norms):
                 K = _kraus(ops, s, l, dj, second)
                 if K is None:
@@ -213,12 +212,12 @@ def test_moments_equal_dense_expectations(sizes):
     ops = SectorOperators(model)
     rng = np.random.default_rng(3)
     B = len(sizes)
-    u = np.zeros((3 * B, P.G), complex)
+    u = np.zeros((3 * B, P.grid.G), complex)
     first = np.zeros((B, 3), complex)
     second = np.zeros((3 * B, 3 * B), complex)
     for s in sector_tuples(sizes):
         compact, glob = _random_state(sizes, s, rng)
-        moments(P, np.array(s, np.int64), glob, _full_box(P), u, np.zeros((2, B), np.int64), first, second)
+        moments(P.grid, np.array(s, np.int64), glob, _full_box(P), u, np.zeros((2, B), np.int64), first, second)
         assert not u.any()   # left zero
         _check_moments(ops, s, compact, first, second)
 
@@ -242,11 +241,11 @@ def test_banded_and_dense_paths_compile_the_same_model():
     model = hopfield_like = SpinModel(N=6, h=(0.5, 0, 0.1), J=np.diag([0.2, 0, 0.3]),
                                       channels=[Channel("minus", gamma=lambda x: 1 + 0.3 * x, delta=(0, 0, 1))])
     banded, dense = compile_model(hopfield_like, "banded"), compile_model(model, "dense")
-    assert banded.mode == 0 and dense.mode == 1
-    assert banded.poly_l.size == 0 and dense.poly_l.size == 0
+    assert isinstance(banded, BandedPath) and isinstance(dense, DensePath)
     poly = compile_model(rich_block_model())     # channels 2 and 4 have x/y parts in Delta
-    assert poly.mode == BANDED and poly.poly_l.tolist() == [2, 4] and poly.ch_poly.tolist() == [-1, -1, 0, -1, 1]
-    assert not poly.gtab[2].any() and poly.noj_l.tolist() == [3] and poly.coll_l.size == 0
+    assert isinstance(poly, SeriesPath)
+    assert poly.series.channel.tolist() == [2, 4] and poly.series.of_channel.tolist() == [-1, -1, 0, -1, 1]
+    assert not poly.rates.gtab[2].any() and poly.rates.noj_l.tolist() == [3] and poly.rates.coll_l.size == 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,7 +382,7 @@ def test_record_equals_dense_expectations(path, sizes):
         _check_moments(ops, s, compact, first, second)
         assert not ws.glob.any()
         # the diagonal quantities are |amplitude|^2 summed on the grid, from the compact vector
-        p = np.zeros(P.G)
+        p = np.zeros(P.grid.G)
         np.add.at(p, tuple_grid_index(sizes, s), np.abs(compact) ** 2)
         np.testing.assert_allclose(hist, np.bincount(spec.bin_of.ravel(), np.tile(p, len(spec.bin_of)),
                                                      spec.nbins), atol=1e-13)

@@ -72,8 +72,9 @@ def test_frame_and_polynomial_channels():
     rotated = rotate_model(model, frame)
     assert polynomial_channels(rotated) == [1, 2, 3]
     P = compile_model(rotated)
-    assert P.poly_l.tolist() == [1, 2, 3] and P.ch_poly.tolist() == [-1, 0, 1, 2]
-    assert P.poly_deg[0] > 20 and 0 < P.poly_deg[1] < P.poly_deg[0] and 0 < P.poly_deg[2] < P.poly_deg[0]
+    assert P.series.channel.tolist() == [1, 2, 3] and P.series.of_channel.tolist() == [-1, 0, 1, 2]
+    deg = P.series.deg
+    assert deg[0] > 20 and 0 < deg[1] < deg[0] and 0 < deg[2] < deg[0]
 
 
 def test_auto_takes_the_faster_exact_path():

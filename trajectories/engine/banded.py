@@ -22,15 +22,15 @@ MARGIN_TERMS = 16
 
 
 @njit(cache=True)
-def refresh_tables(P, tj, tab, b):
+def refresh_tables(grid, tj, tab, b):
     """tab[b, q, k + 1] = the element of T^b_q into digit k from its source k - DK[q] in spin
     j = tj[b]/2 (J_+: sqrt(j(j+1) - m(m+1)) at the source m = N_b/2 - k - 1; J_-: at m = N_b/2 - k + 1;
     J_z: N_b/2 - k), zero for k = -1 and k = N_b + 1 (tab (B, 3, max N_b + 3))."""
-    j, half = 0.5 * tj[b], 0.5 * P.nb[b]
+    j, half = 0.5 * tj[b], 0.5 * grid.nb[b]
     for q in range(3):
         tab[b, q, 0] = 0.0
-        tab[b, q, P.nk[b] + 1] = 0.0
-    for k in range(P.nk[b]):
+        tab[b, q, grid.nk[b] + 1] = 0.0
+    for k in range(grid.nk[b]):
         tab[b, 0, k + 1] = ladder(0, j, half - k - 1)
         tab[b, 1, k + 1] = ladder(1, j, half - k + 1)
         tab[b, 2, k + 1] = half - k
@@ -40,17 +40,17 @@ def refresh_tables(P, tj, tab, b):
 def build_rates(P, tj, data, box):
     """Fill the rate rows (DIA, data (n_offsets, G)) of H_eff on the rows of box (2, B) for sector
     tuple tj: the J_+- parts of local Q_l and the collective channels."""
-    last = P.nb.size - 1
+    last = P.grid.nb.size - 1
     for r in range(nrows(box)):
-        base = row_base(P.gstride, box, r)
+        base = row_base(P.grid.gstride, box, r)
         for i in range(base + box[0, last], base + box[1, last]):
-            for d in range(P.offsets.size):
+            for d in range(P.rates.offsets.size):
                 data[d, i] = 0.0
-    if P.lin_d.size or P.quad_d.size:
+    if P.terms.lin_d.size or P.terms.quad_d.size:
         build_hamiltonian_rows(P, tj, data, box)
-    if P.noj_l.size:
+    if P.rates.noj_l.size:
         build_ladder_no_jump(P, tj, data, box)
-    if P.coll_l.size:
+    if P.rates.coll_l.size:
         build_collective(P, tj, data, box)
 
 
@@ -59,88 +59,88 @@ def build_hamiltonian_rows(P, tj, data, box):
     """Add the Hamiltonian's terms to the rows of box, for a model that stores them by diagonals
     (compiled.lin_d, quad_d: one with quadratic terms, whose many terms per offset make the
     matrix-free product slower than summed diagonals)."""
-    B = P.nb.size
+    B = P.grid.nb.size
     last = B - 1
     k = np.empty(B, np.int64)
     kc = np.empty(B, np.int64)
     for r in range(nrows(box)):
-        base = row_base(P.gstride, box, r)
+        base = row_base(P.grid.gstride, box, r)
         for b in range(last):
-            k[b] = digit(P, base, b)
+            k[b] = digit(P.grid, base, b)
         for i in range(base + box[0, last], base + box[1, last]):
             k[last] = i - base
-            for t in range(P.lin_d.size):
-                b, q = P.lin_b[t], P.lin_q[t]
+            for t in range(P.terms.lin_d.size):
+                b, q = P.terms.lin_b[t], P.terms.lin_q[t]
                 kb = k[b] - DK[q]
-                if 0 <= kb < P.nk[b]:
-                    data[P.lin_d[t], i] += P.lin_c[t] * ladder(q, 0.5 * tj[b], 0.5 * P.nb[b] - kb)
-            for t in range(P.quad_d.size):
-                b, q, g, rr = P.quad_b[t], P.quad_q[t], P.quad_g[t], P.quad_r[t]
+                if 0 <= kb < P.grid.nk[b]:
+                    data[P.terms.lin_d[t], i] += P.terms.lin_c[t] * ladder(q, 0.5 * tj[b], 0.5 * P.grid.nb[b] - kb)
+            for t in range(P.terms.quad_d.size):
+                b, q, g, rr = P.terms.quad_b[t], P.terms.quad_q[t], P.terms.quad_g[t], P.terms.quad_r[t]
                 for a in range(B):
                     kc[a] = k[a]
                 kc[b] -= DK[q]
                 kc[g] -= DK[rr]
-                if kc[b] < 0 or kc[b] >= P.nk[b] or kc[g] < 0 or kc[g] >= P.nk[g]:
+                if kc[b] < 0 or kc[b] >= P.grid.nk[b] or kc[g] < 0 or kc[g] >= P.grid.nk[g]:
                     continue
-                mg = 0.5 * P.nb[g] - kc[g]
+                mg = 0.5 * P.grid.nb[g] - kc[g]
                 e1 = ladder(rr, 0.5 * tj[g], mg)
                 if e1 != 0.0:
-                    mb = mg - DK[rr] if b == g else 0.5 * P.nb[b] - kc[b]
-                    data[P.quad_d[t], i] += P.quad_c[t] * e1 * ladder(q, 0.5 * tj[b], mb)
+                    mb = mg - DK[rr] if b == g else 0.5 * P.grid.nb[b] - kc[b]
+                    data[P.terms.quad_d[t], i] += P.terms.quad_c[t] * e1 * ladder(q, 0.5 * tj[b], mb)
 
 
 @njit(cache=True)
 def build_ladder_no_jump(P, tj, data, box):
     """Add -(i/2) Gamma_l (r J_+ + r^* J_-) Gamma_l, the J_+- part of a local Q_l, to the rows of box."""
-    last = P.nb.size - 1
+    last = P.grid.nb.size - 1
     for row in range(nrows(box)):
-        base = row_base(P.gstride, box, row)
+        base = row_base(P.grid.gstride, box, row)
         for i in range(base + box[0, last], base + box[1, last]):
-            for t in range(P.noj_l.size):
-                l = P.noj_l[t]
-                b = P.ch_block[l]
-                r, st, j = P.ch_noj[l, 2], P.gstride[b], 0.5 * tj[b]
-                kb = digit(P, i, b)
-                if kb + 1 < P.nk[b]:   # J_+ from k_b + 1 (index i + stride)
-                    e = ladder(0, j, 0.5 * P.nb[b] - kb - 1)
-                    data[P.noj_dp[t], i] += -0.5j * r * P.gtab[l, i] * e * P.gtab[l, i + st]
+            for t in range(P.rates.noj_l.size):
+                l = P.rates.noj_l[t]
+                b = P.ch.block[l]
+                r, st, j = P.ch.noj[l, 2], P.grid.gstride[b], 0.5 * tj[b]
+                kb = digit(P.grid, i, b)
+                if kb + 1 < P.grid.nk[b]:   # J_+ from k_b + 1 (index i + stride)
+                    e = ladder(0, j, 0.5 * P.grid.nb[b] - kb - 1)
+                    data[P.rates.noj_dp[t], i] += -0.5j * r * P.rates.gtab[l, i] * e * P.rates.gtab[l, i + st]
                 if kb >= 1:            # J_- from k_b - 1 (index i - stride)
-                    e = ladder(1, j, 0.5 * P.nb[b] - kb + 1)
-                    data[P.noj_dm[t], i] += -0.5j * r.conjugate() * P.gtab[l, i] * e * P.gtab[l, i - st]
+                    e = ladder(1, j, 0.5 * P.grid.nb[b] - kb + 1)
+                    data[P.rates.noj_dm[t], i] += -0.5j * r.conjugate() * P.rates.gtab[l, i] * e * P.rates.gtab[l, i - st]
 
 
 @njit(cache=True)
 def build_collective(P, tj, data, box):
     """Add -(i/2) Gamma_l S_o^+ S_o Gamma_l / N_b of every collective channel to the rows of box."""
-    last = P.nb.size - 1
+    last = P.grid.nb.size - 1
     for row in range(nrows(box)):
-        base = row_base(P.gstride, box, row)
+        base = row_base(P.grid.gstride, box, row)
         for i in range(base + box[0, last], base + box[1, last]):
-            for t in range(P.coll_l.size):
+            for t in range(P.rates.coll_l.size):
                 add_collective_row(P, tj, data, t, i)
 
 
 @njit(cache=True, inline="always")
 def add_collective_row(P, tj, data, t, i):
     """Row i of collective channel t's -(i/2) Gamma S_o^+ S_o Gamma / N_b."""
-    l = P.coll_l[t]
-    b = P.ch_block[l]
-    st, j, n = P.gstride[b], 0.5 * tj[b], P.nb[b]
-    k = digit(P, i, b)
+    l = P.rates.coll_l[t]
+    b = P.ch.block[l]
+    st, j, n = P.grid.gstride[b], 0.5 * tj[b], P.grid.nb[b]
+    k = digit(P.grid, i, b)
     for mid in range(-1, 2):       # (S_o^+)[i, i''] = conj(S_o[i'', i]), i'' = i + mid stride
         kmid = k + mid
-        if kmid < 0 or kmid >= P.nk[b]:
+        if kmid < 0 or kmid >= P.grid.nk[b]:
             continue
-        left = collective_entry(P.ch_coef[l], n, j, kmid, k).conjugate()
+        left = collective_entry(P.ch.coef[l], n, j, kmid, k).conjugate()
         if left == 0:
             continue
         for c in range(-1, 2):     # S_o[i'', i'], i' = i'' + c stride
             kc = kmid + c
-            if kc < 0 or kc >= P.nk[b]:
+            if kc < 0 or kc >= P.grid.nk[b]:
                 continue
-            right = collective_entry(P.ch_coef[l], n, j, kmid, kc)
+            right = collective_entry(P.ch.coef[l], n, j, kmid, kc)
             col = i + (mid + c) * st
-            data[P.coll_d[t, mid + c + 2], i] += (-0.5j / n) * P.gtab[l, i] * left * right * P.gtab[l, col]
+            data[P.rates.coll_d[t, mid + c + 2], i] += (-0.5j / n) * P.rates.gtab[l, i] * left * right * P.rates.gtab[l, col]
 
 
 @njit(cache=True, inline="always")
@@ -157,7 +157,7 @@ def matvec_banded(H, x, xbox, y, ybox, c, f):
         a, e = base + ybox[0, last], base + ybox[1, last]
         for i in range(a, e):
             y[i] = (f * complex(-c.real, -0.5 * H.adiag[i] - c.imag)) * x[i]
-        for t in range(H.ham_off.size):
+        for t in range(H.off.size):
             apply_term(H, t, f, x, y, base, a, e, G)
         for d in range(H.offsets.size):
             o = H.offsets[d]
@@ -184,12 +184,12 @@ def apply_term(H, t, f, x, y, base, a, e, G):
     on the last block are read from its table."""
     last = H.nk.size - 1
     tab, kk = H.tab, H.kk
-    o = H.ham_off[t]
-    coef = f * H.ham_c[t]
+    o = H.off[t]
+    coef = f * H.c[t]
     nvary = 0
     q1, d1, q2, d2 = 0, 0, 0, 0
-    for u in range(H.ham_nf[t]):
-        b, q, dd = H.ham_fb[t, u], H.ham_fq[t, u], H.ham_fd[t, u]
+    for u in range(H.nf[t]):
+        b, q, dd = H.fb[t, u], H.fq[t, u], H.fd[t, u]
         if b != last:
             coef *= tab[b, q, kk[b] + dd + 1]
         elif nvary == 0:
@@ -213,18 +213,18 @@ def apply_term(H, t, f, x, y, base, a, e, G):
 
 @njit(cache=True, inline="always")
 def ensure_built(P, tj, data, built, xbox, need):
-    """Build the rate rows of a box around xbox unless those of xbox widened by P.bshift (need,
+    """Build the rate rows of a box around xbox unless those of xbox widened by P.rates.bshift (need,
     (2, B) scratch) are built (built: (2, B) the rows built, an empty box after j changed). The new
     rows reach MARGIN_TERMS Taylor terms beyond xbox, so a step rarely rebuilds."""
-    if P.offsets.size == 0:
+    if P.rates.offsets.size == 0:
         return
-    widen(xbox, P.bshift, P.nk, need)
+    widen(xbox, P.rates.bshift, P.grid.nk, need)
     if inside(need, built):
         return
-    for b in range(P.nb.size):
-        m = MARGIN_TERMS * max(P.bshift[b], 1)
+    for b in range(P.grid.nb.size):
+        m = MARGIN_TERMS * max(P.rates.bshift[b], 1)
         built[0, b] = max(xbox[0, b] - m, 0)
-        built[1, b] = min(xbox[1, b] + m, P.nk[b])
+        built[1, b] = min(xbox[1, b] + m, P.grid.nk[b])
     build_rates(P, tj, data, built)
 
 

@@ -58,61 +58,114 @@ DENSE_AUTO_BYTES = 4 * 2 ** 20
 MAX_RATE = 1e100
 
 
-class Compiled(NamedTuple):
-    """Arrays describing a model for the kernels (all fields plain numpy arrays or scalars)."""
-    mode: int
-    nb: np.ndarray          # (B,) float block sizes
-    nk: np.ndarray          # (B,) int N_b + 1
-    gstride: np.ndarray     # (B,) int strides of the global layout
-    G: int
-    lin_b: np.ndarray       # linear terms c T^b_q
+class Grid(NamedTuple):
+    """The global layout of a trajectory vector (layout.py)."""
+    nb: np.ndarray          # (B,) float block sizes N_b
+    nk: np.ndarray          # (B,) int N_b + 1 digits per block
+    gstride: np.ndarray     # (B,) int strides of the global layout (block 0 slowest)
+    G: int                  # prod_b (N_b + 1) amplitudes
+
+
+class Terms(NamedTuple):
+    """The Hamiltonian as lists of terms: linear c T^b_q and quadratic c T^b_q T^g_r (T^g_r acts first),
+    with, when it is stored by diagonals (quadratic terms), the rate row of each term (lin_d, quad_d;
+    banded.build_hamiltonian_rows), and the matrix-free form otherwise (banded.matvec_banded):
+    (term x)[i] = c prod_u tab[fb_u, fq_u, k_fb_u + fd_u + 1] x[i + off], k the digits of i, with nf
+    (1 or 2) factors (block fb, ladder operator fq, digit shift fd), each (n_terms, 2)."""
+    lin_b: np.ndarray
     lin_q: np.ndarray
     lin_c: np.ndarray
-    lin_d: np.ndarray       # with quadratic terms: the rate row of each term (banded.build_hamiltonian_rows)
-    quad_b: np.ndarray      # quadratic terms c T^b_q T^g_r (T^g_r acts first)
+    lin_d: np.ndarray
+    quad_b: np.ndarray
     quad_q: np.ndarray
     quad_g: np.ndarray
     quad_r: np.ndarray
     quad_c: np.ndarray
     quad_d: np.ndarray
-    ham_off: np.ndarray     # (n_terms,) int the Hamiltonian's terms matrix-free (banded.py): (term x)[i] =
-    ham_c: np.ndarray       # ham_c prod_u tab[fb_u, fq_u, k_fb_u + fd_u + 1] x[i + ham_off], k the digits of i,
-    ham_nf: np.ndarray      # (n_terms,) int with ham_nf (1 or 2) factors (block ham_fb, ladder operator ham_fq,
-    ham_fb: np.ndarray      # digit shift ham_fd), each (n_terms, 2); tab the per-block ladder tables
-    ham_fq: np.ndarray
-    ham_fd: np.ndarray
+    off: np.ndarray         # (n_terms,) int the matrix-free terms
+    c: np.ndarray
+    nf: np.ndarray
+    fb: np.ndarray
+    fq: np.ndarray
+    fd: np.ndarray
+
+
+class Channels(NamedTuple):
+    """What a kernel needs of each channel l = 0..L-1 besides its rate."""
+    coef: np.ndarray        # (L, 4) complex (c_+, c_-, c_z, c_1) of the local operator
+    noj: np.ndarray         # (L, 3) complex (q_0, q_z, r): Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_-
+    block: np.ndarray       # (L,) int
+    coll: np.ndarray        # (L,) int 1 for a collective channel (J = S_o Gamma / sqrt(N_b))
+    single: np.ndarray      # (L,) int dicke.OP_CODES code when o is c sigma_-, c sigma_+ or c sigma_z
+                            # (one Kraus element per column: the fast path of jumps.py), else -1
+
+
+class Rates(NamedTuple):
+    """Banded path: Gamma_l on the grid and the rate rows of H_eff in DIA storage."""
+    gtab: np.ndarray        # (L, G) Gamma_l on the grid (zero rows for polynomial channels)
+    adiag: np.ndarray       # (G,) A = sum_l Gamma Q Gamma on the grid (diagonal parts)
     offsets: np.ndarray     # DIA offsets of the rate rows: y[i] += data[d, i] x[i + offsets[d]]
     bshift: np.ndarray      # (B,) int how far H_eff (without polynomial channels) moves each block's digit
-    adiag: np.ndarray       # (G,) A = sum_l Gamma Q Gamma on the grid (banded path)
-    ch_coef: np.ndarray     # (L, 4) complex (c_+, c_-, c_z, c_1) of each channel's local operator
-    ch_noj: np.ndarray      # (L, 3) complex (q_0, q_z, r): Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_-
-    ch_block: np.ndarray    # (L,)
     noj_l: np.ndarray       # channels with r != 0 (Q_l not diagonal) and the DIA diagonals of their
-    noj_dp: np.ndarray      # J_+ (offset +stride) and J_- (offset -stride) parts (banded path)
+    noj_dp: np.ndarray      # J_+ (offset +stride) and J_- (offset -stride) parts
     noj_dm: np.ndarray
-    ch_coll: np.ndarray     # (L,) int 1 for a collective channel (J = S_o Gamma / sqrt(N_b))
-    ch_single: np.ndarray   # (L,) int dicke.OP_CODES code when o is c sigma_- , c sigma_+ or c sigma_z
-                            # (one Kraus element per column: the fast path of jumps.py), else -1
     coll_l: np.ndarray      # collective channels and the DIA diagonals of offsets
-    coll_d: np.ndarray      # (-2, -1, 0, 1, 2) x stride of their Gamma S_o^+ S_o Gamma / N_b (banded path)
-    gtab: np.ndarray        # (L, G) Gamma_l on the grid (banded path)
+    coll_d: np.ndarray      # (-2, -1, 0, 1, 2) x stride of their Gamma S_o^+ S_o Gamma / N_b
+
+
+class Series(NamedTuple):
+    """Polynomial channels (a Delta with x or y parts on the banded path; series.py)."""
+    of_channel: np.ndarray  # (L,) int p of a polynomial channel, else -1
+    channel: np.ndarray     # (n_poly,) int the channel of each polynomial channel p
+    coef: np.ndarray        # (n_poly, B, 3) complex X_p = (Delta - c0)/R = sum_b sum_q coef[p, b, q] T^b_q
+    blk: np.ndarray         # (n_poly, B) int the blocks X_p involves (first nblk[p] entries)
+    nblk: np.ndarray        # (n_poly,) int
+    reach: np.ndarray       # (n_poly,) int largest global stride of those blocks (how far X_p moves amplitude)
+    cheb: np.ndarray        # (n_poly, K_max + 1) Chebyshev coefficients of Gamma_l(c0 + R u), u in [-1, 1]
+    deg: np.ndarray         # (n_poly,) int degree K of each series
+    max: np.ndarray         # (n_poly,) sum_k |c_k| >= max |Gamma_l| as applied
+    phase: np.ndarray       # (n_poly, G) e^{-i phi m_b}, phi = arg coef[p, b, 0], when X_p involves one block b
+
+
+class Dense(NamedTuple):
+    """Dense path: H_eff and every Gamma_l per sector tuple, packed (dense.py)."""
     sstride: np.ndarray     # (B,) strides of the sector-tuple index s = sum_b (N_b - 2j_b)/2 sstride_b
-    heff_data: np.ndarray   # dense path: packed H_eff per sector tuple
+    heff_data: np.ndarray   # packed H_eff per sector tuple
     heff_ptr: np.ndarray
-    gam_data: np.ndarray    # dense path: packed Gamma_l per (l, s), index l * S + s
+    gam_data: np.ndarray    # packed Gamma_l per (l, s), index l * S + s
     gam_ptr: np.ndarray
-    idx_data: np.ndarray    # dense path: global index of each basis state of each sector tuple
+    idx_data: np.ndarray    # global index of each basis state of each sector tuple
     idx_ptr: np.ndarray
-    ch_poly: np.ndarray     # (L,) int p of a polynomial channel (Delta with x/y parts, banded path), else -1
-    poly_l: np.ndarray      # (n_poly,) int the channel of each polynomial channel p
-    poly_coef: np.ndarray   # (n_poly, B, 3) complex X_p = (Delta - c0)/R = sum_b sum_q coef[p, b, q] T^b_q
-    poly_blk: np.ndarray    # (n_poly, B) int the blocks X_p involves (first poly_nblk[p] entries)
-    poly_nblk: np.ndarray   # (n_poly,) int
-    poly_reach: np.ndarray  # (n_poly,) int largest global stride of those blocks (how far X_p moves amplitude)
-    poly_cheb: np.ndarray   # (n_poly, K_max + 1) Chebyshev coefficients of Gamma_l(c0 + R u), u in [-1, 1]
-    poly_deg: np.ndarray    # (n_poly,) int degree K of each series
-    poly_max: np.ndarray    # (n_poly,) sum_k |c_k| >= max |Gamma_l| as applied
-    poly_phase: np.ndarray  # (n_poly, G) e^{-i phi m_b}, phi = arg coef[p, b, 0], when X_p involves one block b
+
+
+class BandedPath(NamedTuple):
+    """A model whose Deltas are z-only (in the frame the kernels run in): every Gamma_l tabulated."""
+    grid: Grid
+    terms: Terms
+    ch: Channels
+    rates: Rates
+
+
+class SeriesPath(NamedTuple):
+    """The banded path with polynomial channels, whose Gamma_l is a Chebyshev series (series.py)."""
+    grid: Grid
+    terms: Terms
+    ch: Channels
+    rates: Rates
+    series: Series
+
+
+class DensePath(NamedTuple):
+    """Dense per-sector-tuple matrices (options.method = "dense"; a cross-check of the others)."""
+    grid: Grid
+    terms: Terms
+    ch: Channels
+    dense: Dense
+
+
+#: every compiled model is one of these; the kernels are chosen by its type when they compile
+#: (paths.py), so a run compiles the kernels of its own path only
+PATHS = (BandedPath, SeriesPath, DensePath)
 
 
 def grid_m(sizes) -> list[np.ndarray]:
@@ -141,7 +194,7 @@ def _hamiltonian_terms(model):
 
 
 def _hamiltonian_table(lin, quad, gstride) -> dict:
-    """The Hamiltonian's terms as banded.matvec_banded applies them matrix-free (Compiled.ham_*).
+    """The Hamiltonian's terms as banded.matvec_banded applies them matrix-free (Terms.off ... fd).
 
     (T^b_q x)[k] = tab[b, q, k_b + 1] x[k_b - DK[q]] with tab[b, q, k + 1] the ladder element from the
     source digit k - DK[q] (banded.refresh_tables); T^b_q T^g_r takes the second factor at the
@@ -159,9 +212,9 @@ def _hamiltonian_table(lin, quad, gstride) -> dict:
     for t, (_, factors) in enumerate(terms):
         for u, (b, q, d) in enumerate(factors):
             fb[t, u], fq[t, u], fd[t, u] = b, q, d
-    return dict(ham_off=np.array([int(o) for o, _ in terms], np.int64),
-                ham_c=np.array(list(terms.values()), complex).reshape(n),
-                ham_nf=np.array([len(f) for _, f in terms], np.int64), ham_fb=fb, ham_fq=fq, ham_fd=fd)
+    return dict(off=np.array([int(o) for o, _ in terms], np.int64),
+                c=np.array(list(terms.values()), complex).reshape(n),
+                nf=np.array([len(f) for _, f in terms], np.int64), fb=fb, fq=fq, fd=fd)
 
 
 def _gamma_tables(model, poly) -> tuple[np.ndarray, np.ndarray]:
@@ -252,7 +305,7 @@ def polynomial_channels(model) -> list[int]:
 
 
 def _polynomial_tables(model, gstride, tol, poly):
-    """The arrays of the polynomial channels `poly` (Compiled.poly_*): X_p = (Delta_l - c0)/R in ladder
+    """The Series of the polynomial channels `poly`: X_p = (Delta_l - c0)/R in ladder
     form, R = sum_b |r_b| (the spectrum of Delta_l in every sector tuple lies in [c0 - R, c0 + R]),
     and the Chebyshev series of Gamma_l(c0 + R u) to accuracy tol max|Gamma_l| (series.py)."""
     B, n = model.B, len(poly)
@@ -286,12 +339,11 @@ def _polynomial_tables(model, gstride, tol, poly):
         for p in np.flatnonzero(nblk == 1):
             b = blk[p, 0]
             phase[p] = np.exp(-1j * grid_sum([np.angle(coef[p, b, 0]) * ms[g] * (g == b) for g in range(B)]))
-    return dict(ch_poly=ch_poly, poly_l=np.array(poly, np.int64), poly_coef=coef, poly_blk=blk,
-                poly_nblk=nblk, poly_reach=reach, poly_cheb=cheb, poly_deg=deg, poly_max=bound,
-                poly_phase=phase)
+    return Series(of_channel=ch_poly, channel=np.array(poly, np.int64), coef=coef, blk=blk, nblk=nblk,
+                  reach=reach, cheb=cheb, deg=deg, max=bound, phase=phase)
 
 
-def _dense_tables(model, sstride, memory_limit):
+def _dense_tables(model, sstride, memory_limit) -> Dense:
     """Packed per-sector-tuple H_eff, Gamma_l and global indices (dense path)."""
     L = len(model.channels)
     matrices = dense_matrix_bytes(model)
@@ -325,7 +377,8 @@ def _dense_tables(model, sstride, memory_limit):
     heff_data, heff_ptr = pack(heff)
     gam_data, gam_ptr = pack(gam) if L else (np.zeros(0, complex), np.zeros(1, np.int64))
     idx_data, idx_ptr = pack(idx)
-    return heff_data.astype(complex), heff_ptr, gam_data.astype(complex), gam_ptr, idx_data.astype(np.int64), idx_ptr
+    return Dense(sstride, heff_data.astype(complex), heff_ptr, gam_data.astype(complex), gam_ptr,
+                 idx_data.astype(np.int64), idx_ptr)
 
 
 def _single_code(channel) -> int:
@@ -343,38 +396,18 @@ def _strides(dims) -> np.ndarray:
     return st
 
 
-def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMIT,
-                  tol: float = 1e-12) -> Compiled:
-    """The kernel arrays of `model`; method "auto" is "banded": z-only Deltas tabulated, the others
-    as Chebyshev series (series.py) accurate to `tol` max|Gamma_l| (the run's options.tol).
-
-    The dense path refuses (MemoryLimitError) when building its matrices (BUILD_FACTOR times their
-    size) would exceed `memory_limit` bytes (default: half of this machine's memory,
-    trajectories.base.options.MEMORY_LIMIT)."""
-    mode = _mode(model, method)
-    sizes = model.sizes
-    nk = np.array([n + 1 for n in sizes], dtype=np.int64)
-    gstride = _strides(nk)
-    G = int(np.prod(nk))
-    sstride = _strides([n // 2 + 1 for n in sizes])
-    lin, quad = _hamiltonian_terms(model)
+def _rate_row_offsets(model, gstride, lin, quad, noj_l, coll_l, ham_rows):
+    """(offsets, where, bshift) of the rate rows: the sorted DIA offsets, offset -> row, and per block
+    the largest digit change of a DIA term (the Hamiltonian's terms counted when ham_rows)."""
     shift = lambda b, q: DK[q] * gstride[b]  # noqa: E731  (row = column + shift)
     offs = set()
-    # with quadratic terms (many per offset) the Hamiltonian is stored by diagonals with the rate rows,
-    # else applied matrix-free (banded.py)
-    ham_rows = bool(quad)
     if ham_rows:
         offs |= {-shift(b, q) for b, q, _ in lin}
         offs |= {-(shift(b, q) + shift(g, r)) for b, q, g, r, _ in quad}
-    noj = np.array([no_jump_components(c.matrix) for c in model.channels], dtype=complex).reshape(-1, 3)
-    poly = set(polynomial_channels(model)) if mode == BANDED else set()
-    noj_l = [l for l, c in enumerate(model.channels) if noj[l, 2] != 0 and not c.collective and l not in poly]
     offs |= {sign * int(gstride[model.channels[l].block]) for l in noj_l for sign in (1, -1)}
-    coll_l = [l for l, c in enumerate(model.channels) if c.collective and l not in poly]
     offs |= {o * int(gstride[model.channels[l].block]) for l in coll_l for o in range(-2, 3)}
     offsets = np.array(sorted(offs), dtype=np.int64)
-    where = {o: d for d, o in enumerate(offsets)}
-    bshift = np.zeros(len(sizes), np.int64)   # per block, the largest digit change of a DIA term
+    bshift = np.zeros(model.B, np.int64)
     for b, q, _ in lin:
         bshift[b] = max(bshift[b], abs(DK[q]))
     for b, q, g, r, _ in quad:
@@ -386,19 +419,15 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         bshift[model.channels[l].block] = max(bshift[model.channels[l].block], 1)
     for l in coll_l:
         bshift[model.channels[l].block] = 2
-    L = len(model.channels)
-    if mode == BANDED:
-        gtab, adiag = _gamma_tables(model, poly)
-        dense = (np.zeros(0, complex), np.zeros(1, np.int64), np.zeros(0, complex), np.zeros(1, np.int64),
-                 np.zeros(0, np.int64), np.zeros(1, np.int64))
-    else:
-        gtab, adiag = np.zeros((max(L, 1), 1)), np.zeros(1)
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_stiffness
-            dense = _dense_tables(model, sstride, memory_limit)
-    polys = _polynomial_tables(model, gstride, tol, sorted(poly))
+    return offsets, {o: d for d, o in enumerate(offsets)}, bshift
+
+
+def _terms(lin, quad, gstride, where, ham_rows) -> Terms:
+    """The Hamiltonian's Terms: by diagonals (rows `where` of the rate rows) when ham_rows, else
+    matrix-free."""
     ints = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
-    return Compiled(
-        mode=mode, nb=np.array(sizes, dtype=float), nk=nk, gstride=gstride, G=G,
+    shift = lambda b, q: DK[q] * gstride[b]  # noqa: E731
+    return Terms(
         lin_b=ints([t[0] for t in lin]), lin_q=ints([t[1] for t in lin]),
         lin_c=np.array([t[2] for t in lin], dtype=complex),
         lin_d=ints([where[-shift(b, q)] for b, q, _ in lin] if ham_rows else []),
@@ -406,42 +435,85 @@ def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMI
         quad_g=ints([t[2] for t in quad]), quad_r=ints([t[3] for t in quad]),
         quad_c=np.array([t[4] for t in quad], dtype=complex),
         quad_d=ints([where[-(shift(b, q) + shift(g, r))] for b, q, g, r, _ in quad] if ham_rows else []),
-        **_hamiltonian_table([] if ham_rows else lin, [] if ham_rows else quad, gstride),
-        offsets=offsets, bshift=bshift, adiag=adiag,
-        ch_coef=np.array([c.components for c in model.channels], dtype=complex).reshape(-1, 4),
-        ch_noj=noj, ch_block=ints([c.block for c in model.channels]), noj_l=ints(noj_l),
-        noj_dp=ints([where[int(gstride[model.channels[l].block])] for l in noj_l]),
-        noj_dm=ints([where[-int(gstride[model.channels[l].block])] for l in noj_l]),
-        ch_coll=ints([c.collective for c in model.channels]), coll_l=ints(coll_l),
-        ch_single=ints([_single_code(c) for c in model.channels]),
-        coll_d=ints([[where[o * int(gstride[model.channels[l].block])] for o in range(-2, 3)]
-                     for l in coll_l]).reshape(-1, 5),
-        gtab=gtab, sstride=sstride, heff_data=dense[0], heff_ptr=dense[1], gam_data=dense[2],
-        gam_ptr=dense[3], idx_data=dense[4], idx_ptr=dense[5], **polys,
-    )
+        **_hamiltonian_table([] if ham_rows else lin, [] if ham_rows else quad, gstride))
 
 
-def max_jump_rate(compiled: Compiled) -> float:
+def _channels(model, noj) -> Channels:
+    ints = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+    return Channels(coef=np.array([c.components for c in model.channels], dtype=complex).reshape(-1, 4),
+                    noj=noj, block=ints([c.block for c in model.channels]),
+                    coll=ints([c.collective for c in model.channels]),
+                    single=ints([_single_code(c) for c in model.channels]))
+
+
+def compile_model(model, method: str = "auto", memory_limit: float = MEMORY_LIMIT,
+                  tol: float = 1e-12):
+    """The kernel arrays of `model`: a BandedPath, SeriesPath or DensePath. Method "auto" is "banded":
+    z-only Deltas tabulated (BandedPath), the others as Chebyshev series (SeriesPath) accurate to `tol`
+    max|Gamma_l| (the run's options.tol); "dense" gives the DensePath.
+
+    The dense path refuses (MemoryLimitError) when building its matrices (BUILD_FACTOR times their
+    size) would exceed `memory_limit` bytes (default: half of this machine's memory,
+    trajectories.base.options.MEMORY_LIMIT)."""
+    mode = _mode(model, method)
+    sizes = model.sizes
+    nk = np.array([n + 1 for n in sizes], dtype=np.int64)
+    gstride = _strides(nk)
+    grid = Grid(nb=np.array(sizes, dtype=float), nk=nk, gstride=gstride, G=int(np.prod(nk)))
+    lin, quad = _hamiltonian_terms(model)
+    noj = np.array([no_jump_components(c.matrix) for c in model.channels], dtype=complex).reshape(-1, 3)
+    ch = _channels(model, noj)
+    if mode == DENSE:
+        sstride = _strides([n // 2 + 1 for n in sizes])
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_stiffness
+            dense = _dense_tables(model, sstride, memory_limit)
+        return DensePath(grid, _terms(lin, quad, gstride, {}, False), ch, dense)
+    poly = set(polynomial_channels(model))
+    noj_l = [l for l, c in enumerate(model.channels) if noj[l, 2] != 0 and not c.collective and l not in poly]
+    coll_l = [l for l, c in enumerate(model.channels) if c.collective and l not in poly]
+    # with quadratic terms (many per offset) the Hamiltonian is stored by diagonals with the rate rows,
+    # else applied matrix-free (banded.py)
+    ham_rows = bool(quad)
+    offsets, where, bshift = _rate_row_offsets(model, gstride, lin, quad, noj_l, coll_l, ham_rows)
+    gtab, adiag = _gamma_tables(model, poly)
+    ints = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+    at = lambda l, o: where[o * int(gstride[model.channels[l].block])]  # noqa: E731
+    rates = Rates(gtab=gtab, adiag=adiag, offsets=offsets, bshift=bshift, noj_l=ints(noj_l),
+                  noj_dp=ints([at(l, 1) for l in noj_l]), noj_dm=ints([at(l, -1) for l in noj_l]),
+                  coll_l=ints(coll_l), coll_d=ints([[at(l, o) for o in range(-2, 3)] for l in coll_l]).reshape(-1, 5))
+    terms = _terms(lin, quad, gstride, where, ham_rows)
+    if not poly:
+        return BandedPath(grid, terms, ch, rates)
+    return SeriesPath(grid, terms, ch, rates, _polynomial_tables(model, gstride, tol, sorted(poly)))
+
+
+def max_jump_rate(compiled) -> float:
     """An upper bound on the total jump rate <psi|A|psi> of any state, A = sum_l Gamma_l Q_l Gamma_l.
 
-    Banded path: A is the diagonal `adiag`, so the bound is its maximum over the grid. Dense path:
-    A = i (H_eff - H_eff^+) per sector tuple, bounded by its largest absolute row sum (>= the
-    largest eigenvalue of the Hermitian A)."""
-    if compiled.mode == BANDED:
-        # the J_+- parts of non-diagonal Q_l add at most 2 |r| ||J_+|| max Gamma_l^2 to a row (an
-        # overflow gives inf, which check_stiffness refuses)
-        with np.errstate(over="ignore"):
-            off = sum(2 * abs(compiled.ch_noj[l, 2]) * (compiled.nb[compiled.ch_block[l]] + 1) / 2
-                      * float(np.max(compiled.gtab[l] ** 2)) for l in compiled.noj_l)
-            for l in compiled.coll_l:  # ||Gamma S_o^+ S_o Gamma|| / N_b <= max Gamma^2 ||S_o||^2 / N_b
-                off += float(np.max(compiled.gtab[l] ** 2)) * no_jump_norm(compiled, l)
-            for p, l in enumerate(compiled.poly_l):  # max Gamma^2 ||Q_l|| of a polynomial channel
-                off += compiled.poly_max[p] ** 2 * no_jump_norm(compiled, l)
-        return float(np.max(compiled.adiag, initial=0.0)) + off
+    Banded paths: A is the diagonal `adiag` plus the rate rows, bounded by the maximum of adiag over
+    the grid and the norms of the rest. Dense path: A = i (H_eff - H_eff^+) per sector tuple,
+    bounded by its largest absolute row sum (>= the largest eigenvalue of the Hermitian A)."""
+    if isinstance(compiled, DensePath):
+        return _dense_jump_rate(compiled.dense)
+    rt, ch = compiled.rates, compiled.ch
+    # the J_+- parts of non-diagonal Q_l add at most 2 |r| ||J_+|| max Gamma_l^2 to a row (an
+    # overflow gives inf, which check_stiffness refuses)
+    with np.errstate(over="ignore"):
+        off = sum(2 * abs(ch.noj[l, 2]) * (compiled.grid.nb[ch.block[l]] + 1) / 2
+                  * float(np.max(rt.gtab[l] ** 2)) for l in rt.noj_l)
+        for l in rt.coll_l:  # ||Gamma S_o^+ S_o Gamma|| / N_b <= max Gamma^2 ||S_o||^2 / N_b
+            off += float(np.max(rt.gtab[l] ** 2)) * no_jump_norm(compiled, l)
+        if isinstance(compiled, SeriesPath):
+            for p, l in enumerate(compiled.series.channel):  # max Gamma^2 ||Q_l|| of a polynomial channel
+                off += compiled.series.max[p] ** 2 * no_jump_norm(compiled, l)
+    return float(np.max(rt.adiag, initial=0.0)) + off
+
+
+def _dense_jump_rate(dense: Dense) -> float:
     rates = [0.0]  # np.max keeps a NaN (an overflow in H_eff), which check_stiffness refuses
-    ptr = compiled.heff_ptr
+    ptr = dense.heff_ptr
     for s in range(len(ptr) - 1):
-        block = compiled.heff_data[ptr[s]:ptr[s + 1]]
+        block = dense.heff_data[ptr[s]:ptr[s + 1]]
         d = int(round(np.sqrt(block.size)))
         if d == 0:
             continue
@@ -451,32 +523,33 @@ def max_jump_rate(compiled: Compiled) -> float:
     return float(np.max(rates))
 
 
-def no_jump_norm(compiled: Compiled, l: int) -> float:
+def no_jump_norm(compiled, l: int) -> float:
     """An upper bound on ||Q_l|| in every sector: |q_0| N_b + |q_z| N_b/2 + |r| (N_b + 1) for a local
     channel, ||S_o||^2 / N_b for a collective one."""
-    n = compiled.nb[compiled.ch_block[l]]
-    if compiled.ch_coll[l]:
-        cp, cm, cz, c1 = np.abs(compiled.ch_coef[l])
+    ch = compiled.ch
+    n = compiled.grid.nb[ch.block[l]]
+    if ch.coll[l]:
+        cp, cm, cz, c1 = np.abs(ch.coef[l])
         norm = (cp + cm) * (n + 1) / 2 + cz * n + c1 * n
         return float(norm * norm / n)
-    q0, qz, r = np.abs(compiled.ch_noj[l])
+    q0, qz, r = np.abs(ch.noj[l])
     return float(q0 * n + qz * n / 2 + r * (n + 1))
 
 
-def hamiltonian_norm(compiled: Compiled, rate: float | None = None) -> float:
+def hamiltonian_norm(compiled, rate: float | None = None) -> float:
     """An upper bound on ||H_eff - c|| (1/time), which sets the no-jump step: the sum of |coefficient|
     times the operator norms of its ladder operators (||J_+-|| <= (N_b + 1)/2, ||J_z|| = N_b/2),
     plus half the largest total jump rate (`rate`, default max_jump_rate)."""
-    size = np.stack([(compiled.nb + 1) / 2, (compiled.nb + 1) / 2, compiled.nb / 2], axis=1)  # (B, 3)
+    nb, t = compiled.grid.nb, compiled.terms
+    size = np.stack([(nb + 1) / 2, (nb + 1) / 2, nb / 2], axis=1)  # (B, 3)
     rate = max_jump_rate(compiled) if rate is None else rate
     with np.errstate(over="ignore"):
-        lin = np.abs(compiled.lin_c) * size[compiled.lin_b, compiled.lin_q]
-        quad = (np.abs(compiled.quad_c) * size[compiled.quad_b, compiled.quad_q]
-                * size[compiled.quad_g, compiled.quad_r])
+        lin = np.abs(t.lin_c) * size[t.lin_b, t.lin_q]
+        quad = np.abs(t.quad_c) * size[t.quad_b, t.quad_q] * size[t.quad_g, t.quad_r]
         return float(np.sum(lin) + np.sum(quad) + rate / 2)
 
 
-def check_stiffness(compiled: Compiled, times, limit: float = STIFF_JUMPS) -> float:
+def check_stiffness(compiled, times, limit: float = STIFF_JUMPS) -> float:
     """Expected jumps per trajectory, at most max_jump_rate * t_final; StiffnessWarning when they or
     the no-jump steps (at most hamiltonian_norm * t_final) exceed `limit`. A rate or norm above
     MAX_RATE (or not finite) is a ValueError: such a run could never finish."""

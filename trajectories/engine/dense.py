@@ -16,21 +16,21 @@ from .box import compact_box
 def sector_index(P, tj):
     """Index s = sum_b (N_b - 2j_b)/2 sstride_b of the sector tuple tj (B,)."""
     s = 0
-    for b in range(P.nb.size):
-        s += ((P.nk[b] - 1 - tj[b]) // 2) * P.sstride[b]
+    for b in range(P.grid.nb.size):
+        s += ((P.grid.nk[b] - 1 - tj[b]) // 2) * P.dense.sstride[b]
     return s
 
 
 @njit(cache=True)
 def sector_basis(P, s):
     """Global-layout indices (d,) of the basis states of sector tuple s."""
-    return P.idx_data[P.idx_ptr[s]:P.idx_ptr[s + 1]]
+    return P.dense.idx_data[P.dense.idx_ptr[s]:P.dense.idx_ptr[s + 1]]
 
 
 @njit(cache=True)
-def matvec_dense(H, s, x, d, y):
-    """y[:d] = H_eff x[:d] in sector tuple s (H: workspace.Heff); returns the support (0, d) of y."""
-    M = H.dense[H.ptr[s]:H.ptr[s + 1]].reshape((d, d))
+def matvec_dense(D, s, x, d, y):
+    """y[:d] = H_eff x[:d] in sector tuple s (D: compiled.Dense); returns the support (0, d) of y."""
+    M = D.heff_data[D.heff_ptr[s]:D.heff_ptr[s + 1]].reshape((d, d))
     y[:d] = M @ x[:d]
     return 0, d
 
@@ -38,8 +38,8 @@ def matvec_dense(H, s, x, d, y):
 @njit(cache=True)
 def gamma_dense(P, l, s, x, d):
     """Gamma_l x[:d] (d,) in sector tuple s."""
-    S = P.idx_ptr.size - 1
-    gm = P.gam_data[P.gam_ptr[l * S + s]:P.gam_ptr[l * S + s + 1]].reshape((d, d))
+    S = P.dense.idx_ptr.size - 1
+    gm = P.dense.gam_data[P.dense.gam_ptr[l * S + s]:P.dense.gam_ptr[l * S + s + 1]].reshape((d, d))
     return gm @ x[:d]
 
 

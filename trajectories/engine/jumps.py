@@ -13,12 +13,13 @@ from typing import NamedTuple
 
 from numba import njit
 
-from .banded import refresh_tables, trim_window
+from .banded import trim_window
 from .box import clear_box, copy_box, empty_box, flat_hull, nrows, row_base, sector_box, widen_block
-from .compiled import BANDED
 from .dense import enter_sector, gamma_dense, scatter, sector_basis
 from .layout import collective_entry, digit, ladder
-from .series import apply_gamma, refresh_ladder, series_box
+from .paths import per_path
+from .series import apply_gamma, series_box
+from .workspace import refresh_block
 from ..sectors.dicke import KRAUS_SIGN, identity_kraus, kraus_coefficient
 
 
@@ -42,46 +43,67 @@ class Jump(NamedTuple):
     norm: float
 
 
-@njit(cache=True)
 def gamma_psi(P, ws, l):
-    """work = Gamma_l psi (G,) in the global layout, its box in ws.wbox. Banded path: the table gtab,
-    or the Chebyshev series of a polynomial channel (series.py, on the flat range of psi's box);
-    dense path: the sector tuple's matrix, scattered on the tuple's box."""
-    gs = P.gstride
-    last = P.nb.size - 1
+    """work = Gamma_l psi (G,) in the global layout, its box in ws.wbox (its old value cleared).
+    Banded path: the table gtab; series path: the table, or the Chebyshev series of a polynomial
+    channel (series.py, on the flat range of psi's box); dense path: the sector tuple's matrix,
+    scattered on the tuple's box."""
+
+
+@njit(cache=True)
+def gamma_table(P, ws, l):
+    gs = P.grid.gstride
+    last = P.grid.nb.size - 1
     psi, box = ws.terms[0], ws.tbox[0]
     phi, pbox = ws.work, ws.wbox
     clear_box(gs, phi, pbox)
-    if P.mode == BANDED and P.ch_poly[l] >= 0:
-        lo, hi = flat_hull(gs, box)
-        apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, psi, lo, hi, phi)
-        series_box(P, P.ch_poly[l], box, 1, pbox)
-    elif P.mode == BANDED:
-        copy_box(box, pbox)
-        for r in range(nrows(box)):
-            base = row_base(gs, box, r)
-            for i in range(base + box[0, last], base + box[1, last]):
-                phi[i] = P.gtab[l, i] * psi[i]
-    else:
-        st = ws.state[0]
-        sector_box(P.nk, ws.tj, pbox)
-        scatter(sector_basis(P, st.s), gamma_dense(P, l, st.s, psi, box[1, last]), phi)
+    copy_box(box, pbox)
+    for r in range(nrows(box)):
+        base = row_base(gs, box, r)
+        for i in range(base + box[0, last], base + box[1, last]):
+            phi[i] = P.rates.gtab[l, i] * psi[i]
+
+
+@njit(cache=True)
+def gamma_series(P, ws, l):
+    p = P.series.of_channel[l]
+    if p < 0:
+        gamma_table(P, ws, l)
+        return
+    gs = P.grid.gstride
+    psi, box = ws.terms[0], ws.tbox[0]
+    clear_box(gs, ws.work, ws.wbox)
+    lo, hi = flat_hull(gs, box)
+    apply_gamma(P, ws.lad, ws.scratch[3:6], ws.real, l, psi, lo, hi, ws.work)
+    series_box(P, p, box, 1, ws.wbox)
+
+
+@njit(cache=True)
+def gamma_sector(P, ws, l):
+    phi, pbox = ws.work, ws.wbox
+    clear_box(P.grid.gstride, phi, pbox)
+    st = ws.state[0]
+    sector_box(P.grid.nk, ws.tj, pbox)
+    scatter(sector_basis(P, st.s), gamma_dense(P, l, st.s, ws.terms[0], ws.tbox[0, 1, P.grid.nb.size - 1]), phi)
+
+
+per_path(gamma_psi, banded=gamma_table, series=gamma_series, dense=gamma_sector)
 
 
 @njit(cache=True)
 def no_jump_expect(P, l, j, phi, box):
     """<phi|Q_l|phi> for phi (G,) zero outside box in sector j of the channel's block, with
-    Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_- (P.ch_noj[l] = (q_0, q_z, r))."""
-    b = P.ch_block[l]
-    last = P.nb.size - 1
-    n, stride = P.nb[b], P.gstride[b]
-    q0, qz, r = P.ch_noj[l, 0].real, P.ch_noj[l, 1].real, P.ch_noj[l, 2]
+    Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_- (P.ch.noj[l] = (q_0, q_z, r))."""
+    b = P.ch.block[l]
+    last = P.grid.nb.size - 1
+    n, stride = P.grid.nb[b], P.grid.gstride[b]
+    q0, qz, r = P.ch.noj[l, 0].real, P.ch.noj[l, 1].real, P.ch.noj[l, 2]
     diag = 0.0
     off = 0.0j
     for row in range(nrows(box)):
-        base = row_base(P.gstride, box, row)
+        base = row_base(P.grid.gstride, box, row)
         for i in range(base + box[0, last], base + box[1, last]):
-            k = digit(P, i, b)
+            k = digit(P.grid, i, b)
             m = 0.5 * n - k
             p = phi[i].real ** 2 + phi[i].imag ** 2
             diag += (q0 * n + qz * m) * p
@@ -93,15 +115,15 @@ def no_jump_expect(P, l, j, phi, box):
 @njit(cache=True)
 def collective_norm(P, l, j, phi, box, wide):
     """||S_o phi||^2 / N_b of a collective channel l (phi (G,) zero outside box; wide (2, B) scratch)."""
-    b = P.ch_block[l]
-    last = P.nb.size - 1
-    c, n, nk, stride = P.ch_coef[l], P.nb[b], P.nk[b], P.gstride[b]
-    widen_block(box, b, 1, P.nk, wide)
+    b = P.ch.block[l]
+    last = P.grid.nb.size - 1
+    c, n, nk, stride = P.ch.coef[l], P.grid.nb[b], P.grid.nk[b], P.grid.gstride[b]
+    widen_block(box, b, 1, P.grid.nk, wide)
     acc = 0.0
     for row in range(nrows(wide)):
-        base = row_base(P.gstride, wide, row)
+        base = row_base(P.grid.gstride, wide, row)
         for i in range(base + wide[0, last], base + wide[1, last]):
-            acc += abs2(collective_element(c, n, nk, stride, j, phi, i, digit(P, i, b)))
+            acc += abs2(collective_element(c, n, nk, stride, j, phi, i, digit(P.grid, i, b)))
     return acc
 
 
@@ -109,16 +131,16 @@ def collective_norm(P, l, j, phi, box, wide):
 def diagonal_weight(P, ws, l):
     """<psi|Gamma_l Q_l Gamma_l|psi> on the banded path when Q_l = q_0 N_b + q_z J_z is diagonal."""
     psi, box = ws.terms[0], ws.tbox[0]
-    last = P.nb.size - 1
-    b = P.ch_block[l]
-    n = P.nb[b]
-    q0, qz = P.ch_noj[l, 0].real, P.ch_noj[l, 1].real
+    last = P.grid.nb.size - 1
+    b = P.ch.block[l]
+    n = P.grid.nb[b]
+    q0, qz = P.ch.noj[l, 0].real, P.ch.noj[l, 1].real
     acc = 0.0
     for row in range(nrows(box)):
-        base = row_base(P.gstride, box, row)
+        base = row_base(P.grid.gstride, box, row)
         for i in range(base + box[0, last], base + box[1, last]):
-            m = 0.5 * n - digit(P, i, b)
-            g = P.gtab[l, i]
+            m = 0.5 * n - digit(P.grid, i, b)
+            g = P.rates.gtab[l, i]
             acc += g * g * (q0 * n + qz * m) * (psi[i].real ** 2 + psi[i].imag ** 2)
     return acc
 
@@ -126,17 +148,42 @@ def diagonal_weight(P, ws, l):
 @njit(cache=True)
 def channel_weights(P, ws):
     """ws.w[l] = <psi|Gamma_l Q_l Gamma_l|psi> (L,) of the current psi; returns ws.w."""
-    for l in range(P.ch_block.size):
-        if P.mode == BANDED and not P.ch_coll[l] and P.ch_noj[l, 2] == 0 and P.ch_poly[l] < 0:
-            ws.w[l] = diagonal_weight(P, ws, l)   # Gamma and Q diagonal: no scratch needed
-            continue
-        gamma_psi(P, ws, l)
-        j = 0.5 * ws.tj[P.ch_block[l]]
-        if P.ch_coll[l]:
-            ws.w[l] = collective_norm(P, l, j, ws.work, ws.wbox, ws.bx[0])
-        else:
-            ws.w[l] = no_jump_expect(P, l, j, ws.work, ws.wbox)
+    for l in range(P.ch.block.size):
+        ws.w[l] = channel_weight(P, ws, l)
     return ws.w
+
+
+def channel_weight(P, ws, l):
+    """<psi|Gamma_l Q_l Gamma_l|psi>; on the banded paths a channel whose Gamma and Q are diagonal is
+    summed without scratch (diagonal_weight), the others through Gamma_l psi (work)."""
+
+
+@njit(cache=True)
+def gamma_q_gamma(P, ws, l):
+    """<psi|Gamma_l Q_l Gamma_l|psi> as ||S_o Gamma_l psi||^2 / N_b (collective) or
+    <Gamma_l psi|Q_l|Gamma_l psi>, with Gamma_l psi left in work."""
+    gamma_psi(P, ws, l)
+    j = 0.5 * ws.tj[P.ch.block[l]]
+    if P.ch.coll[l]:
+        return collective_norm(P, l, j, ws.work, ws.wbox, ws.bx[0])
+    return no_jump_expect(P, l, j, ws.work, ws.wbox)
+
+
+@njit(cache=True)
+def weight_banded(P, ws, l):
+    if not P.ch.coll[l] and P.ch.noj[l, 2] == 0:
+        return diagonal_weight(P, ws, l)
+    return gamma_q_gamma(P, ws, l)
+
+
+@njit(cache=True)
+def weight_series(P, ws, l):
+    if not P.ch.coll[l] and P.ch.noj[l, 2] == 0 and P.series.of_channel[l] < 0:
+        return diagonal_weight(P, ws, l)
+    return gamma_q_gamma(P, ws, l)
+
+
+per_path(channel_weight, banded=weight_banded, series=weight_series, dense=gamma_q_gamma)
 
 
 @njit(cache=True)
@@ -172,7 +219,7 @@ def collective_element(c, n, nk, stride, j, phi, i, k):
 def kraus_reach(P, l):
     """How far the Kraus operators of channel l move its block's digit: 1 when o has sigma_+ or
     sigma_- parts, else 0."""
-    if P.ch_coef[l, 0] != 0 or P.ch_coef[l, 1] != 0 or P.ch_coll[l]:
+    if P.ch.coef[l, 0] != 0 or P.ch.coef[l, 1] != 0 or P.ch.coll[l]:
         return 1
     return 0
 
@@ -216,22 +263,22 @@ def sector_weights(P, ws, l):
     ||K Gamma_l psi||^2 for every Kraus operator, zero for a target j_b + dj outside 0..N_b/2."""
     gamma_psi(P, ws, l)
     phi, box = ws.work, ws.wbox
-    b = P.ch_block[l]
-    n, j = P.nb[b], 0.5 * ws.tj[b]
-    if P.ch_coll[l]:
+    b = P.ch.block[l]
+    n, j = P.grid.nb[b], 0.5 * ws.tj[b]
+    if P.ch.coll[l]:
         return Targets(l, 0.0, collective_norm(P, l, j, phi, box, ws.bx[0]), 0.0, 0.0)
     up, down = j + 1 <= 0.5 * n, j >= 1  # targets j_b + 1 and j_b - 1 exist
-    if P.ch_single[l] >= 0:
+    if P.ch.single[l] >= 0:
         return single_weights(P, l, j, phi, box, up, down)
     wide = ws.bx[0]
-    widen_block(box, b, kraus_reach(P, l), P.nk, wide)
-    last = P.nb.size - 1
-    c, nk, stride = P.ch_coef[l], P.nk[b], P.gstride[b]
+    widen_block(box, b, kraus_reach(P, l), P.grid.nk, wide)
+    last = P.grid.nb.size - 1
+    c, nk, stride = P.ch.coef[l], P.grid.nk[b], P.grid.gstride[b]
     n_up, n_eq, n_eq2, n_dn = 0.0, 0.0, 0.0, 0.0
     for row in range(nrows(wide)):
-        base = row_base(P.gstride, wide, row)
+        base = row_base(P.grid.gstride, wide, row)
         for i in range(base + wide[0, last], base + wide[1, last]):
-            k = digit(P, i, b)
+            k = digit(P.grid, i, b)
             if up:
                 n_up += abs2(kraus_element(c, 0, n, nk, stride, 1, 0, j, phi, i, k))
             n_eq += abs2(kraus_element(c, 0, n, nk, stride, 0, 0, j, phi, i, k))
@@ -246,14 +293,14 @@ def sector_weights(P, ws, l):
 def single_weights(P, l, j, phi, box, up, down):
     """sector_weights of a channel whose operator is c sigma_-, c sigma_+ or c sigma_z: every Kraus
     operator has one element per column, so the norms are sums over the source entries."""
-    b, code = P.ch_block[l], P.ch_single[l]
-    last = P.nb.size - 1
-    n = P.nb[b]
+    b, code = P.ch.block[l], P.ch.single[l]
+    last = P.grid.nb.size - 1
+    n = P.grid.nb[b]
     n_up, n_eq, n_dn = 0.0, 0.0, 0.0
     for row in range(nrows(box)):
-        base = row_base(P.gstride, box, row)
+        base = row_base(P.grid.gstride, box, row)
         for i in range(base + box[0, last], base + box[1, last]):
-            m = 0.5 * n - digit(P, i, b)
+            m = 0.5 * n - digit(P.grid, i, b)
             if abs(m) > j:
                 continue
             p = phi[i].real ** 2 + phi[i].imag ** 2
@@ -265,13 +312,13 @@ def single_weights(P, l, j, phi, box, up, down):
             if down:
                 cf = kraus_coefficient(code, -1, n, j, m)
                 n_dn += cf * cf * p
-    c2 = abs2(P.ch_coef[l, single_index(code)])
+    c2 = abs2(P.ch.coef[l, single_index(code)])
     return Targets(l, c2 * n_up, c2 * n_eq, 0.0, c2 * n_dn)
 
 
 @njit(cache=True, inline="always")
 def single_index(code):
-    """The column of P.ch_coef (c_+, c_-, c_z, c_1) of the OP_CODES code (0 minus, 1 plus, 2 z)."""
+    """The column of P.ch.coef (c_+, c_-, c_z, c_1) of the OP_CODES code (0 minus, 1 plus, 2 z)."""
     return 1 if code == 0 else (0 if code == 1 else 2)
 
 
@@ -300,51 +347,66 @@ def choose_sector(targets, rng):
 def apply_kraus(P, l, dj, second, tj, phi, pbox, out, obox, scale):
     """out = scale K phi (G,) for phi zero outside pbox (K of channel l as in kraus_element); sets
     obox, the box of out, and clears it first (out must be zero outside it and must not be phi)."""
-    b = P.ch_block[l]
-    last = P.nb.size - 1
+    b = P.ch.block[l]
+    last = P.grid.nb.size - 1
     j = 0.5 * tj[b]
-    widen_block(pbox, b, kraus_reach(P, l), P.nk, obox)
-    clear_box(P.gstride, out, obox)
-    code = P.ch_single[l]
+    widen_block(pbox, b, kraus_reach(P, l), P.grid.nk, obox)
+    clear_box(P.grid.gstride, out, obox)
+    code = P.ch.single[l]
     if code >= 0:   # one element per column: out[i + shift] = c (signed K^code) phi[i]
-        shift = 0 if code == 2 else (P.gstride[b] if code == 0 else -P.gstride[b])
-        c = scale * P.ch_coef[l, single_index(code)] * KRAUS_SIGN[code, 1 - dj]
+        shift = 0 if code == 2 else (P.grid.gstride[b] if code == 0 else -P.grid.gstride[b])
+        c = scale * P.ch.coef[l, single_index(code)] * KRAUS_SIGN[code, 1 - dj]
         for row in range(nrows(pbox)):
-            base = row_base(P.gstride, pbox, row)
+            base = row_base(P.grid.gstride, pbox, row)
             for i in range(base + pbox[0, last], base + pbox[1, last]):
-                m = 0.5 * P.nb[b] - digit(P, i, b)
+                m = 0.5 * P.grid.nb[b] - digit(P.grid, i, b)
                 if abs(m) > j:
                     continue
-                cf = kraus_coefficient(code, dj, P.nb[b], j, m)
+                cf = kraus_coefficient(code, dj, P.grid.nb[b], j, m)
                 if cf != 0.0:
                     out[i + shift] = c * cf * phi[i]
         return
-    c, n, nk, stride, coll = P.ch_coef[l], P.nb[b], P.nk[b], P.gstride[b], P.ch_coll[l]
+    c, n, nk, stride, coll = P.ch.coef[l], P.grid.nb[b], P.grid.nk[b], P.grid.gstride[b], P.ch.coll[l]
     for row in range(nrows(obox)):
-        base = row_base(P.gstride, obox, row)
+        base = row_base(P.grid.gstride, obox, row)
         for i in range(base + obox[0, last], base + obox[1, last]):
-            out[i] = scale * kraus_element(c, coll, n, nk, stride, dj, second, j, phi, i, digit(P, i, b))
+            out[i] = scale * kraus_element(c, coll, n, nk, stride, dj, second, j, phi, i, digit(P.grid, i, b))
 
 
 @njit(cache=True)
 def apply_jump(P, ws, jump, trim):
     """psi = K Gamma_l psi / sqrt(jump.norm) (phi = Gamma_l psi in work) and tj_b += 2 dj."""
+    kraus_update(P, ws, jump, trim)
+
+
+def kraus_update(P, ws, jump, trim):
+    """apply_jump on the compiled model's path: banded, psi's box and the tables of the block; dense,
+    through the global layout into the new tuple's compact vector."""
+
+
+@njit(cache=True)
+def jump_banded(P, ws, jump, trim):
     scale = 1.0 / math.sqrt(jump.norm)
-    b = P.ch_block[jump.l]
-    if P.mode == BANDED:
-        psi, box = ws.terms[0], ws.tbox[0]
-        clear_box(P.gstride, psi, box)
-        apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, psi, box, scale)
-        ws.tj[b] += 2 * jump.dj
-        trim_window(P.gstride, psi, box, ws.bx[2], ws.bx[3], trim)
-        if jump.dj != 0:
-            empty_box(ws.built)  # H_eff depends on j: rebuild the rate rows, refresh the tables
-            refresh_tables(P, ws.tj, ws.tab, b)
-            if P.poly_l.size:
-                refresh_ladder(P, ws.tj, ws.lad, b)
-    else:
-        gbox = ws.bx[0]
-        apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, ws.glob, gbox, scale)
-        ws.tj[b] += 2 * jump.dj
-        enter_sector(P, ws, ws.glob)
-        clear_box(P.gstride, ws.glob, gbox)
+    b = P.ch.block[jump.l]
+    psi, box = ws.terms[0], ws.tbox[0]
+    clear_box(P.grid.gstride, psi, box)
+    apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, psi, box, scale)
+    ws.tj[b] += 2 * jump.dj
+    trim_window(P.grid.gstride, psi, box, ws.bx[2], ws.bx[3], trim)
+    if jump.dj != 0:
+        empty_box(ws.built)  # H_eff depends on j: rebuild the rate rows, refresh the tables
+        refresh_block(P, ws, b)
+
+
+@njit(cache=True)
+def jump_dense(P, ws, jump, trim):
+    scale = 1.0 / math.sqrt(jump.norm)
+    b = P.ch.block[jump.l]
+    gbox = ws.bx[0]
+    apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, ws.glob, gbox, scale)
+    ws.tj[b] += 2 * jump.dj
+    enter_sector(P, ws, ws.glob)
+    clear_box(P.grid.gstride, ws.glob, gbox)
+
+
+per_path(kraus_update, banded=jump_banded, series=jump_banded, dense=jump_dense)

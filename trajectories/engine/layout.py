@@ -16,9 +16,9 @@ DK = (-1, 1, 0)  # change of k = N/2 - m under T_+, T_-, T_z
 
 
 @njit(cache=True, inline="always")
-def digit(P, i, b):
-    """k_b = N_b/2 - m_b of global index i."""
-    return (i // P.gstride[b]) % P.nk[b]
+def digit(grid, i, b):
+    """k_b = N_b/2 - m_b of global index i (grid: compiled.Grid)."""
+    return (i // grid.gstride[b]) % grid.nk[b]
 
 
 @njit(cache=True)

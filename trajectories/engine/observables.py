@@ -10,29 +10,29 @@ import numpy as np
 from numba import njit
 
 from .box import clear_box, nrows, row_base, sector_box, widen
-from .compiled import DENSE
 from .dense import scatter, sector_basis
 from .layout import DK, digit, ladder
+from .paths import per_path
 
 
 @njit(cache=True)
-def moments(P, tj, psi, box, u, wide, first, second):
+def moments(grid, tj, psi, box, u, wide, first, second):
     """first[b, q] = <T^b_q> (B, 3), second[3b+q, 3g+r] = <T^b_q T^g_r> (3B, 3B) of the
     normalised psi (G,), zero outside box, in sector tuple tj; u (3B, G) (zero, and left zero) holds
     T^b_q psi on wide (2, B), box widened by one digit in every block."""
-    B = P.nb.size
+    B = grid.nb.size
     last = B - 1
     ones = np.ones(B, np.int64)
-    widen(box, ones, P.nk, wide)
+    widen(box, ones, grid.nk, wide)
     for b in range(B):
-        stride = P.gstride[b]
+        stride = grid.gstride[b]
         j = 0.5 * tj[b]
         for q in range(3):
             row = u[3 * b + q]
             for r in range(nrows(box)):
-                base = row_base(P.gstride, box, r)
+                base = row_base(grid.gstride, box, r)
                 for i in range(base + box[0, last], base + box[1, last]):
-                    m = 0.5 * P.nb[b] - digit(P, i, b)
+                    m = 0.5 * grid.nb[b] - digit(grid, i, b)
                     if abs(m) > j:
                         continue
                     e = ladder(q, j, m)
@@ -40,7 +40,7 @@ def moments(P, tj, psi, box, u, wide, first, second):
                         row[i + DK[q] * stride] = e * psi[i]
     for b in range(B):
         for q in range(3):
-            first[b, q] = box_dot(P, psi, u[3 * b + q], box)
+            first[b, q] = box_dot(grid, psi, u[3 * b + q], box)
     adj = (1, 0, 2)   # T_+^+ = T_-, T_z^+ = T_z; <T^b_q T^g_r>^* = <T^g_r^+ T^b_q^+> fills the other half
     for b in range(B):
         for q in range(3):
@@ -51,32 +51,32 @@ def moments(P, tj, psi, box, u, wide, first, second):
                     if (mirror_row, mirror_col) < (row, col):
                         second[row, col] = second[mirror_row, mirror_col].conjugate()
                     else:
-                        second[row, col] = box_dot(P, u[3 * b + adj[q]], u[col], wide)
+                        second[row, col] = box_dot(grid, u[3 * b + adj[q]], u[col], wide)
     for a in range(3 * B):
-        clear_box(P.gstride, u[a], wide)
+        clear_box(grid.gstride, u[a], wide)
 
 
 @njit(cache=True)
-def box_dot(P, x, y, box):
+def box_dot(grid, x, y, box):
     """sum_i conj(x_i) y_i over box."""
-    last = P.nb.size - 1
+    last = grid.nb.size - 1
     acc = 0.0j
     for r in range(nrows(box)):
-        base = row_base(P.gstride, box, r)
+        base = row_base(grid.gstride, box, r)
         for i in range(base + box[0, last], base + box[1, last]):
             acc += x[i].conjugate() * y[i]
     return acc
 
 
 @njit(cache=True)
-def diagonal(P, psi, box, bin_of, table, hist, obs):
+def diagonal(grid, psi, box, bin_of, table, hist, obs):
     """hist[bin_of[r, i]] += |psi_i|^2 for every distribution r (bin_of (R, G)), and
     obs[k] = sum_i |psi_i|^2 table[k, i] (table (K, G)), for the normalised psi zero outside box."""
     hist[:] = 0.0
     obs[:] = 0.0
-    last = P.nb.size - 1
+    last = grid.nb.size - 1
     for row in range(nrows(box)):
-        base = row_base(P.gstride, box, row)
+        base = row_base(grid.gstride, box, row)
         for i in range(base + box[0, last], base + box[1, last]):
             p = psi[i].real ** 2 + psi[i].imag ** 2
             if p == 0.0:
@@ -92,14 +92,25 @@ def record(P, ws, first, second, bin_of, table, hist, obs):
     """The moments of the current psi into first (B, 3) and second (3B, 3B), and its diagonal
     quantities into hist (nbins,) and obs (K,) (dense path: psi scattered into glob on the sector
     tuple's box for the call, and cleared again)."""
-    st = ws.state[0]
-    if P.mode == DENSE:
-        box = ws.bx[0]
-        sector_box(P.nk, ws.tj, box)
-        scatter(sector_basis(P, st.s), ws.terms[0], ws.glob)
-        moments(P, ws.tj, ws.glob, box, ws.u, ws.bx[1], first, second)
-        diagonal(P, ws.glob, box, bin_of, table, hist, obs)
-        clear_box(P.gstride, ws.glob, box)
-    else:
-        moments(P, ws.tj, ws.terms[0], ws.tbox[0], ws.u, ws.bx[1], first, second)
-        diagonal(P, ws.terms[0], ws.tbox[0], bin_of, table, hist, obs)
+    record_moments(P, ws, first, second, bin_of, table, hist, obs)
+
+
+def record_moments(P, ws, first, second, bin_of, table, hist, obs):
+    """record on the compiled model's path."""
+
+
+def record_banded(P, ws, first, second, bin_of, table, hist, obs):
+    moments(P.grid, ws.tj, ws.terms[0], ws.tbox[0], ws.u, ws.bx[1], first, second)
+    diagonal(P.grid, ws.terms[0], ws.tbox[0], bin_of, table, hist, obs)
+
+
+def record_dense(P, ws, first, second, bin_of, table, hist, obs):
+    box = ws.bx[0]
+    sector_box(P.grid.nk, ws.tj, box)
+    scatter(sector_basis(P, ws.state[0].s), ws.terms[0], ws.glob)
+    moments(P.grid, ws.tj, ws.glob, box, ws.u, ws.bx[1], first, second)
+    diagonal(P.grid, ws.glob, box, bin_of, table, hist, obs)
+    clear_box(P.grid.gstride, ws.glob, box)
+
+
+per_path(record_moments, banded=record_banded, series=record_banded, dense=record_dense)

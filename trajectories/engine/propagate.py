@@ -17,31 +17,49 @@ from numba import njit
 
 from .banded import ensure_built, matvec_banded, trim_window
 from .box import clear_box, copy_box, inside, norm2, nrows, row_base, trim_faces
-from .compiled import BANDED
 from .dense import matvec_dense
+from .paths import is_banded, per_path
 from .series import add_polynomial_channels
 
 
-@njit(cache=True, inline="always")
-def heff_matvec(P, ws, x, xbox, y, ybox, c, f):
+def heff_product(P, ws, x, xbox, y, ybox, c, f):
     """y = f (H_eff - c) x (G,) for x zero outside xbox (2, B); sets ybox, the box of y (whose old
     value is cleared first; y must not be x).
 
     Banded path: global layout, matrix-free with the rate rows built on demand around xbox
-    (banded.py), plus the polynomial channels' -(i/2) Gamma Q Gamma x (series.py, on the flat range
-    of xbox); dense path: compact vector of sector tuple ws.state[0].s, the box of dimension d."""
-    clear_box(P.gstride, y, ybox)
-    if P.mode != BANDED:
-        d = xbox[1, P.nb.size - 1]
-        matvec_dense(ws.heff, ws.state[0].s, x, d, y)
-        for i in range(d):
-            y[i] = f * (y[i] - c * x[i])
-        copy_box(xbox, ybox)
-        return
+    (banded.py); series path: plus the polynomial channels' -(i/2) Gamma Q Gamma x (series.py, on
+    the flat range of xbox); dense path: compact vector of sector tuple ws.state[0].s, the box of
+    dimension d."""
+
+
+@njit(cache=True, inline="always")
+def heff_banded(P, ws, x, xbox, y, ybox, c, f):
+    clear_box(P.grid.gstride, y, ybox)
     ensure_built(P, ws.tj, ws.heff.data, ws.built, xbox, ws.bx[0])
     matvec_banded(ws.heff, x, xbox, y, ybox, c, f)
-    if P.poly_l.size:
-        add_polynomial_channels(P, ws.lad, ws.tj, ws.scratch, ws.real, x, xbox, y, ybox, ws.bx[1], f)
+
+
+def heff_series(P, ws, x, xbox, y, ybox, c, f):
+    heff_banded(P, ws, x, xbox, y, ybox, c, f)
+    add_polynomial_channels(P, ws.lad, ws.tj, ws.scratch, ws.real, x, xbox, y, ybox, ws.bx[1], f)
+
+
+def heff_dense(P, ws, x, xbox, y, ybox, c, f):
+    clear_box(P.grid.gstride, y, ybox)
+    d = xbox[1, P.grid.nb.size - 1]
+    matvec_dense(P.dense, ws.state[0].s, x, d, y)
+    for i in range(d):
+        y[i] = f * (y[i] - c * x[i])
+    copy_box(xbox, ybox)
+
+
+per_path(heff_product, inline="always", banded=heff_banded, series=heff_series, dense=heff_dense)
+
+
+@njit(cache=True)
+def heff_matvec(P, ws, x, xbox, y, ybox, c, f):
+    """heff_product, callable from Python (tests, benchmarks)."""
+    heff_product(P, ws, x, xbox, y, ybox, c, f)
 
 
 @njit(cache=True)
@@ -52,20 +70,14 @@ def taylor_terms(P, ws, dt, tols, c):
     dropped, as the window of psi is, so the boxes stay nested (horner sums on the last one) and do
     not widen by the reach of H_eff at every term."""
     terms, tbox = ws.terms, ws.tbox
-    gs = P.gstride
+    gs = P.grid.gstride
     norm0 = norm2(gs, terms[0], tbox[0])
     cut = tols.trim * norm0
     norm0 = math.sqrt(norm0)
-    plain = P.mode == BANDED and P.poly_l.size == 0 and P.offsets.size == 0
-    H = ws.heff
     for kk in range(1, terms.shape[0]):
         y, box = terms[kk], tbox[kk]
-        if plain:   # the product alone, without passing the compiled model (see matvec_banded)
-            clear_box(gs, y, box)
-            matvec_banded(H, terms[kk - 1], tbox[kk - 1], y, box, c, -1j * dt / kk)
-        else:
-            heff_matvec(P, ws, terms[kk - 1], tbox[kk - 1], y, box, c, -1j * dt / kk)
-        if P.mode == BANDED:
+        heff_product(P, ws, terms[kk - 1], tbox[kk - 1], y, box, c, -1j * dt / kk)
+        if is_banded(P):
             trim_faces(gs, y, box, tbox[kk - 1], cut, ws.bx[2])
         if math.sqrt(norm2(gs, y, box)) < tols.tol * norm0:
             return kk
@@ -132,7 +144,7 @@ def jump_time(P, ws, K, g0, a0dt, n1, root_tol):
     x = g0 / (g0 - f_hi) if g0 - f_hi > 0 else 0.5
     nrm = n1
     for _ in range(200):
-        nrm, slope = horner_slope(P.gstride, ws.terms, ws.tbox, K, x, ws.work, ws.wbox)
+        nrm, slope = horner_slope(P.grid.gstride, ws.terms, ws.tbox, K, x, ws.work, ws.wbox)
         f = g0 - a0dt * x + math.log(nrm)
         if abs(f) < root_tol or x_hi - x_lo < 1e-15:
             return x, nrm
@@ -150,11 +162,11 @@ def jump_time(P, ws, K, g0, a0dt, n1, root_tol):
 def mean_energy(P, ws):
     """(c, spread): c = <psi|H_eff|psi> and spread = ||(H_eff - c) psi|| (psi normalised); leaves
     H_eff psi in work."""
-    gs = P.gstride
-    last = P.nb.size - 1
+    gs = P.grid.gstride
+    last = P.grid.nb.size - 1
     psi, box = ws.terms[0], ws.tbox[0]
     hpsi, hbox = ws.work, ws.wbox
-    heff_matvec(P, ws, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
+    heff_product(P, ws, psi, box, hpsi, hbox, 0.0j, 1.0 + 0.0j)
     c = 0.0j
     for r in range(nrows(box)):
         base = row_base(gs, box, r)
@@ -207,8 +219,8 @@ def expand(P, ws, c, dt, clipped, tols):
 def settle(P, ws, K, nrm, trim):
     """psi = work / sqrt(nrm) on tbox[K] (the end of a step; it holds psi's box), its window trimmed
     on the banded path."""
-    gs = P.gstride
-    last = P.nb.size - 1
+    gs = P.grid.gstride
+    last = P.grid.nb.size - 1
     scale = 1.0 / math.sqrt(nrm)
     box, psi = ws.tbox[0], ws.terms[0]
     copy_box(ws.tbox[K], box)
@@ -216,8 +228,8 @@ def settle(P, ws, K, nrm, trim):
         base = row_base(gs, box, r)
         for i in range(base + box[0, last], base + box[1, last]):
             psi[i] = ws.work[i] * scale
-    if P.mode == BANDED:
-        trim_window(P.gstride, psi, box, ws.bx[2], ws.bx[3], trim)
+    if is_banded(P):
+        trim_window(P.grid.gstride, psi, box, ws.bx[2], ws.bx[3], trim)
 
 
 @njit(cache=True)
@@ -231,7 +243,7 @@ def propagate(P, ws, t_out, tols):
     a0 = -2.0 * c.imag
     dt, clipped = step_size(st, a0, spread, t_out - st.t)
     K, dt, clipped = expand(P, ws, c, dt, clipped, tols)
-    n1 = horner(P.gstride, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
+    n1 = horner(P.grid.gstride, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
     g1 = st.lognorm - a0 * dt + math.log(n1)
     if g1 > st.logr:
         st.lognorm = g1

@@ -63,12 +63,12 @@ def chebyshev_series(f, center: float, radius: float, tol: float, name: str = "G
 
 
 @njit(cache=True)
-def refresh_ladder(P, tj, lad, b):
+def refresh_ladder(grid, tj, lad, b):
     """lad[b, k] = <k - 1| J_+ |k> = sqrt((j - m)(j + m + 1)), m = N_b/2 - k, for j = tj[b]/2
     (zero where |m| > j, and lad[b, 0] = 0); lad (B, max N_b + 2), its entries k > N_b zero."""
     j = 0.5 * tj[b]
-    for k in range(P.nk[b]):
-        lad[b, k] = ladder(0, j, 0.5 * P.nb[b] - k)
+    for k in range(grid.nk[b]):
+        lad[b, k] = ladder(0, j, 0.5 * grid.nb[b] - k)
 
 
 @njit(cache=True, inline="always")
@@ -109,28 +109,28 @@ def z_pass(y, x, a, e, coef, half, st, nk):
 @njit(cache=True)
 def delta_matvec(P, lad, p, x, lo, hi, y):
     """y = X_p x (G,) for x on [lo, hi), X_p = (Delta - c0)/R of polynomial channel p, i.e.
-    sum_b (c_+ J_+ + c_- J_- + c_z J_z) on the blocks of P.poly_blk[p] (coefficients P.poly_coef[p, b]);
+    sum_b (c_+ J_+ + c_- J_- + c_z J_z) on the blocks of P.series.blk[p] (coefficients P.series.coef[p, b]);
     returns the support of y. lad[b, N_b + 1] = lad[b, 0] = 0, so no digit needs a bounds test."""
-    G = P.G
-    s = P.poly_reach[p]
+    G = P.grid.G
+    s = P.series.reach[p]
     ylo, yhi = max(lo - s, 0), min(hi + s, G)
     for i in range(ylo, yhi):
         y[i] = 0.0
-    for t in range(P.poly_nblk[p]):
-        b = P.poly_blk[p, t]
-        st, nk, table = P.gstride[b], P.nk[b], lad[b]
-        cp, cm, cz = P.poly_coef[p, b, 0], P.poly_coef[p, b, 1], P.poly_coef[p, b, 2]
+    for t in range(P.series.nblk[p]):
+        b = P.series.blk[p, t]
+        st, nk, table = P.grid.gstride[b], P.grid.nk[b], lad[b]
+        cp, cm, cz = P.series.coef[p, b, 0], P.series.coef[p, b, 1], P.series.coef[p, b, 2]
         if nk == G:   # a single block: the digit is the index
             if cz != 0:
                 for i in range(lo, hi):
-                    y[i] += cz * (0.5 * P.nb[b] - i) * x[i]
+                    y[i] += cz * (0.5 * P.grid.nb[b] - i) * x[i]
             for i in range(max(lo - 1, 0), hi - 1):
                 y[i] += cp * table[i + 1] * x[i + 1]
             for i in range(lo + 1, min(hi + 1, G)):
                 y[i] += cm * table[i] * x[i - 1]
             continue
         if cz != 0:
-            z_pass(y, x, lo, hi, cz, 0.5 * P.nb[b], st, nk)
+            z_pass(y, x, lo, hi, cz, 0.5 * P.grid.nb[b], st, nk)
         ladder_pass(y, x, max(lo - st, 0), hi - st, st, cp, table, 1, st, nk)
         ladder_pass(y, x, lo + st, min(hi + st, G), -st, cm, table, 0, st, nk)
     return ylo, yhi
@@ -141,13 +141,13 @@ def apply_gamma(P, lad, cheb, real, l, x, lo, hi, out):
     """out = Gamma_l(Delta_l) x (G,) for x on [lo, hi) by the Chebyshev series of polynomial
     channel l; cheb (3, G) complex and real (8, G + 2 S) are scratch, out must not be x. Returns the
     support of out. An X_p of one block takes one_block_gamma (real arithmetic, one fused pass)."""
-    p = P.ch_poly[l]
-    if P.poly_nblk[p] == 1:
+    p = P.series.of_channel[l]
+    if P.series.nblk[p] == 1:
         return one_block_gamma(P, lad, real, p, x, lo, hi, out)
-    c = P.poly_cheb[p]
-    K = P.poly_deg[p]
-    s = P.poly_reach[p]
-    olo, ohi = max(lo - K * s, 0), min(hi + K * s, P.G)
+    c = P.series.cheb[p]
+    K = P.series.deg[p]
+    s = P.series.reach[p]
+    olo, ohi = max(lo - K * s, 0), min(hi + K * s, P.grid.G)
     for i in range(olo, ohi):
         out[i] = 0.0
     prev = cheb[2]
@@ -181,13 +181,13 @@ def one_block_gamma(P, lad, real, p, x, lo, hi, out):
     tagged site), in real arithmetic. With c_+ = |c| e^{i phi} the diagonal phase D = e^{-i phi m_b}
     makes X_p = D^+ X_r D, X_r = c_z J_z + |c| (J_+ + J_-) real and symmetric, so
     Gamma(X_p) x = D^+ Gamma(X_r) D x runs the recurrence on the real and imaginary parts apart
-    (P.poly_phase[p, i] = e^{-i phi m_b(i)}). real (8, G + 2 S) holds the six recurrence vectors and
+    (P.series.phase[p, i] = e^{-i phi m_b(i)}). real (8, G + 2 S) holds the six recurrence vectors and
     the two parts of the sum, entry i at i + st (st the block's stride <= S): reads past the ends
     land in zeros, and the entries next to each support are zeroed before they are read, so one
     fused pass per step needs no bounds tests."""
-    b = P.poly_blk[p, 0]
-    G, K, c, ph, st = P.G, P.poly_deg[p], P.poly_cheb[p], P.poly_phase[p], P.gstride[b]
-    cz, ca = P.poly_coef[p, b, 2].real, abs(P.poly_coef[p, b, 0])
+    b = P.series.blk[p, 0]
+    G, K, c, ph, st = P.grid.G, P.series.deg[p], P.series.cheb[p], P.series.phase[p], P.grid.gstride[b]
+    cz, ca = P.series.coef[p, b, 2].real, abs(P.series.coef[p, b, 0])
     olo, ohi = max(lo - K * st, 0), min(hi + K * st, G)
     pr, pim, cr, ci, nr, ni, sr, si = real[0], real[1], real[2], real[3], real[4], real[5], real[6], real[7]
     for i in range(olo, ohi):
@@ -219,9 +219,9 @@ def chebyshev_step(P, table, b, cz, ca, ck, scale, cr, ci, pr, pim, nr, ni, sr, 
     """n = scale X_r c - (scale - 1) p and s += ck n on [a, e), for the real and imaginary parts
     (vectors shifted by the block's stride st; scale 1: the first step, p unused). The block digit
     is the index on a single block, else tracked without dividing."""
-    st, nk, half = P.gstride[b], P.nk[b], 0.5 * P.nb[b]
+    st, nk, half = P.grid.gstride[b], P.grid.nk[b], 0.5 * P.grid.nb[b]
     sub = scale - 1.0
-    if nk == P.G:
+    if nk == P.grid.G:
         for i in range(a, e):
             d, tp, tm = cz * (half - i), ca * table[i + 1], ca * table[i]
             vr = scale * (d * cr[i + 1] + tp * cr[i + 2] + tm * cr[i]) - sub * pr[i + 1]
@@ -258,23 +258,23 @@ def zero_margins(a, b, lo, hi, rlo, rhi, G, sh):
 def apply_no_jump(P, lad, l, tj, x, lo, hi, out, tmp):
     """out = Q_l x (G,) for x on [lo, hi): a local channel's Q_l = q_0 N_b + q_z J_z + r J_+ + r^* J_-,
     or a collective channel's S_o^+ S_o / N_b (tmp (G,) scratch). Returns the support of out."""
-    b = P.ch_block[l]
-    st, n, nk = P.gstride[b], P.nb[b], P.nk[b]
-    if P.ch_coll[l]:
+    b = P.ch.block[l]
+    st, n, nk = P.grid.gstride[b], P.grid.nb[b], P.grid.nk[b]
+    if P.ch.coll[l]:
         j = 0.5 * tj[b]
-        c = P.ch_coef[l]
-        tlo, thi = max(lo - st, 0), min(hi + st, P.G)
+        c = P.ch.coef[l]
+        tlo, thi = max(lo - st, 0), min(hi + st, P.grid.G)
         for i in range(tlo, thi):       # tmp = S_o x / sqrt(n)
-            k = digit(P, i, b)
+            k = digit(P.grid, i, b)
             v = 0.0j
             for dk in range(-1, 2):
                 src = i + dk * st
                 if 0 <= k + dk < nk and lo <= src < hi:
                     v += collective_entry(c, n, j, k, k + dk) * x[src]
             tmp[i] = v / math.sqrt(n)
-        olo, ohi = max(tlo - st, 0), min(thi + st, P.G)
+        olo, ohi = max(tlo - st, 0), min(thi + st, P.grid.G)
         for i in range(olo, ohi):       # out = S_o^+ tmp / sqrt(n)
-            k = digit(P, i, b)
+            k = digit(P.grid, i, b)
             v = 0.0j
             for dk in range(-1, 2):
                 src = i + dk * st
@@ -282,16 +282,16 @@ def apply_no_jump(P, lad, l, tj, x, lo, hi, out, tmp):
                     v += collective_entry(c, n, j, k + dk, k).conjugate() * tmp[src]
             out[i] = v / math.sqrt(n)
         return olo, ohi
-    q0, qz, r = P.ch_noj[l, 0].real, P.ch_noj[l, 1].real, P.ch_noj[l, 2]
+    q0, qz, r = P.ch.noj[l, 0].real, P.ch.noj[l, 1].real, P.ch.noj[l, 2]
     s = st if r != 0 else 0
-    olo, ohi = max(lo - s, 0), min(hi + s, P.G)
+    olo, ohi = max(lo - s, 0), min(hi + s, P.grid.G)
     for i in range(olo, ohi):
         out[i] = q0 * n * x[i] if lo <= i < hi else 0.0j
     if qz != 0:
         z_pass(out, x, lo, hi, qz + 0.0j, 0.5 * n, st, nk)
     if s:
         ladder_pass(out, x, max(lo - st, 0), hi - st, st, r, lad[b], 1, st, nk)
-        ladder_pass(out, x, lo + st, min(hi + st, P.G), -st, r.conjugate(), lad[b], 0, st, nk)
+        ladder_pass(out, x, lo + st, min(hi + st, P.grid.G), -st, r.conjugate(), lad[b], 0, st, nk)
     return olo, ohi
 
 
@@ -301,14 +301,14 @@ def series_box(P, p, xbox, applications, out):
     blocks X_p involves, and by 2 on the channel's block (Q_l): a box holding Gamma_l x
     (applications = 1) or Gamma_l Q_l Gamma_l x (2) for x zero outside xbox."""
     copy_box(xbox, out)
-    for t in range(P.poly_nblk[p]):
-        b = P.poly_blk[p, t]
-        out[0, b] = max(out[0, b] - applications * P.poly_deg[p], 0)
-        out[1, b] = min(out[1, b] + applications * P.poly_deg[p], P.nk[b])
+    for t in range(P.series.nblk[p]):
+        b = P.series.blk[p, t]
+        out[0, b] = max(out[0, b] - applications * P.series.deg[p], 0)
+        out[1, b] = min(out[1, b] + applications * P.series.deg[p], P.grid.nk[b])
     if applications == 2:
-        b = P.ch_block[P.poly_l[p]]
+        b = P.ch.block[P.series.channel[p]]
         out[0, b] = max(out[0, b] - 2, 0)
-        out[1, b] = min(out[1, b] + 2, P.nk[b])
+        out[1, b] = min(out[1, b] + 2, P.grid.nk[b])
 
 
 @njit(cache=True)
@@ -316,10 +316,10 @@ def add_polynomial_channels(P, lad, tj, scratch, real, x, xbox, y, ybox, tmp, f)
     """y += -(i f/2) sum_l Gamma_l Q_l Gamma_l x over the polynomial channels, for x zero outside xbox
     and y outside ybox (2, B), which grows to hold the sum (tmp: (2, B) scratch). The series run on
     the flat range of xbox (box.flat_hull), whose entries outside xbox are zero."""
-    lo, hi = flat_hull(P.gstride, xbox)
-    ylo, yhi = flat_hull(P.gstride, ybox)
+    lo, hi = flat_hull(P.grid.gstride, xbox)
+    ylo, yhi = flat_hull(P.grid.gstride, ybox)
     add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi, f)
-    for p in range(P.poly_l.size):
+    for p in range(P.series.channel.size):
         series_box(P, p, xbox, 2, tmp)
         union(ybox, tmp, ybox)
 
@@ -329,8 +329,8 @@ def add_polynomial_flat(P, lad, tj, scratch, real, x, lo, hi, y, ylo, yhi, f):
     """y += -(i f/2) sum_l Gamma_l Q_l Gamma_l x over the polynomial channels, for x on [lo, hi) and
     y on [ylo, yhi); scratch (6, G) complex, real (8, G + 2). Returns the new support of y."""
     a, q, tmp, cheb = scratch[0], scratch[1], scratch[2], scratch[3:6]
-    for p in range(P.poly_l.size):
-        l = P.poly_l[p]
+    for p in range(P.series.channel.size):
+        l = P.series.channel[p]
         alo, ahi = apply_gamma(P, lad, cheb, real, l, x, lo, hi, a)
         qlo, qhi = apply_no_jump(P, lad, l, tj, a, alo, ahi, q, tmp)
         alo, ahi = apply_gamma(P, lad, cheb, real, l, q, qlo, qhi, a)

@@ -14,11 +14,12 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from .compiled import BANDED, DENSE
+from .compiled import DensePath, SeriesPath
 from .banded import refresh_tables
 from .box import empty_box, norm2, nrows, row_base, shrink_box
 from .dense import enter_sector
 from .layout import digit
+from .paths import per_path
 from .series import refresh_ladder
 
 #: scalar state of a trajectory (one record, Workspace.state[0])
@@ -32,38 +33,37 @@ STATE = np.dtype([
 
 
 class Heff(NamedTuple):
-    """H_eff as its products read it (banded.matvec_banded, dense.matvec_dense): the model's arrays
-    they need and the trajectory's tables, apart from the compiled model so that a product does not
-    pass all of it."""
-    mode: int           # compiled.BANDED or compiled.DENSE
+    """H_eff as the banded product reads it (banded.matvec_banded): the few arrays of the compiled
+    model it needs and the trajectory's tables, so that a product does not pass all of the model."""
     G: int
     offsets: np.ndarray  # (n_offsets,) int offsets of the rate rows: y[i] += data[d, i] x[i + offsets[d]]
-    data: np.ndarray    # (n_offsets, G) complex rate rows (banded path, banded.build_rates)
-    dense: np.ndarray   # packed dense H_eff of every sector tuple (dense path, compiled.heff_data)
-    ptr: np.ndarray     # (S + 1,) int: H_eff of tuple s is dense[ptr[s]:ptr[s + 1]] (compiled.heff_ptr)
-    gstride: np.ndarray  # (B,) and the other compiled.Compiled fields of the same names
+    data: np.ndarray    # (n_offsets, G) complex rate rows (banded.build_rates)
+    gstride: np.ndarray  # (B,) compiled.Grid
     nk: np.ndarray
-    bshift: np.ndarray
+    bshift: np.ndarray  # (B,) and adiag (G,): compiled.Rates
     adiag: np.ndarray
-    ham_off: np.ndarray
-    ham_c: np.ndarray
-    ham_nf: np.ndarray
-    ham_fb: np.ndarray
-    ham_fq: np.ndarray
-    ham_fd: np.ndarray
+    off: np.ndarray     # the Hamiltonian's matrix-free terms (compiled.Terms)
+    c: np.ndarray
+    nf: np.ndarray
+    fb: np.ndarray
+    fq: np.ndarray
+    fd: np.ndarray
     tab: np.ndarray     # (B, 3, max N_b + 3) ladder tables of the current tuple (banded.refresh_tables)
     kk: np.ndarray      # (B,) int scratch: digits of a row
 
 
 def heff_operator(P, data, tab, kk):
-    """The Heff of compiled model P with rate rows `data` (n_offsets, G) and the trajectory's ladder
-    tables tab and digit scratch kk."""
-    return Heff(int(P.mode), int(P.G), P.offsets, data, P.heff_data, P.heff_ptr, P.gstride,
-                P.nk, P.bshift, P.adiag, P.ham_off, P.ham_c, P.ham_nf, P.ham_fb, P.ham_fq, P.ham_fd, tab, kk)
+    """The Heff of a banded compiled model P with rate rows `data` (n_offsets, G) and the trajectory's
+    ladder tables tab and digit scratch kk; None on the dense path (dense.matvec_dense reads P)."""
+    if isinstance(P, DensePath):
+        return None
+    g, r, t = P.grid, P.rates, P.terms
+    return Heff(int(g.G), r.offsets, data, g.gstride, g.nk, r.bshift, r.adiag, t.off, t.c, t.nf, t.fb,
+                t.fq, t.fd, tab, kk)
 
 
 class Workspace(NamedTuple):
-    """Arrays of one trajectory (G = P.G, K = max_terms, B blocks, L channels)."""
+    """Arrays of one trajectory (G = P.grid.G, K = max_terms, B blocks, L channels)."""
     tj: np.ndarray      # (B,) int 2j_b of the current sector tuple
     state: np.ndarray   # (1,) STATE
     terms: np.ndarray   # (K + 1, G) complex: psi and the Taylor terms w_k of a step
@@ -75,7 +75,7 @@ class Workspace(NamedTuple):
     glob: np.ndarray    # (G,) complex, zero between steps: the dense-path state in the global layout
     u: np.ndarray       # (3B, G) complex: T^b_q psi for the moments
     w: np.ndarray       # (max(L, 1),) channel weights
-    heff: Heff          # H_eff of the current sector tuple
+    heff: Heff          # H_eff of the current sector tuple (banded paths; None on the dense path)
     tab: np.ndarray     # (B, 3, max N_b + 3) ladder tables of the current tuple (also in heff)
     kk: np.ndarray      # (B,) int scratch: digits of a row (also in heff)
     lad: np.ndarray     # (B, max N_b + 2) <k - 1| J_+ |k> of each block's current j (polynomial channels)
@@ -96,37 +96,82 @@ def workspace(P, tj0, max_terms: int) -> Workspace:
     Allocated by numpy (calloc): the operating system maps a page of the length-G vectors only when
     it is first written, so a trajectory's resident memory follows the boxes its vectors occupy, not
     G (compiled.trajectory_memory counts the full length, an upper bound)."""
-    G, B = int(P.G), len(P.nb)
-    poly = P.poly_l.size > 0
-    n_real = G + 2 * int(np.max(P.poly_reach)) if poly else 1
+    G, B = int(P.grid.G), len(P.grid.nb)
+    poly = isinstance(P, SeriesPath)
+    n_real = G + 2 * int(np.max(P.series.reach)) if poly else 1
     z = lambda *shape: np.zeros(shape, np.complex128)  # noqa: E731
-    tab, kk = np.zeros((B, 3, int(np.max(P.nk)) + 2)), np.zeros(B, np.int64)
+    tab, kk = np.zeros((B, 3, int(np.max(P.grid.nk)) + 2)), np.zeros(B, np.int64)
     return Workspace(
         tj=np.array(tj0, np.int64), state=np.zeros(1, STATE),
         terms=z(max_terms + 1, G), tbox=np.zeros((max_terms + 1, 2, B), np.int64),
         work=z(G), wbox=np.zeros((2, B), np.int64), built=np.zeros((2, B), np.int64),
-        bx=np.zeros((4, 2, B), np.int64), glob=z(G), u=z(3 * B, G), w=np.zeros(max(P.ch_block.size, 1)),
-        heff=heff_operator(P, z(P.offsets.size, G) if P.mode == BANDED else z(1, 1), tab, kk),
+        bx=np.zeros((4, 2, B), np.int64), glob=z(G), u=z(3 * B, G), w=np.zeros(max(P.ch.block.size, 1)),
+        heff=heff_operator(P, None if isinstance(P, DensePath) else z(P.rates.offsets.size, G), tab, kk),
         tab=tab, kk=kk,
-        lad=np.zeros((B, int(np.max(P.nk)) + 1)),
+        lad=np.zeros((B, int(np.max(P.grid.nk)) + 1)),
         scratch=z(6, G if poly else 1), real=np.zeros((8, n_real)))
 
 
 @njit(cache=True)
-def nonzero_box(P, x, box):
+def nonzero_box(grid, x, box):
     """box = the smallest box holding the non-zero entries of x (G,) (one entry if none)."""
-    B = P.nb.size
+    B = grid.nb.size
     for b in range(B):
-        box[0, b], box[1, b] = P.nk[b], 0
-    for i in range(P.G):
+        box[0, b], box[1, b] = grid.nk[b], 0
+    for i in range(grid.G):
         if x[i] != 0:
             for b in range(B):
-                k = digit(P, i, b)
+                k = digit(grid, i, b)
                 box[0, b] = min(box[0, b], k)
                 box[1, b] = max(box[1, b], k + 1)
     for b in range(B):
         if box[1, b] <= box[0, b]:
             box[0, b], box[1, b] = 0, 1
+
+
+def enter_state(P, ws, psi0, trim):
+    """terms[0] and tbox[0] = psi0 (G,) (global layout) as the path keeps it, not yet normalised."""
+
+
+def enter_banded(P, ws, psi0, trim):
+    g = P.grid
+    psi, box = ws.terms[0], ws.tbox[0]
+    nonzero_box(g, psi0, box)
+    if trim > 0:
+        shrink_box(g.gstride, psi0, box, trim * norm2(g.gstride, psi0, box), ws.bx[0])
+    last = g.nb.size - 1
+    for r in range(nrows(box)):
+        base = row_base(g.gstride, box, r)
+        for i in range(base + box[0, last], base + box[1, last]):
+            psi[i] = psi0[i]
+
+
+def enter_dense(P, ws, psi0, trim):
+    enter_sector(P, ws, psi0)
+
+
+per_path(enter_state, banded=enter_banded, series=enter_banded, dense=enter_dense)
+
+
+def refresh_block(P, ws, b):
+    """The trajectory's tables of block b after its spin j_b = ws.tj[b]/2 changed (banded paths: the
+    ladder tables of the product, and of the Chebyshev series on the series path)."""
+
+
+def refresh_banded(P, ws, b):
+    refresh_tables(P.grid, ws.tj, ws.tab, b)
+
+
+def refresh_series(P, ws, b):
+    refresh_tables(P.grid, ws.tj, ws.tab, b)
+    refresh_ladder(P.grid, ws.tj, ws.lad, b)
+
+
+def refresh_nothing(P, ws, b):
+    return
+
+
+per_path(refresh_block, banded=refresh_banded, series=refresh_series, dense=refresh_nothing)
 
 
 @njit(cache=True)
@@ -137,28 +182,15 @@ def load_state(P, ws, psi0, trim=0.0):
     support."""
     st = ws.state[0]
     psi, box = ws.terms[0], ws.tbox[0]
-    if P.mode == DENSE:
-        enter_sector(P, ws, psi0)
-    else:
-        nonzero_box(P, psi0, box)
-        if trim > 0:
-            shrink_box(P.gstride, psi0, box, trim * norm2(P.gstride, psi0, box), ws.bx[0])
-        last = P.nb.size - 1
-        for r in range(nrows(box)):
-            base = row_base(P.gstride, box, r)
-            for i in range(base + box[0, last], base + box[1, last]):
-                psi[i] = psi0[i]
-    scale = 1.0 / math.sqrt(norm2(P.gstride, psi, box))
-    last = P.nb.size - 1
+    enter_state(P, ws, psi0, trim)
+    gs = P.grid.gstride
+    scale = 1.0 / math.sqrt(norm2(gs, psi, box))
+    last = P.grid.nb.size - 1
     for r in range(nrows(box)):
-        base = row_base(P.gstride, box, r)
+        base = row_base(gs, box, r)
         for i in range(base + box[0, last], base + box[1, last]):
             psi[i] *= scale
     st.t, st.lognorm, st.dt_guess = 0.0, 0.0, 0.0
     empty_box(ws.built)
-    if P.mode == BANDED:
-        for b in range(P.nb.size):
-            refresh_tables(P, ws.tj, ws.tab, b)
-    if P.poly_l.size:
-        for b in range(P.nb.size):
-            refresh_ladder(P, ws.tj, ws.lad, b)
+    for b in range(P.grid.nb.size):
+        refresh_block(P, ws, b)

@@ -30,11 +30,21 @@ def model_hash(compiled) -> str:
     """sha256 of the compiled model's arrays (the rate functions tabulated on their spectra, so two
     models with different parameters hash differently even when their Python code is the same)."""
     h = hashlib.sha256()
-    for name, value in zip(compiled._fields, compiled):
+    h.update(type(compiled).__name__.encode())
+    for name, value in _leaves(compiled):
         a = np.ascontiguousarray(value)
         h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
         h.update(a.tobytes())
     return h.hexdigest()
+
+
+def _leaves(parts, prefix: str = ""):
+    """(dotted name, value) of every array and scalar of a NamedTuple of NamedTuples, in field order."""
+    for name, value in zip(parts._fields, parts):
+        if hasattr(value, "_fields"):
+            yield from _leaves(value, f"{prefix}{name}.")
+        else:
+            yield f"{prefix}{name}", value
 
 
 def state_description(state) -> dict:

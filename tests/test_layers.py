@@ -4,6 +4,8 @@ Layers of `trajectories`, lowest first; a subpackage imports only from lower lay
 itself, and subpackages of one layer are independent of each other:
 
     base                       errors, argument checks, options, result types
+    symmetry                   representations of the symmetry group of a block: irreps, bases,
+                               generators, Kraus tables (U(d) for d-level particles)
     sectors                    sector formulas, dense sector operators, initial states
     io | analysis              results files, provenance, checkpoints | estimators, fits
     engine | reference | theory  trajectories | exact solvers | mean field, local generator
@@ -21,8 +23,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = {"base": 0, "sectors": 1, "io": 2, "analysis": 2, "engine": 3, "reference": 3, "theory": 3,
-          "cli": 4}
+LAYERS = {"base": 0, "symmetry": 1, "sectors": 2, "io": 3, "analysis": 3, "engine": 4, "reference": 4,
+          "theory": 4, "cli": 5}
 PACKAGES = ("trajectories", "models")
 
 

@@ -5,9 +5,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import trajectories.engine.ensemble as engine
+from trajectories.base.options import TrajectoryOptions
+from trajectories.engine.batch import integration_failure, warm_up_arguments
+from trajectories.engine.compiled import compile_model
+from trajectories.engine.propagate import NORM_FAILED, TAYLOR_FAILED
 from trajectories import coherent_state, run_ensemble
 from trajectories.engine.driver import kernels_ready
 from trajectories.engine.progress import Progress
@@ -83,15 +88,15 @@ def test_a_resumed_run_counts_only_its_own_trajectories(plain):
 
 def test_a_first_run_says_it_compiles_once_before_the_progress_line(plain, monkeypatch, capsys):
     args = (hopfield(6), coherent_state(0.4), [0, 0.5])
-    monkeypatch.setattr(engine, "kernels_ready", lambda: False)
+    monkeypatch.setattr(engine, "kernels_ready", lambda *args: False)
     run_ensemble(*args, ntraj=4, seed=1, execution=dict(progress=True, batch_size=2))
     err = capsys.readouterr().err
     assert err.startswith("compiling kernels (first run only) ...\n") and err.count("compiling") == 1
     assert "4/4 trajectories (100%)" in err
-    monkeypatch.setattr(engine, "kernels_ready", lambda: True)
+    monkeypatch.setattr(engine, "kernels_ready", lambda *args: True)
     run_ensemble(*args, ntraj=4, seed=1, execution=dict(progress=True))
     assert "compiling" not in capsys.readouterr().err
-    monkeypatch.setattr(engine, "kernels_ready", lambda: False)
+    monkeypatch.setattr(engine, "kernels_ready", lambda *args: False)
     run_ensemble(*args, ntraj=4, seed=1)  # progress off: nothing at all
     assert capsys.readouterr().err == ""
 
@@ -138,3 +143,35 @@ def test_the_kernel_cache_folder_follows_the_source(tmp_path, monkeypatch):
     assert same == original
     (copy / "engine" / "jumps.py").write_text((copy / "engine" / "jumps.py").read_text() + "\n# edited\n")
     assert kernel_cache.source_hash() != same
+
+
+def test_the_parent_compiles_before_the_workers():
+    """A parallel run compiles (or loads) the trajectory kernel for its types in the calling process
+    before the workers start, so that they load it from the on-disk cache instead of compiling a copy
+    each; kernels_ready then answers for those types."""
+    model, state, times = hopfield(5), coherent_state(0.3), np.array([0.0, 0.2])
+    run_ensemble(model, state, times, ntraj=4, seed=2, execution=dict(n_jobs=2, backend="joblib"))
+    shared = (compile_model(model), state, model.sizes, times, TrajectoryOptions(), None, False, None)
+    args = warm_up_arguments(shared)
+    assert kernels_ready(args)
+    sig = tuple(engine.run_trajectory.typeof_pyval(a) for a in args)
+    assert sig in [tuple(s) for s in engine.run_trajectory.signatures]
+
+
+def test_a_step_that_cannot_be_integrated_stops_with_a_reason():
+    """A state that is not finite stops its trajectory at once with state.fail set (the step halved
+    a bounded number of times, never forever), and run_batch turns it into an IntegrationError naming
+    the seed, the time and the options to change."""
+    model, state = hopfield(6), coherent_state(0.3)
+    shared = (compile_model(model), state, model.sizes, np.array([0.0, 1.0]), TrajectoryOptions(), None, False, None)
+    args = list(warm_up_arguments(shared))
+    ws, psi = args[1], args[2].copy()
+    psi[np.flatnonzero(psi)[0]] = np.nan
+    args[2], args[3] = psi, np.array([0.5, 1.0])
+    engine.run_trajectory(*args)
+    assert ws.state["fail"][0] == TAYLOR_FAILED and ws.state["t"][0] == 0.0
+    ws.state["t"] = 0.25
+    message = integration_failure(ws.state[0], np.random.SeedSequence(7, spawn_key=(3,)), TrajectoryOptions())
+    assert "SeedSequence(7, spawn_key=(3,))" in message and "t = 0.25" in message and "options.max_terms" in message
+    ws.state["fail"] = NORM_FAILED
+    assert "not finite" in integration_failure(ws.state[0], np.random.SeedSequence(7), TrajectoryOptions())

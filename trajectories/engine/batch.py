@@ -12,11 +12,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..base.errors import IntegrationError
 from ..base.options import TrajectoryOptions
 from ..base.grid import DiagonalSpec, diagonal_spec
 from ..sectors.frame import rotate_moments
 from ..sectors.states import InitialState
 from .driver import Outputs, run_trajectory
+from .propagate import MAX_HALVINGS, TAYLOR_FAILED
 from .workspace import workspace
 
 
@@ -71,7 +73,10 @@ def run_batch(compiled, state: InitialState, sizes, times, seeds, options: Traje
         rng = np.random.Generator(np.random.PCG64(ss))
         tj0, psi = fixed if fixed is not None else state.sample(sizes, rng)
         out = Outputs(first[k], second[k], spec.bin_of, spec.table, hist[k], obs[k], tj[k])
-        njumps[k], *log = _run_interruptibly(compiled, psi, tj0, times, rng, options, out, log_jumps)
+        ws = workspace(compiled, tj0, options.max_terms)
+        njumps[k], *log = _run_interruptibly(compiled, ws, psi, times, rng, options, out, log_jumps)
+        if ws.state["fail"][0]:
+            raise IntegrationError(integration_failure(ws.state[0], ss, options))
         if log_jumps:
             jumps.append(tuple(log))
     means, seconds = ladder_to_moments(first, second, sizes)
@@ -81,13 +86,27 @@ def run_batch(compiled, state: InitialState, sizes, times, seeds, options: Traje
     return BatchResult(start, means, seconds, njumps, hist, obs, tj, jumps)
 
 
-def _run_interruptibly(compiled, psi, tj0, times, rng, options, out, log_jumps):
+def integration_failure(st, seed: np.random.SeedSequence, options: TrajectoryOptions) -> str:
+    """The message of a trajectory stopped with st["fail"] set (st: its workspace.STATE record;
+    propagate.TAYLOR_FAILED, NORM_FAILED)."""
+    where = (f"the trajectory of seed SeedSequence({seed.entropy}, spawn_key={tuple(seed.spawn_key)}) stopped "
+             f"at t = {st['t']:.6g}: ")
+    if st["fail"] == TAYLOR_FAILED:
+        return where + (f"the Taylor series of a no-jump step did not reach options.tol = {options.tol:g} within "
+                        f"options.max_terms = {options.max_terms} terms although the step was halved "
+                        f"{MAX_HALVINGS} times; raise options.max_terms (<= 200), or check the model's "
+                        "fields, couplings and rates for values that are not finite")
+    return where + ("the norm of the state is no longer finite and positive (NaN or inf): the model's "
+                    "fields, couplings or rates are too large or not finite somewhere on the state's "
+                    "support; rescale them, or time")
+
+
+def _run_interruptibly(compiled, ws, psi, times, rng, options, out, log_jumps):
     """run_trajectory; a Ctrl-C or SIGTERM (a KeyboardInterrupt from the command line's handler)
     that lands while the kernel calls back into Python (Numba unpickles some constants at run
     time) surfaces as a SystemError caused by it: it is raised as the KeyboardInterrupt again,
     so the run stops and keeps its checkpoint as for any other interruption."""
     try:
-        ws = workspace(compiled, tj0, options.max_terms)
         return run_trajectory(compiled, ws, psi, times, rng, options.tol, options.root_tol, options.trim,
                               out, log_jumps)
     except SystemError as err:
@@ -97,6 +116,21 @@ def _run_interruptibly(compiled, psi, tj0, times, rng, options, out, log_jumps):
         if cause is None:
             raise
         raise KeyboardInterrupt from err
+
+
+def warm_up_arguments(shared) -> tuple:
+    """The arguments of run_trajectory for a run of `shared` (as batch_task takes it) that record the
+    initial state of one trajectory and stop: calling it with them compiles the kernel for this
+    run's types, or loads it from the on-disk cache, at the cost of one output time."""
+    compiled, state, sizes, times, options, spec, log_jumps, frame = shared
+    spec = diagonal_spec(sizes) if spec is None else spec
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(0)))
+    tj0, psi = state.sample(sizes, rng)
+    B = len(sizes)
+    out = Outputs(np.empty((1, B, 3), complex), np.empty((1, 3 * B, 3 * B), complex), spec.bin_of, spec.table,
+                  np.zeros((1, spec.nbins)), np.zeros((1, len(spec.observables))), np.zeros((1, B), np.int64))
+    ws = workspace(compiled, tj0, options.max_terms)
+    return (compiled, ws, psi, np.zeros(1), rng, options.tol, options.root_tol, options.trim, out, log_jumps)
 
 
 def batch_task(shared, seeds):

@@ -72,7 +72,9 @@ def run_trajectory(P, ws, psi0, times, rng, tol, root_tol, trim, out, log_jumps)
     Writes into `out` (Outputs) at every output time (times (T,) strictly increasing, >= 0):
     first[t, b, q] = <T^b_q>, second[t, 3b+q, 3g+r] = <T^b_q T^g_r>, the distributions and
     diagonal observables, and the sector tuple. Returns (njumps, jump_t (n,), jump_l (n,),
-    jump_tj (n, B)): the jump log, with n = njumps when log_jumps is True, else n = 0."""
+    jump_tj (n, B)): the jump log, with n = njumps when log_jumps is True, else n = 0. A step that
+    cannot be integrated stops the trajectory with ws.state[0].fail set (propagate.py); the caller
+    raises IntegrationError."""
     tols = Tolerances(tol, root_tol, trim)
     load_state(P, ws, psi0, trim)
     draw_threshold(ws.state[0], rng)
@@ -80,7 +82,7 @@ def run_trajectory(P, ws, psi0, times, rng, tol, root_tol, trim, out, log_jumps)
     log_tj = np.empty((0, ws.tj.size), np.int64)
     it = 0
     njumps = 0
-    while it < times.size:
+    while it < times.size and not ws.state[0].fail:
         if ws.state[0].t >= times[it]:
             record(P, ws, out.first[it], out.second[it], out.bin_of, out.table, out.hist[it], out.obs[it])
             out.tj[it] = ws.tj
@@ -97,18 +99,19 @@ def run_trajectory(P, ws, psi0, times, rng, tol, root_tol, trim, out, log_jumps)
     return njumps, log_t[:n], log_l[:n], log_tj[:n]
 
 
-def kernels_ready() -> bool:
-    """Whether run_trajectory runs without compiling first: compiled in this process, or found in
-    Numba's on-disk cache (an index entry for this source and this CPU; loading it takes about a
-    second, compiling tens of seconds). Each worker process compiles or loads on its own; this
-    answers for the caller's machine. It reads Numba's cache index (an internal of Numba): when
-    that is not as expected the answer is False, so at worst a compile notice is shown needlessly.
+def kernels_ready(args: tuple | None = None) -> bool:
+    """Whether run_trajectory runs without compiling first for the types of `args` (its arguments;
+    None: for any types): compiled in this process, or found in Numba's on-disk cache (an index
+    entry for this source, these types and this CPU; loading it takes about a second, compiling
+    tens of seconds). It reads Numba's cache index (an internal of Numba): when that is not as
+    expected the answer is False, so at worst a compile notice is shown needlessly.
     """
-    if run_trajectory.signatures:
-        return True
     try:
+        sig = None if args is None else tuple(run_trajectory.typeof_pyval(a) for a in args)
+        if any(sig is None or tuple(s) == sig for s in run_trajectory.signatures):
+            return True
         index = run_trajectory._cache._cache_file._load_index()
         magic = run_trajectory.targetctx.codegen().magic_tuple()
-        return any(key[1] == magic for key in index)
+        return any(key[1] == magic and (sig is None or tuple(key[0]) == sig) for key in index)
     except Exception:  # noqa: BLE001  (Numba internals changed)
         return False

@@ -20,16 +20,16 @@ from ..io.provenance import diagonal_hash, run_identity, run_metadata
 from ..io.records import RecordsWriter
 from ..sectors.frame import quantisation_frame, rotate_model
 from ..sectors.states import InitialState
-from .batch import batch_task
+from .batch import batch_task, warm_up_arguments
 from .compiled import (DENSE_AUTO_BYTES, check_memory, check_stiffness, compile_model, dense_matrix_bytes,
                        polynomial_channels)
-from .driver import kernels_ready
+from .driver import kernels_ready, run_trajectory
 from .parallel import local_workers, map_batches, worker_count
 from .progress import Progress
 from .seeds import SeedRange, root_seed
 
 
-#: shown (with progress on) before a run whose kernels are neither compiled nor cached
+#: shown (with progress on) before a run whose kernels are neither compiled nor cached for its types
 #: (driver.kernels_ready; not for a remote dask scheduler, whose workers have their own cache)
 COMPILE_NOTICE = "compiling kernels (first run only) ..."
 
@@ -111,8 +111,13 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     writer = None if records is None else RecordsWriter(records, identity, times, start + ens.ntraj)
     shared = (compiled, run_state, model.sizes, times, options, spec, records is not None, frame)
     bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
-    if execution.progress and batches and execution.scheduler is None and not kernels_ready():
-        bar.notice(COMPILE_NOTICE)
+    if batches and execution.scheduler is None:
+        # compile (or load) the kernel here, once, before the workers start: they then load it from
+        # the on-disk cache instead of compiling a copy each
+        args = warm_up_arguments(shared)
+        if execution.progress and not kernels_ready(args):
+            bar.notice(COMPILE_NOTICE)
+        run_trajectory(*args)
     _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver, bar, writer)
     return ens
 

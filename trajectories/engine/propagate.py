@@ -19,6 +19,12 @@ from .banded import ensure_built, matvec_banded, trim_window
 from .box import clear_box, copy_box, inside, norm2, nrows, row_base, trim_faces
 from .dense import matvec_dense
 from .paths import is_banded, per_path
+
+#: halvings of a step whose Taylor series does not converge before the trajectory stops (a factor
+#: 1e-18: the step is then below the resolution of the time in double precision)
+MAX_HALVINGS = 60
+#: codes of state.fail (workspace.STATE): the Taylor series did not converge, the norm is not finite
+TAYLOR_FAILED, NORM_FAILED = 1, 2
 from .series import add_polynomial_channels
 
 
@@ -199,10 +205,16 @@ def step_size(st, a0, spread, remaining):
 @njit(cache=True)
 def expand(P, ws, c, dt, clipped, tols):
     """Taylor terms of psi about c for a step of dt, halved until the series converges; returns
-    (K, dt, clipped) and sets the next proposed step from K (grow below 8 terms, shrink above 14)."""
+    (K, dt, clipped) and sets the next proposed step from K (grow below 8 terms, shrink above 14).
+    A series that does not converge after MAX_HALVINGS halvings sets state.fail = TAYLOR_FAILED."""
     st = ws.state[0]
     K = taylor_terms(P, ws, dt, tols, c)
+    halvings = 0
     while K < 0:
+        halvings += 1
+        if halvings > MAX_HALVINGS:
+            st.fail = TAYLOR_FAILED
+            return 0, dt, clipped
         dt *= 0.5
         clipped = False
         K = taylor_terms(P, ws, dt, tols, c)
@@ -234,7 +246,8 @@ def settle(P, ws, K, nrm, trim):
 
 @njit(cache=True)
 def propagate(P, ws, t_out, tols):
-    """One no-jump step towards the output time t_out > t; returns True if a jump happens in it.
+    """One no-jump step towards the output time t_out > t; returns True if a jump happens in it
+    (False, with state.fail set, when the step cannot be integrated).
 
     Without a jump, psi and t advance to the end of the step and lognorm takes up the norm decay;
     with one, they advance to the jump time (psi normalised, before the jump is applied)."""
@@ -243,7 +256,12 @@ def propagate(P, ws, t_out, tols):
     a0 = -2.0 * c.imag
     dt, clipped = step_size(st, a0, spread, t_out - st.t)
     K, dt, clipped = expand(P, ws, c, dt, clipped, tols)
+    if st.fail:
+        return False
     n1 = horner(P.grid.gstride, ws.terms, ws.tbox, K, 1.0, ws.work, ws.wbox)
+    if not 0.0 < n1 < math.inf:   # NaN, inf or a vanished state
+        st.fail = NORM_FAILED
+        return False
     g1 = st.lognorm - a0 * dt + math.log(n1)
     if g1 > st.logr:
         st.lognorm = g1

@@ -29,6 +29,7 @@ STATE = np.dtype([
     ("logr", np.float64),      # log of the uniform number r of the next jump
     ("dt_guess", np.float64),  # proposed step size (0: derive it from the spread of H_eff)
     ("s", np.int64),           # sector-tuple index of tj (dense path, dense.sector_index)
+    ("fail", np.int64),        # 0, or why the trajectory stopped (propagate.TAYLOR_FAILED, NORM_FAILED)
 ])
 
 

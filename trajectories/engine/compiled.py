@@ -1,27 +1,33 @@
 """Compile a model into the plain arrays the Numba kernels read (no Python objects enter a kernel).
 
+A compiled model is a NamedTuple of small NamedTuples, one per concern: Grid (the global layout),
+Terms (the Hamiltonian), Channels (each channel's operator), and per path Rates (tabulated Gamma_l
+and the rate rows), Series (Chebyshev series) or Dense (per-tuple matrices). Its type is the path:
+BandedPath, SeriesPath or DensePath; the kernels are chosen by that type when they compile
+(paths.py), so a run compiles the kernels of its path only.
+
 Global layout (trajectories/sectors/states.py): index i = sum_b k_b stride_b, k_b = N_b/2 - m_b. The Hamiltonian is
 written with the ladder operators T_+ = J_+, T_- = J_-, T_z = J_z of each block (S = 2 J):
 
     S_a = sum_q U[a, q] T_q,  U = [[1, 1, 0], [-i, i, 0], [0, 0, 2]]   (q = +, -, z)
     H = sum_{b,q} (h_b U)_q T^b_q + (1/N) sum_{b,g,q,r} (U^T J^{bg} U)_{qr} T^b_q T^g_r.
 
-Banded path (every Delta built from m_z only): Gamma_l is diagonal, tabulated once on the grid of
-all m-tuples ("gtab", shape (L, G)); the diagonal of the anti-Hermitian part
-A = sum_l Gamma_l Q_l Gamma_l is "adiag". adiag and a Hamiltonian without quadratic terms are applied
-matrix-free (banded.py: the terms "ham_*" and per-block ladder tables); quadratic terms (many per
-offset) are stored by diagonals ("lin_d", "quad_d") with the rate rows. A channel whose Q_l has J_+- parts (a
+BandedPath (every Delta built from m_z only): Gamma_l is diagonal, tabulated once on the grid of
+all m-tuples (Rates.gtab, shape (L, G)); the diagonal of the anti-Hermitian part
+A = sum_l Gamma_l Q_l Gamma_l is Rates.adiag. adiag and a Hamiltonian without quadratic terms are applied
+matrix-free (banded.py: Terms.off ... fd and per-block ladder tables); quadratic terms (many per
+offset) are stored by diagonals (Terms.lin_d, quad_d) with the rate rows. A channel whose Q_l has J_+- parts (a
 local operator mixing sigma_z or 1 with sigma_+-) adds them at offsets +-stride, a collective channel
 Gamma S_o^+ S_o Gamma / N_b at offsets 0, +-stride, +-2 stride: these "rate rows" hold products of
 Gamma values and are built in diagonal (DIA) storage on a box around the state.
 
-A Delta with x or y parts (in the frame the kernels run in) makes its channel a "polynomial
-channel" of the banded path: Gamma_l is applied as a Chebyshev series in Delta_l (series.py,
-docs/theory.md §15), and its -(i/2) Gamma_l Q_l Gamma_l is added matrix-free.
+SeriesPath: a Delta with x or y parts (in the frame the kernels run in) makes its channel a
+"polynomial channel" of the banded path: Gamma_l is applied as a Chebyshev series in Delta_l
+(series.py, docs/theory.md §15), and its -(i/2) Gamma_l Q_l Gamma_l is added matrix-free.
 
-Dense path (options.method = "dense"): H_eff and every Gamma_l are dense matrices per sector
+DensePath (options.method = "dense"): H_eff and every Gamma_l are dense matrices per sector
 tuple, built by sector_ops and packed into flat arrays with pointers (a cross-check of the other
-path, for N up to a few hundred).
+paths, for N up to a few hundred).
 """
 from __future__ import annotations
 

@@ -58,10 +58,20 @@ def log_jump(log_t, log_l, log_tj, n, t, l, tj):
         cap = max(2 * n, 16)
         new_t, new_l = np.empty(cap), np.empty(cap, np.int64)
         new_tj = np.empty((cap, tj.size), np.int64)
-        new_t[:n], new_l[:n], new_tj[:n] = log_t, log_l, log_tj
+        for k in range(n):   # element loops: a slice assignment compiles its shape-error message
+            new_t[k], new_l[k] = log_t[k], log_l[k]
+            copy_row(log_tj[k], new_tj[k])
         log_t, log_l, log_tj = new_t, new_l, new_tj
-    log_t[n], log_l[n], log_tj[n] = t, l, tj
+    log_t[n], log_l[n] = t, l
+    copy_row(tj, log_tj[n])
     return log_t, log_l, log_tj
+
+
+@njit(cache=True, inline="always")
+def copy_row(src, dst):
+    """dst[:] = src for int arrays of equal length, element by element."""
+    for k in range(src.size):
+        dst[k] = src[k]
 
 
 @njit(cache=True)
@@ -85,7 +95,7 @@ def run_trajectory(P, ws, psi0, times, rng, tol, root_tol, trim, out, log_jumps)
     while it < times.size and not ws.state[0].fail:
         if ws.state[0].t >= times[it]:
             record(P, ws, out.first[it], out.second[it], out.bin_of, out.table, out.hist[it], out.obs[it])
-            out.tj[it] = ws.tj
+            copy_row(ws.tj, out.tj[it])
             it += 1
         elif propagate(P, ws, times[it], tols):
             l = choose_channel(channel_weights(P, ws), rng)

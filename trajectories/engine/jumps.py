@@ -145,7 +145,7 @@ def diagonal_weight(P, ws, l):
     return acc
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def channel_weights(P, ws):
     """ws.w[l] = <psi|Gamma_l Q_l Gamma_l|psi> (L,) of the current psi; returns ws.w."""
     for l in range(P.ch.block.size):
@@ -257,7 +257,7 @@ def kraus_element(c, coll, n, nk, stride, dj, second, j, phi, i, k):
     return v
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sector_weights(P, ws, l):
     """The Targets of channel l: work = Gamma_l psi (G,) in the global layout and its weights
     ||K Gamma_l psi||^2 for every Kraus operator, zero for a target j_b + dj outside 0..N_b/2."""
@@ -373,7 +373,7 @@ def apply_kraus(P, l, dj, second, tj, phi, pbox, out, obox, scale):
             out[i] = scale * kraus_element(c, coll, n, nk, stride, dj, second, j, phi, i, digit(P.grid, i, b))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def apply_jump(P, ws, jump, trim):
     """psi = K Gamma_l psi / sqrt(jump.norm) (phi = Gamma_l psi in work) and tj_b += 2 dj."""
     kraus_update(P, ws, jump, trim)

@@ -87,7 +87,7 @@ def diagonal(grid, psi, box, bin_of, table, hist, obs):
                 obs[k] += p * table[k, i]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record(P, ws, first, second, bin_of, table, hist, obs):
     """The moments of the current psi into first (B, 3) and second (3B, 3B), and its diagonal
     quantities into hist (nbins,) and obs (K,) (dense path: psi scattered into glob on the sector

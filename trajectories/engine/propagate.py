@@ -164,7 +164,7 @@ def jump_time(P, ws, K, g0, a0dt, n1, root_tol):
     return x, nrm
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def mean_energy(P, ws):
     """(c, spread): c = <psi|H_eff|psi> and spread = ||(H_eff - c) psi|| (psi normalised); leaves
     H_eff psi in work."""
@@ -187,7 +187,7 @@ def mean_energy(P, ws):
     return c, math.sqrt(spread)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def step_size(st, a0, spread, remaining):
     """(dt, clipped): the proposed step (0.5 / spread after a jump), at most 3 / a0 so the norm
     decays by at most e^-3, and at most `remaining`; clipped when it ends exactly there."""
@@ -202,7 +202,7 @@ def step_size(st, a0, spread, remaining):
     return dt, clipped
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def expand(P, ws, c, dt, clipped, tols):
     """Taylor terms of psi about c for a step of dt, halved until the series converges; returns
     (K, dt, clipped) and sets the next proposed step from K (grow below 8 terms, shrink above 14).
@@ -227,7 +227,7 @@ def expand(P, ws, c, dt, clipped, tols):
     return K, dt, clipped
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def settle(P, ws, K, nrm, trim):
     """psi = work / sqrt(nrm) on tbox[K] (the end of a step; it holds psi's box), its window trimmed
     on the banded path."""
@@ -244,7 +244,7 @@ def settle(P, ws, K, nrm, trim):
         trim_window(P.grid.gstride, psi, box, ws.bx[2], ws.bx[3], trim)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def propagate(P, ws, t_out, tols):
     """One no-jump step towards the output time t_out > t; returns True if a jump happens in it
     (False, with state.fail set, when the step cannot be integrated).

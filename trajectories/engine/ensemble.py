@@ -115,9 +115,16 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
         # compile (or load) the kernel here, once, before the workers start: they then load it from
         # the on-disk cache instead of compiling a copy each
         args = warm_up_arguments(shared)
-        if execution.progress and not kernels_ready(args):
+        ready = kernels_ready(args)
+        if execution.progress and not ready:
             bar.notice(COMPILE_NOTICE)
+        wall, cpu = time.perf_counter(), time.process_time()
         run_trajectory(*args)
+        if not ready:
+            ens.meta["compile_seconds"] = [time.perf_counter() - wall, time.process_time() - cpu]
+            if execution.progress:
+                bar.notice(f"kernels compiled in {ens.meta['compile_seconds'][0]:.0f} s "
+                           f"({ens.meta['compile_seconds'][1]:.0f} CPU-s)")
     _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver, bar, writer)
     return ens
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trajectories import ResultsFileError, coherent_state, load_ensemble, run_ensemble, save_ensemble
+from trajectories import (ResultsFileError, coherent_state, load_ensemble, paired_difference, run_ensemble,
+                          save_ensemble)
 
 from systems import hopfield
 
@@ -91,6 +92,32 @@ def test_merge_refuses_other_models_and_shared_trajectories():
         a.merge(run_ensemble(hopfield(10), state, TIMES[:3], ntraj=4, seed=4))
     merged = a.merge(run_ensemble(hopfield(10), state, TIMES, ntraj=4, seed=4))  # another seed: fine
     assert merged.ntraj == 8 and len(merged.segments) == 2
+
+
+@pytest.mark.parametrize("spelling", [[3], [3, 0], np.uint32(3), np.random.SeedSequence(3)])
+def test_one_seed_in_other_spellings_is_the_same_trajectories(spelling, tmp_path):
+    """3, [3], [3, 0], np.uint32(3) and SeedSequence(3) give the same trajectories, bit for bit:
+    merging them is refused as counting trajectories twice, a continuation (start=) merges into one
+    run's numbers and one segment, a checkpoint resumes across spellings, and paired differences
+    accept them; [3, 0, 0, 0, 0] is another seed (numpy pads a child's entropy to four words)."""
+    state, model = coherent_state(0.4), hopfield(6)
+    a = run_ensemble(model, state, TIMES, ntraj=3, seed=3, keep_trajectories=True)
+    b = run_ensemble(model, state, TIMES, ntraj=3, seed=spelling, keep_trajectories=True)
+    np.testing.assert_array_equal(a.sum1, b.sum1)
+    with pytest.raises(ValueError, match="share trajectories 0..2"):
+        a.merge(b)
+    more = run_ensemble(model, state, TIMES, ntraj=2, seed=spelling, start=3, keep_trajectories=True)
+    whole = run_ensemble(model, state, TIMES, ntraj=5, seed=3)
+    merged = a.merge(more)
+    assert merged.ntraj == 5 and len(merged.segments) == 1
+    np.testing.assert_array_equal(merged.sum1, whole.sum1)
+    diff, _ = paired_difference(a, b)
+    assert not np.any(diff)
+    check = tmp_path / "ck.npz"
+    run_ensemble(model, state, TIMES, ntraj=3, seed=3, execution=dict(checkpoint=check, checkpoint_every=0))
+    assert run_ensemble(model, state, TIMES, ntraj=3, seed=[3], execution=dict(checkpoint=check)).ntraj == 3
+    other = run_ensemble(model, state, TIMES, ntraj=3, seed=[3, 0, 0, 0, 0])
+    assert a.merge(other).ntraj == 6 and not np.array_equal(other.sum1, a.sum1)
 
 
 def foreign_files(tmp_path):

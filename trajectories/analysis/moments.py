@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..base.ensemble import Ensemble
+from ..base.ensemble import Ensemble, stream_key
 from ..base.errors import InsufficientDataError
 from ..base.results import ExactResult
 from .propagation import PAIR_INDEX, block_diagonal, block_statistics, estimator_value, propagated_stderr
@@ -151,7 +151,7 @@ def pattern_overlaps(result, signatures):
 
 
 def _segment_key(segments) -> list:
-    return [(str(s["entropy"]), tuple(s["spawn_key"]), int(s["start"]), int(s["stop"])) for s in segments]
+    return [(stream_key(s["entropy"], s["spawn_key"]), int(s["start"]), int(s["stop"])) for s in segments]
 
 
 def _check_pair(a, b) -> None:

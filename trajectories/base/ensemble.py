@@ -223,11 +223,23 @@ class Ensemble(DiagonalResults, Result):
                 f"({len(self.times)}), jumps/trajectory={self.njumps / max(self.ntraj, 1):.1f})")
 
 
+def stream_key(entropy, spawn_key) -> tuple:
+    """What decides the trajectories of the seeds SeedSequence(entropy, spawn_key + (i,)): the pool
+    of the first one (numpy mixes a child's entropy padded with zeros to the pool size, so 7, [7],
+    [7, 0] and np.uint32(7) spell one seed, while [7, 0, 0, 0, 0] is another). Seed spellings with
+    equal keys give the same trajectories, bit for bit."""
+    child = np.random.SeedSequence(entropy, spawn_key=tuple(spawn_key) + (0,))
+    return tuple(int(w) for w in child.pool)
+
+
+def _same_stream(s: dict, t: dict) -> bool:
+    return stream_key(s["entropy"], s["spawn_key"]) == stream_key(t["entropy"], t["spawn_key"])
+
+
 def _overlap(a: list, b: list):
     for s in a:
         for t in b:
-            if (s["entropy"], s["spawn_key"]) == (t["entropy"], t["spawn_key"]) and \
-                    max(s["start"], t["start"]) < min(s["stop"], t["stop"]):
+            if _same_stream(s, t) and max(s["start"], t["start"]) < min(s["stop"], t["stop"]):
                 return max(s["start"], t["start"]), min(s["stop"], t["stop"])
     return None
 
@@ -235,8 +247,7 @@ def _overlap(a: list, b: list):
 def _coalesce(segments: list) -> list:
     out = []
     for s in segments:
-        if out and (out[-1]["entropy"], out[-1]["spawn_key"]) == (s["entropy"], s["spawn_key"]) \
-                and out[-1]["stop"] == s["start"]:
+        if out and _same_stream(out[-1], s) and out[-1]["stop"] == s["start"]:
             out[-1] = {**out[-1], "stop": s["stop"]}
         else:
             out.append(dict(s))

@@ -12,6 +12,7 @@ from importlib import metadata as importlib_metadata
 
 import numpy as np
 
+from ..base.ensemble import stream_key
 from ..base.options import numerical_options
 
 
@@ -55,10 +56,13 @@ def state_description(state) -> dict:
 
 def same_identity(a: dict, b: dict, key: str) -> bool:
     """Whether two identities agree on `key`; options are compared without their resource fields
-    (identities written before those were left out still match)."""
+    (identities written before those were left out still match), seeds by the trajectories they give
+    (base.ensemble.stream_key: 7 and [7] are one seed)."""
     x, y = a.get(key), b.get(key)
     if key == "options" and isinstance(x, dict) and isinstance(y, dict):
         return numerical_options(x) == numerical_options(y)
+    if key == "seed" and isinstance(x, dict) and isinstance(y, dict) and x.keys() == y.keys() == {"entropy", "spawn_key"}:
+        return stream_key(x["entropy"], x["spawn_key"]) == stream_key(y["entropy"], y["spawn_key"])
     return x == y
 
 

@@ -84,7 +84,7 @@ def profile(model, seed=1):
             timed("settle", settle, P, ws, K, nx, tols.trim)
             w = timed("channel weights", channel_weights, P, ws)
             l = choose_channel(w, rng)
-            jump = choose_sector(timed("sector weights", sector_weights, P, ws, l), rng)
+            jump = choose_sector(l, ws.tw, timed("sector weights", sector_weights, P, ws, l), rng)
             timed("Kraus map", apply_jump, P, ws, jump, tols.trim)
             draw_threshold(st, rng)
             cnt["jumps"] += 1

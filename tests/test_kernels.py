@@ -18,13 +18,14 @@ from models import BlockModel, Channel, SpinModel
 from trajectories.base.grid import diagonal_spec
 from trajectories.engine.batch import ladder_to_moments
 from trajectories.engine.compiled import BandedPath, DensePath, SeriesPath, compile_model
-from trajectories.engine.jumps import (Jump, Targets, apply_jump, apply_kraus, channel_weights,
+from trajectories.engine.jumps import (Jump, apply_jump, apply_kraus, channel_weights,
                                        choose_channel, choose_sector, sector_weights)
 from trajectories.engine.observables import moments, record
 from trajectories.engine.propagate import heff_matvec, propagate
 from trajectories.engine.series import apply_gamma
 from trajectories.engine.workspace import Tolerances, load_state, workspace
 from trajectories.reference.sectors import tuple_grid_index
+from trajectories.sectors.dicke import JUMP_TARGETS
 from trajectories.sectors.operators import SectorOperators, sector_tuples
 from trajectories.sectors.states import embed_block, global_vector
 
@@ -98,8 +99,8 @@ def _compact(P, ws):
     return _gather(P, tuple(ws.tj), _in_box(P, ws.terms[0], ws.tbox[0]))
 
 
-#: the four jump slots of a channel: (Targets field, dj, second)
-SLOTS = (("up", 1, 0), ("stay", 0, 0), ("stay2", 0, 1), ("down", -1, 0))
+#: the jumps of a channel: (index in ws.tw, dj, second), dicke.JUMP_TARGETS
+SLOTS = tuple((k, int(dj), int(second)) for k, (dj, second) in enumerate(JUMP_TARGETS))
 
 
 def _kraus(ops, s, l, dj, second):
@@ -191,8 +192,8 @@ def test_jump_probabilities_and_kraus(sizes):
             gam = ops.gamma(s, l)
             expected = np.vdot(compact, gam @ ops.no_jump(s, l) @ gam @ compact).real
             assert w[l] == pytest.approx(expected, rel=1e-12, abs=1e-14)
-            t = sector_weights(P, ws, l)
-            norms = [getattr(t, name) for name, _, _ in SLOTS]
+            assert sector_weights(P, ws, l) == len(SLOTS)
+            norms = list(ws.tw)
             assert sum(norms) == pytest.approx(expected, rel=1e-12, abs=1e-14)
             phi = P.rates.gtab[l] * glob
             for (_, dj, second), nrm in zip(SLOTS, norms):
@@ -318,7 +319,7 @@ def test_channel_weights_equal_gamma_q_gamma(path, sizes):
 
 @pytest.mark.parametrize("path, sizes", PATHS)
 def test_sector_weights_equal_kraus_norms(path, sizes):
-    """Targets of channel l: ||K_{s -> s'} Gamma_l psi||^2 for j_b -> j_b + 1, j_b, j_b - 1, and
+    """The jump weights of channel l: ||K_{s -> s'} Gamma_l psi||^2 for j_b -> j_b + 1, j_b, j_b - 1, and
     Gamma_l psi left in work."""
     model, P, ops = _model(path, sizes)
     rng = np.random.default_rng(7)
@@ -327,12 +328,11 @@ def test_sector_weights_equal_kraus_norms(path, sizes):
         ws = _start(P, s, glob)
         for l in range(len(model.channels)):
             phi = ops.gamma(s, l) @ compact
-            t = sector_weights(P, ws, l)
-            assert t.l == l
+            assert sector_weights(P, ws, l) == len(SLOTS)
             support = _in_box(P, ws.work, ws.wbox)
             np.testing.assert_allclose(_gather(P, s, support), phi, atol=1e-12)
-            for name, dj, second in SLOTS:
-                got = getattr(t, name)
+            for k, dj, second in SLOTS:
+                got = ws.tw[k]
                 K = _kraus(ops, s, l, dj, second)
                 expected = 0.0 if K is None else np.linalg.norm(K @ phi) ** 2
                 assert got == pytest.approx(expected, rel=1e-10, abs=1e-14)
@@ -348,14 +348,14 @@ def test_apply_jump_equals_kraus_of_gamma(path, sizes):
     for s in sector_tuples(sizes):
         compact, glob = _random_state(sizes, s, rng)
         for l in range(len(model.channels)):
-            for name, dj, second in SLOTS:
+            for k, dj, second in SLOTS:
                 K = _kraus(ops, s, l, dj, second)
                 ws = _start(P, s, glob)
-                t = sector_weights(P, ws, l)
-                norm = getattr(t, name)
+                sector_weights(P, ws, l)
+                norm = ws.tw[k]
                 if K is None or norm < 1e-12:
                     continue
-                apply_jump(P, ws, Jump(l, dj, second, norm), TOLS.trim)
+                apply_jump(P, ws, Jump(l, k, norm), TOLS.trim)
                 target = ops.target(s, l, dj)
                 assert tuple(ws.tj) == target
                 expected = K @ ops.gamma(s, l) @ compact
@@ -403,17 +403,16 @@ def test_choose_channel_follows_the_weights():
 
 
 def test_choose_sector_follows_the_weights():
-    """The slots up, stay, stay2, down with probability proportional to their weights; the Jump
-    carries its dj, second and weight."""
-    weights = {"up": 0.2, "stay": 0.4, "stay2": 0.1, "down": 0.3}
-    t = Targets(2, *weights.values())
-    counts = dict.fromkeys(weights, 0)
-    edges = np.cumsum(list(weights.values()))
+    """The Kraus operators k = up, stay, stay2, down (dicke.JUMP_TARGETS) with probability
+    proportional to their weights; the Jump carries k and its weight."""
+    weights = np.array([0.2, 0.4, 0.1, 0.3])
+    counts = np.zeros(4, int)
+    edges = np.cumsum(weights)
     for seed in range(400):
-        jump = choose_sector(t, np.random.default_rng(seed))
+        jump = choose_sector(2, weights, 4, np.random.default_rng(seed))
         x = np.random.default_rng(seed).random() * edges[-1]
-        name, dj, second = SLOTS[int(np.searchsorted(edges, x, side="right"))]
-        assert jump == Jump(2, dj, second, weights[name])
-        counts[name] += 1
-    assert counts["up"] > 50 and counts["stay"] > 120 and counts["stay2"] > 20 and counts["down"] > 80
-    assert choose_sector(Targets(0, 0.0, 0.0, 0.0, 1.0), np.random.default_rng(1)).dj == -1
+        k = int(np.searchsorted(edges, x, side="right"))
+        assert jump == Jump(2, k, weights[k])
+        counts[k] += 1
+    assert counts[0] > 50 and counts[1] > 120 and counts[2] > 20 and counts[3] > 80
+    assert choose_sector(0, np.array([0.0, 0.0, 0.0, 1.0]), 4, np.random.default_rng(1)).target == 3

@@ -99,7 +99,7 @@ def run_trajectory(P, ws, psi0, times, rng, tol, root_tol, trim, out, log_jumps)
             it += 1
         elif propagate(P, ws, times[it], tols):
             l = choose_channel(channel_weights(P, ws), rng)
-            jump = choose_sector(sector_weights(P, ws, l), rng)
+            jump = choose_sector(l, ws.tw, sector_weights(P, ws, l), rng)
             apply_jump(P, ws, jump, trim)
             draw_threshold(ws.state[0], rng)
             if log_jumps:

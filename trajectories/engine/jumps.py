@@ -20,26 +20,15 @@ from .layout import collective_entry, digit, ladder
 from .paths import per_path
 from .series import apply_gamma, series_box
 from .workspace import refresh_block
-from ..sectors.dicke import KRAUS_SIGN, identity_kraus, kraus_coefficient
-
-
-class Targets(NamedTuple):
-    """The possible jumps of channel l (phi = Gamma_l psi in work): the weights ||K phi||^2 of
-    dj = +1 (up), 0 (stay: K^(1); stay2: K^(2), non-zero only when the local operator has an
-    identity part) and -1 (down)."""
-    l: int
-    up: float
-    stay: float
-    stay2: float
-    down: float
+from ..sectors.dicke import JUMP_TARGETS, KRAUS_SIGN, identity_kraus, kraus_coefficient
 
 
 class Jump(NamedTuple):
-    """A chosen jump: channel l, j_b -> j_b + dj through K^(1) (second = 0) or, for dj = 0, K^(2)
-    (second = 1), with ||K Gamma_l psi||^2 = norm (phi = Gamma_l psi in work)."""
+    """A chosen jump: channel l through its Kraus operator `target` (a row of dicke.JUMP_TARGETS:
+    j_b -> j_b + dj through K^(1), or K^(2) for dj = 0), with ||K Gamma_l psi||^2 = norm (phi =
+    Gamma_l psi in work)."""
     l: int
-    dj: int
-    second: int
+    target: int
     norm: float
 
 
@@ -259,17 +248,19 @@ def kraus_element(c, coll, n, nk, stride, dj, second, j, phi, i, k):
 
 @njit(cache=True, inline="always")
 def sector_weights(P, ws, l):
-    """The Targets of channel l: work = Gamma_l psi (G,) in the global layout and its weights
-    ||K Gamma_l psi||^2 for every Kraus operator, zero for a target j_b + dj outside 0..N_b/2."""
+    """The weights of the jumps of channel l: work = Gamma_l psi (G,) in the global layout and
+    ws.tw[k] = ||K_k Gamma_l psi||^2 for the Kraus operators K_k of dicke.JUMP_TARGETS (zero for a
+    target j_b + dj outside 0..N_b/2; a collective channel has its one operator in the j_b -> j_b
+    slot); returns how many entries of ws.tw it wrote."""
     gamma_psi(P, ws, l)
-    phi, box = ws.work, ws.wbox
+    phi, box, tw = ws.work, ws.wbox, ws.tw
     b = P.ch.block[l]
     n, j = P.grid.nb[b], 0.5 * ws.tj[b]
     if P.ch.coll[l]:
-        return Targets(l, 0.0, collective_norm(P, l, j, phi, box, ws.bx[0]), 0.0, 0.0)
+        return set_weights(tw, 0.0, collective_norm(P, l, j, phi, box, ws.bx[0]), 0.0, 0.0)
     up, down = j + 1 <= 0.5 * n, j >= 1  # targets j_b + 1 and j_b - 1 exist
     if P.ch.single[l] >= 0:
-        return single_weights(P, l, j, phi, box, up, down)
+        return single_weights(P, l, j, phi, box, up, down, tw)
     wide = ws.bx[0]
     widen_block(box, b, kraus_reach(P, l), P.grid.nk, wide)
     last = P.grid.nb.size - 1
@@ -286,11 +277,18 @@ def sector_weights(P, ws, l):
                 n_eq2 += abs2(kraus_element(c, 0, n, nk, stride, 0, 1, j, phi, i, k))
             if down:
                 n_dn += abs2(kraus_element(c, 0, n, nk, stride, -1, 0, j, phi, i, k))
-    return Targets(l, n_up, n_eq, n_eq2, n_dn)
+    return set_weights(tw, n_up, n_eq, n_eq2, n_dn)
+
+
+@njit(cache=True, inline="always")
+def set_weights(tw, up, stay, stay2, down):
+    """tw[:4] = the weights of the four rows of dicke.JUMP_TARGETS; returns 4."""
+    tw[0], tw[1], tw[2], tw[3] = up, stay, stay2, down
+    return 4
 
 
 @njit(cache=True)
-def single_weights(P, l, j, phi, box, up, down):
+def single_weights(P, l, j, phi, box, up, down, tw):
     """sector_weights of a channel whose operator is c sigma_-, c sigma_+ or c sigma_z: every Kraus
     operator has one element per column, so the norms are sums over the source entries."""
     b, code = P.ch.block[l], P.ch.single[l]
@@ -313,7 +311,7 @@ def single_weights(P, l, j, phi, box, up, down):
                 cf = kraus_coefficient(code, -1, n, j, m)
                 n_dn += cf * cf * p
     c2 = abs2(P.ch.coef[l, single_index(code)])
-    return Targets(l, c2 * n_up, c2 * n_eq, 0.0, c2 * n_dn)
+    return set_weights(tw, c2 * n_up, c2 * n_eq, 0.0, c2 * n_dn)
 
 
 @njit(cache=True, inline="always")
@@ -329,18 +327,19 @@ def abs2(z):
 
 
 @njit(cache=True)
-def choose_sector(targets, rng):
-    """The Jump drawn with probability proportional to the targets' weights (one uniform
-    number)."""
-    t = targets
-    x = rng.random() * (t.up + t.stay + t.stay2 + t.down)
-    if x < t.up:
-        return Jump(t.l, 1, 0, t.up)
-    if x < t.up + t.stay:
-        return Jump(t.l, 0, 0, t.stay)
-    if x < t.up + t.stay + t.stay2:
-        return Jump(t.l, 0, 1, t.stay2)
-    return Jump(t.l, -1, 0, t.down)
+def choose_sector(l, tw, n, rng):
+    """The Jump of channel l through Kraus operator k drawn with probability tw[k] / sum(tw[:n])
+    (one uniform number; the last one when round-off leaves the draw past the sum)."""
+    total = 0.0
+    for k in range(n):
+        total += tw[k]
+    x = rng.random() * total
+    cum = 0.0
+    for k in range(n - 1):
+        cum += tw[k]
+        if x < cum:
+            return Jump(l, k, tw[k])
+    return Jump(l, n - 1, tw[n - 1])
 
 
 @njit(cache=True)
@@ -388,12 +387,13 @@ def kraus_update(P, ws, jump, trim):
 def jump_banded(P, ws, jump, trim):
     scale = 1.0 / math.sqrt(jump.norm)
     b = P.ch.block[jump.l]
+    dj, second = JUMP_TARGETS[jump.target, 0], JUMP_TARGETS[jump.target, 1]
     psi, box = ws.terms[0], ws.tbox[0]
     clear_box(P.grid.gstride, psi, box)
-    apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, psi, box, scale)
-    ws.tj[b] += 2 * jump.dj
+    apply_kraus(P, jump.l, dj, second, ws.tj, ws.work, ws.wbox, psi, box, scale)
+    ws.tj[b] += 2 * dj
     trim_window(P.grid.gstride, psi, box, ws.bx[2], ws.bx[3], trim)
-    if jump.dj != 0:
+    if dj != 0:
         empty_box(ws.built)  # H_eff depends on j: rebuild the rate rows, refresh the tables
         refresh_block(P, ws, b)
 
@@ -402,9 +402,10 @@ def jump_banded(P, ws, jump, trim):
 def jump_dense(P, ws, jump, trim):
     scale = 1.0 / math.sqrt(jump.norm)
     b = P.ch.block[jump.l]
+    dj, second = JUMP_TARGETS[jump.target, 0], JUMP_TARGETS[jump.target, 1]
     gbox = ws.bx[0]
-    apply_kraus(P, jump.l, jump.dj, jump.second, ws.tj, ws.work, ws.wbox, ws.glob, gbox, scale)
-    ws.tj[b] += 2 * jump.dj
+    apply_kraus(P, jump.l, dj, second, ws.tj, ws.work, ws.wbox, ws.glob, gbox, scale)
+    ws.tj[b] += 2 * dj
     enter_sector(P, ws, ws.glob)
     clear_box(P.grid.gstride, ws.glob, gbox)
 

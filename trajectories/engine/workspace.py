@@ -21,6 +21,7 @@ from .dense import enter_sector
 from .layout import digit
 from .paths import per_path
 from .series import refresh_ladder
+from ..sectors.dicke import JUMP_TARGETS
 
 #: scalar state of a trajectory (one record, Workspace.state[0])
 STATE = np.dtype([
@@ -76,6 +77,7 @@ class Workspace(NamedTuple):
     glob: np.ndarray    # (G,) complex, zero between steps: the dense-path state in the global layout
     u: np.ndarray       # (3B, G) complex: T^b_q psi for the moments
     w: np.ndarray       # (max(L, 1),) channel weights
+    tw: np.ndarray      # (len(dicke.JUMP_TARGETS),) weights of the Kraus operators of one channel
     heff: Heff          # H_eff of the current sector tuple (banded paths; None on the dense path)
     tab: np.ndarray     # (B, 3, max N_b + 3) ladder tables of the current tuple (also in heff)
     kk: np.ndarray      # (B,) int scratch: digits of a row (also in heff)
@@ -106,7 +108,7 @@ def workspace(P, tj0, max_terms: int) -> Workspace:
         tj=np.array(tj0, np.int64), state=np.zeros(1, STATE),
         terms=z(max_terms + 1, G), tbox=np.zeros((max_terms + 1, 2, B), np.int64),
         work=z(G), wbox=np.zeros((2, B), np.int64), built=np.zeros((2, B), np.int64),
-        bx=np.zeros((4, 2, B), np.int64), glob=z(G), u=z(3 * B, G), w=np.zeros(max(P.ch.block.size, 1)),
+        bx=np.zeros((4, 2, B), np.int64), glob=z(G), u=z(3 * B, G), w=np.zeros(max(P.ch.block.size, 1)), tw=np.zeros(len(JUMP_TARGETS)),
         heff=heff_operator(P, None if isinstance(P, DensePath) else z(P.rates.offsets.size, G), tab, kk),
         tab=tab, kk=kk,
         lad=np.zeros((B, int(np.max(P.grid.nk)) + 1)),

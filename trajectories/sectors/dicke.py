@@ -35,6 +35,10 @@ from numba import njit
 OP_CODES = {"minus": 0, "plus": 1, "z": 2}
 #: change of m under each local operator
 OP_SHIFT = {"minus": -1, "plus": +1, "z": 0}
+#: the Kraus operators of a local channel on a block, in the order the kernels list their weights and
+#: draw one: rows (dj, second) for j -> j + 1, j -> j (K^(1)), j -> j (K^(2), from an identity part),
+#: j -> j - 1; a collective channel's one operator S_o / sqrt(N_b) takes the row (0, 0)
+JUMP_TARGETS = np.array([[1, 0], [0, 0], [0, 1], [-1, 0]], dtype=np.int64)
 #: KRAUS_SIGN[code, 1 - dj]: relative sign of the rank-1 Kraus elements of sigma_- (code 0),
 #: sigma_+ (1), sigma_z (2) for dj = +1, 0, -1, so that they combine as one vector operator
 KRAUS_SIGN = np.array([[1.0, 1.0, 1.0], [-1.0, 1.0, -1.0], [1.0, 1.0, -1.0]])

@@ -74,15 +74,11 @@ def _hopfield_run(P, sizes, trim, times, seed):
     return n, jt, jl, out.first, out.second
 
 
-@pytest.mark.parametrize("N, box_fraction, min_jumps", [(160, 0.3, 40),
-                                                       pytest.param(400, 0.1, 50, marks=pytest.mark.slow)])
-def test_boxes_equal_an_untrimmed_run_of_the_same_seed(N, box_fraction, min_jumps):
-    """p = 2, N = 160 (blocks 71 and 89) and, slow, N = 400 (197 and 203): with the default trimming
-    the state's box stays a part of the grid (measured 22 % and 3.5 % of G after three steps; 51 and
-    more than 50 jumps);
-    without trimming (trim = 0: only exact zeros dropped) it is the whole grid. The two runs make the
-    same jumps at the same times (to 1e-9) with the same moments (to 1e-9)."""
-    net = HopfieldNetwork(random_patterns(2, N, seed=1), 2.0, 0.5)
+def test_boxes_equal_an_untrimmed_run_of_the_same_seed():
+    """p = 2, N = 400 (blocks 197 and 203): with the default trimming the state's box stays a small
+    part of the grid; without trimming (trim = 0: only exact zeros dropped) it is the whole grid. The
+    two runs make the same jumps at the same times (to 1e-9) with the same moments (to 1e-9)."""
+    net = HopfieldNetwork(random_patterns(2, 400, seed=1), 2.0, 0.5)
     sizes = net.model.sizes
     P = compile_model(net.model)
     opt = TrajectoryOptions()
@@ -92,11 +88,11 @@ def test_boxes_equal_an_untrimmed_run_of_the_same_seed(N, box_fraction, min_jump
     ws.state[0]["logr"] = -np.inf
     for _ in range(3):
         propagate(P, ws, 1.0, Tolerances(opt.tol, opt.root_tol, opt.trim))
-    assert box_size(ws.tbox[0]) < box_fraction * P.grid.G
+    assert box_size(ws.tbox[0]) < 0.1 * P.grid.G       # measured 7.1 % of G
     times = np.linspace(0, 1.5, 4)
     n, jt, jl, first, second = _hopfield_run(P, sizes, opt.trim, times, seed=5)
     n0, jt0, jl0, first0, second0 = _hopfield_run(P, sizes, 0.0, times, seed=5)
-    assert n == n0 > min_jumps
+    assert n == n0 > 50
     np.testing.assert_array_equal(jl, jl0)
     np.testing.assert_allclose(jt, jt0, rtol=0, atol=1e-9)
     np.testing.assert_allclose(first, first0, rtol=0, atol=1e-9 * np.max(sizes))

@@ -54,12 +54,13 @@ class Heff(NamedTuple):
     kk: np.ndarray      # (B,) int scratch: digits of a row
 
 
-def heff_operator(P, data, tab, kk):
-    """The Heff of a banded compiled model P with rate rows `data` (n_offsets, G) and the trajectory's
+def heff_operator(P, tab, kk):
+    """The Heff of a banded compiled model P, with zeroed rate rows (n_offsets, G), the trajectory's
     ladder tables tab and digit scratch kk; None on the dense path (dense.matvec_dense reads P)."""
     if isinstance(P, DensePath):
         return None
     g, r, t = P.grid, P.rates, P.terms
+    data = np.zeros((r.offsets.size, int(g.G)), np.complex128)
     return Heff(int(g.G), r.offsets, data, g.gstride, g.nk, r.bshift, r.adiag, t.off, t.c, t.nf, t.fb,
                 t.fq, t.fd, tab, kk)
 
@@ -108,8 +109,8 @@ def workspace(P, tj0, max_terms: int) -> Workspace:
         tj=np.array(tj0, np.int64), state=np.zeros(1, STATE),
         terms=z(max_terms + 1, G), tbox=np.zeros((max_terms + 1, 2, B), np.int64),
         work=z(G), wbox=np.zeros((2, B), np.int64), built=np.zeros((2, B), np.int64),
-        bx=np.zeros((4, 2, B), np.int64), glob=z(G), u=z(3 * B, G), w=np.zeros(max(P.ch.block.size, 1)), tw=np.zeros(len(JUMP_TARGETS)),
-        heff=heff_operator(P, None if isinstance(P, DensePath) else z(P.rates.offsets.size, G), tab, kk),
+        bx=np.zeros((4, 2, B), np.int64), glob=z(G), u=z(3 * B, G), w=np.zeros(max(P.ch.block.size, 1)),
+        tw=np.zeros(len(JUMP_TARGETS)), heff=heff_operator(P, tab, kk),
         tab=tab, kk=kk,
         lad=np.zeros((B, int(np.max(P.grid.nk)) + 1)),
         scratch=z(6, G if poly else 1), real=np.zeros((8, n_real)))

@@ -435,6 +435,30 @@ def test_product_sector_probabilities_against_brute_force(d, N):
                                rtol=1e-12)
 
 
+@pytest.mark.parametrize("d, N", [(3, 4), (2, 5), (4, 3)])
+def test_product_state_blocks_against_brute_force(d, N):
+    """rho_lam of rho1^(x)N (mixed, and pure: only the symmetric irrep) equals the reduced block of the
+    full product state, and group_action is U^(x)N restricted to V_lam."""
+    rng = np.random.default_rng(4)
+    basis = schur_basis(d, N)
+    psi = np.linalg.qr(random_operator(d, rng))[0][:, 0]
+    for rho1 in (random_density(d, rng), np.outer(psi, psi.conj())):
+        want = reduce_blocks(reduce(np.kron, [rho1] * N), basis)
+        for lam in basis:
+            np.testing.assert_allclose(U.product_state_block(lam, rho1), want[lam], rtol=0, atol=1e-12)
+    u = np.linalg.qr(random_operator(d, rng))[0]
+    full = reduce(np.kron, [u] * N)
+    for lam, W in basis.items():
+        # W[:, :, alpha] intertwines, so U^(x)N W[:, i, alpha] = sum_j W[:, j, alpha] pi(U)[j, i]
+        got = U.group_action(lam, u)
+        np.testing.assert_allclose(np.einsum("vu,uia->via", full, W), np.einsum("vja,ji->via", W, got),
+                                   rtol=0, atol=1e-11)
+        B = rng.normal(size=(len(U.gt_patterns(lam)), 2))
+        np.testing.assert_allclose(U.group_action(lam, u, B), got @ B, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="U must be unitary"):
+        U.group_action(lam, 2 * u)
+
+
 def test_product_sector_probabilities_degenerate_and_large():
     np.testing.assert_allclose(U.product_sector_probabilities(5, [0, 1.0, 0]), [1, 0, 0, 0, 0], atol=0)
     for d, N in [(3, 6), (4, 5)]:

@@ -124,8 +124,8 @@ class DiagonalResults:
 class ExactResult(DiagonalResults, Result):
     """Exact omega_t(m_a^b) and omega_t((m_a^b m_c^g + m_c^g m_a^b)/2) of the master equation.
 
-    mean, second: the shapes of the module conventions; method: "full" (2^N) or "sectors".
-    For a QuditModel (method "qudit") mean has shape (d^2, T) and second (d^2, d^2, T): the
+    mean, second: the shapes of the module conventions; method: "full" (2^N or d^N) or "sectors".
+    For a QuditModel (kind "qudit") mean has shape (d^2, T) and second (d^2, d^2, T): the
     components in the model's orthonormal basis.
     populations : (T, G) the probabilities of the m_z-tuples on the grid (base/grid.py), from
         which distribution() and observable() follow (None for a QuditModel)
@@ -141,10 +141,11 @@ class ExactResult(DiagonalResults, Result):
     populations: np.ndarray | None = field(default=None, repr=False)
     diagonal: dict = field(default_factory=dict, repr=False)
     observable_values: dict = field(default_factory=dict, repr=False)
+    kind: str = "spin"
 
     def _populations(self) -> np.ndarray:
         if self.populations is None:
-            raise ValueError(f"this {self.method!r} result has no m_z populations (a QuditModel result)")
+            raise ValueError(f"this {self.kind} result has no m_z populations (a QuditModel result)")
         return self.populations
 
     def distribution(self, block=None, *, name=None, weights=None):
@@ -181,13 +182,13 @@ class ExactResult(DiagonalResults, Result):
         return value, np.zeros_like(value)
 
     def moment_arrays(self):
-        if self.method == "qudit":
+        if self.kind == "qudit":
             raise ValueError("estimators of spin average operators need a spin model result, got a "
                              "QuditModel result (components in the model's basis)")
         return with_blocks(self.mean, self.second, self.single_block)
 
     def __str__(self) -> str:
-        return (f"ExactResult(method={self.method!r}, sizes={self.sizes}, times {self.times[0]:g}.."
+        return (f"ExactResult(method={self.method!r}, kind={self.kind!r}, sizes={self.sizes}, times {self.times[0]:g}.."
                 f"{self.times[-1]:g} ({len(self.times)}))")
 
 

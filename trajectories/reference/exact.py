@@ -4,7 +4,12 @@
                       up to N ~ 120 (z-only Deltas) or ~ 80 (x/y in Delta), two blocks up to ~ 12 + 12
     method "full"     the density matrix on the 2^N space built from Pauli matrices (N <= 10),
                       independent of the sector formulas (reference/full.py)
-    method "qudit"    the d^N space of a QuditModel (d^N <= 300; reference/qudit.py)
+For a QuditModel:
+
+    method "sectors"  the irrep-reduced density matrix (+)_lam rho_lam over the U(d) irreps
+                      (reference/qudit_sectors.py): d = 3 up to N ~ 20, d = 4 up to N ~ 10
+    method "full"     the density matrix on the d^N space (reference/qudit.py; "qudit" is another
+                      name for it), for d^N up to a few hundred
 """
 from __future__ import annotations
 
@@ -18,10 +23,12 @@ from ..base.results import ExactResult, drops_block_axes
 from ..sectors.states import InitialState
 from .full import full_moments
 from .qudit import qudit_moments
+from .qudit_sectors import qudit_sector_moments
 from .sectors import sector_moments
 from .stationary import stationary_moments_sectors
 
-METHODS = ("sectors", "full", "qudit")
+METHODS = ("sectors", "full")
+QUDIT_METHODS = ("sectors", "full", "qudit")
 
 
 def exact_evolution(model, state, times, *, method: str | None = None,
@@ -33,10 +40,10 @@ def exact_evolution(model, state, times, *, method: str | None = None,
     ----------
     model : SpinModel, BlockModel or QuditModel
     state : InitialState for spin models; for a QuditModel a (d, d) single-site density matrix
-        (the product state) or a (d^N, d^N) density matrix
+        (the product state), with method "sectors" also a dict {partition: block rho_lam}, with
+        method "full" also a (d^N, d^N) density matrix
     times : (T,) strictly increasing output times >= 0
-    method : "sectors" (default for spin models), "full", or "qudit" (the only one, and the default,
-        for a QuditModel)
+    method : "sectors" (the default) or "full"; for a QuditModel "qudit" is another name of "full"
     options : ODEOptions (DOP853 tolerances, memory_limit)
     distributions, observables : named combinations and diagonal observables, as in run_ensemble
         (the result answers distribution() and observable() for any block, weights or function
@@ -49,15 +56,16 @@ def exact_evolution(model, state, times, *, method: str | None = None,
     """
     options = ODEOptions.coerce(options)
     qudit = isinstance(model, QuditModel)
-    method = ("qudit" if qudit else "sectors") if method is None else method
-    if method not in METHODS or (method == "qudit") != qudit:
-        allowed = "'qudit'" if qudit else "'sectors' or 'full'"
+    method = "sectors" if method is None else method
+    if method not in (QUDIT_METHODS if qudit else METHODS):
+        allowed = "'sectors', 'full' or 'qudit'" if qudit else "'sectors' or 'full'"
         raise ValueError(f"method must be {allowed} for a {type(model).__name__}, got {method!r}")
     times = check_times(times)
     if qudit:
-        mean, second = qudit_moments(model, state, times, options)
+        solve = qudit_sector_moments if method == "sectors" else qudit_moments
+        mean, second = solve(model, state, times, options)
         return ExactResult(times=times, sizes=(model.N,), single_block=True, mean=mean, second=second,
-                           method=method)
+                           method="full" if method == "qudit" else method, kind="qudit")
     if not isinstance(state, InitialState):
         raise ValueError(f"state must be an initial state (coherent_state(...), ...), got {type(state).__name__}")
     state.validate(model.sizes)

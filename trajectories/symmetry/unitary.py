@@ -34,13 +34,15 @@ from functools import lru_cache
 from types import MappingProxyType
 
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
+from scipy.sparse.linalg import expm_multiply
 from scipy.special import gammaln, xlogy
 
 __all__ = ["partitions", "weyl_dimension", "specht_dimension", "log_specht_dimension", "specht_ratio",
            "gt_patterns", "pattern_index", "weights", "generator", "reduced_wigner", "pieri_coupling",
            "pieri_coupling_nullspace", "kraus_operators", "no_jump_operator", "coherent_amplitudes",
-           "product_sector_probabilities"]
+           "group_action", "product_state_block", "product_sector_probabilities"]
 
 
 # ----------------------------------------------------------------------------- argument checks
@@ -384,13 +386,13 @@ def pieri_coupling_nullspace(mu, lam) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- local jumps
 
-def kraus_operators(lam, o) -> list[tuple[tuple[int, ...], np.ndarray]]:
+def kraus_operators(lam, o, sparse: bool = False) -> list[tuple[tuple[int, ...], np.ndarray]]:
     """Kraus operators of X -> sum_k o^(k) X o^(k)+ from V_lam (N = sum(lam) particles).
 
     Returns [(lam', K)], one entry per (mu, lam'): mu = lam - e_r (r ascending), lam' = mu + e_s
-    (s ascending), K = sqrt(N f_mu/f_lam) C_{mu lam'}^T (1_mu (x) o) C_{mu lam}, dense complex
-    (dim lam', dim lam). For rho = (+) rho_lam (x) 1/f_lam, the image has reduced blocks
-    sum over entries with target lam' of K rho_lam K^+. o: (d, d) single-site matrix.
+    (s ascending), K = sqrt(N f_mu/f_lam) C_{mu lam'}^T (1_mu (x) o) C_{mu lam}, complex
+    (dim lam', dim lam), dense or, with sparse=True, csr. For rho = (+) rho_lam (x) 1/f_lam, the image
+    has reduced blocks sum over entries with target lam' of K rho_lam K^+. o: (d, d) single-site matrix.
     """
     lam = _partition(lam)
     d = len(lam)
@@ -402,7 +404,9 @@ def kraus_operators(lam, o) -> list[tuple[tuple[int, ...], np.ndarray]]:
         factor = math.sqrt(n * specht_ratio(lam, r))
         for s in _addable(mu):
             target = _shift(mu, s, +1)
-            out.append((target, factor * (_pieri(mu, target, s).T @ left).toarray()))
+            K = (factor * (_pieri(mu, target, s).T @ left)).tocsr()
+            K.eliminate_zeros()
+            out.append((target, K if sparse else K.toarray()))
     return out
 
 
@@ -438,6 +442,55 @@ def coherent_amplitudes(n: int, phi) -> np.ndarray:
     w = _weights((n,) + (0,) * (phi.size - 1))
     logmod = 0.5 * (math.lgamma(n + 1) - gammaln(w + 1.0).sum(axis=1)) + xlogy(w, np.abs(phi)[None, :]).sum(axis=1)
     return np.exp(logmod) * np.exp(1j * (w * np.angle(phi)[None, :]).sum(axis=1))
+
+
+def group_action(lam, U, B=None) -> np.ndarray:
+    """pi_lam(U) @ B for a unitary (d, d) matrix U: the operator U^(x)N restricted to V_lam, in the GT
+    basis, applied to the columns of B (dim, k) (default: the identity, giving pi_lam(U) itself).
+
+    pi_lam(U) = exp(sum_ab X_ab E_ab) with X = log U (anti-Hermitian), applied with
+    scipy.sparse.linalg.expm_multiply; complex (dim, k).
+    """
+    lam = _partition(lam)
+    d = len(lam)
+    U = _operator(U, d, "U")
+    if not np.allclose(U.conj().T @ U, np.eye(d), rtol=0, atol=1e-10):
+        raise ValueError("U must be unitary (U^+ U = 1 to 1e-10)")
+    dim = len(_patterns(lam))
+    B = np.eye(dim, dtype=complex) if B is None else np.asarray(B, dtype=complex)
+    if B.ndim != 2 or B.shape[0] != dim:
+        raise ValueError(f"B must have shape ({dim}, k), got {B.shape}")
+    X = scipy.linalg.logm(U)
+    X = (X - X.conj().T) / 2
+    A = sp.csr_matrix((dim, dim), dtype=complex)
+    for a, b in itertools.product(range(d), repeat=2):
+        if abs(X[a, b]) > 1e-15:
+            A = A + X[a, b] * _generator(lam, a, b)
+    return B.copy() if A.nnz == 0 else expm_multiply(A.tocsr(), B)
+
+
+def product_state_block(lam, rho1) -> np.ndarray:
+    """rho_lam of the product state rho1^(x)N (N = sum(lam)) in rho = (+) rho_lam (x) 1/f_lam:
+    f_lam pi_lam(rho1), (dim, dim) complex, trace f_lam s_lam(p) (`product_sector_probabilities`).
+
+    rho1 = U diag(p) U^+ gives f_lam pi_lam(U) diag(prod_a p_a^(w_a)) pi_lam(U)^+ (weights `weights`,
+    computed in log space); rho1: (d, d) density matrix (Hermitian, positive, trace one).
+    """
+    lam = _partition(lam)
+    d = len(lam)
+    rho1 = _operator(rho1, d, "rho1")
+    p, U = np.linalg.eigh((rho1 + rho1.conj().T) / 2)
+    w = _weights(lam)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 log 0 = 0
+        logdiag = log_specht_dimension(lam) + np.where(w == 0, 0.0, w * np.log(np.clip(p, 0.0, None))).sum(axis=1)
+    keep = np.flatnonzero(logdiag > -np.inf)
+    dim = len(w)
+    if keep.size == 0:
+        return np.zeros((dim, dim), dtype=complex)
+    B = np.zeros((dim, keep.size), dtype=complex)
+    B[keep, np.arange(keep.size)] = np.exp(0.5 * logdiag[keep])
+    A = group_action(lam, U, B)
+    return A @ A.conj().T
 
 
 def _log_power(k: np.ndarray, logp: float) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 from models.qudit import QuditChannel, QuditModel, gell_mann
 from trajectories import ODEOptions, exact_evolution
 from trajectories.reference import qudit_sectors
+from trajectories.sectors.irreps import IrrepModel
 
 OPTIONS = ODEOptions(rtol=1e-8, atol=1e-10)
 
@@ -59,7 +60,7 @@ def run(N, d):
         seconds = time.perf_counter() - start
     finally:
         qudit_sectors.QuditSectorLindbladian.__call__ = original
-    irreps = qudit_sectors.reachable_irreps(m, [ch.op for ch in m.channels], [(N,) + (0,) * (d - 1)])
+    irreps = IrrepModel(m).reachable([(N,) + (0,) * (d - 1)])
     n = sum(qudit_sectors.unitary.weyl_dimension(lam) ** 2 for lam in irreps)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"{d:>3} {N:>4} {len(irreps):>7} {n:>11.3g} {qudit_sectors.memory_estimate(m) / 2**20:>10.0f} "

@@ -17,7 +17,8 @@ from models import Channel, SpinModel
 from models.qudit import QuditChannel, QuditModel, gell_mann
 from trajectories import MemoryLimitError, ODEOptions, exact_evolution, mean_field, product_state
 from trajectories.reference.qudit import qudit_moments
-from trajectories.reference.qudit_sectors import diagonal_frame, qudit_sector_moments
+from trajectories.reference.qudit_sectors import qudit_sector_moments
+from trajectories.sectors.irreps import diagonal_frame
 from trajectories.reference.sectors import sector_moments
 from trajectories.symmetry import unitary
 

@@ -9,16 +9,11 @@ blocks rho_lam (dim V_lam)^2:
     M = K_{lam <- lam', mu} Gamma_l(Delta_l)|_lam'  (local; K from `symmetry.unitary.kraus_operators`),
     M = L_l = (1/sqrt N) sum_ab (j_l)_ab E_ab Gamma_l  (collective; inside lam).
 
-Every collective operator is a polynomial in the generators E_ab (sparse in the Gelfand-Tsetlin
-basis): H = sum_a eps_a V_a + (1/N) sum_ab h_ab V_a V_b with V_a = sum_k v_a^(k) = sum_ij (v_a)_ij E_ij,
-Delta_l = (1/N) sum_ij (R_l)_ij E_ij with R_l = sum_a r_la v_a.
-
-The frame. The problem is solved in a single-site basis W in which every R_l is diagonal when one
-exists (the R_l commute): then Delta_l is diagonal in the GT basis (its entries are weights) and
-Gamma_l a vector. The rotation is exact and free: every single-site matrix (fields, couplings, j_l,
-the basis v_a, the initial rho_1) is rotated, the moments are those of the rotated v_a. When the
-R_l do not commute, the channels whose R_l is not diagonal in W get dense Gamma_l per irrep
-(an eigendecomposition of Delta_l), which costs O(dim^3) per evaluation.
+The operators on each irrep, and the single-site frame in which they are built (every Delta
+diagonal when the Deltas commute), come from sectors/irreps.py. The moments are those of the
+rotated basis v_a, so nothing is reported in the rotated frame. When the Deltas do not commute, the
+channels whose Delta is not diagonal get a dense Gamma_l per irrep, which costs O(dim^3) per
+evaluation.
 
 The state lives in one flat complex vector (blocks row-major, in `partitions` order). The right-hand
 side is matrix-free: per irrep one sparse-dense product H_eff rho (the commutator part is
@@ -31,10 +26,8 @@ up front what exceeds options.memory_limit.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
 import numpy as np
+import scipy.linalg
 import scipy.sparse as sp
 
 from models.qudit import QuditModel
@@ -42,6 +35,7 @@ from ..base.checks import check_density, check_times
 from ..base.errors import MemoryLimitError
 from ..base.integration import integrate_measured
 from ..base.options import ODEOptions, memory_limit_advice
+from ..sectors.irreps import IrrepModel
 from ..symmetry import unitary
 from .stiffness import check_generator, row_sum_norm
 
@@ -50,119 +44,25 @@ from .stiffness import check_generator, row_sum_norm
 VECTORS = 40
 
 
-# ----------------------------------------------------------------------------- frame
-
-def diagonal_frame(model: QuditModel) -> np.ndarray:
-    """A unitary (d, d) W in which every channel's R_l = sum_a r_la v_a is diagonal, when they commute;
-    the identity when they are diagonal already or do not commute."""
-    R = [np.einsum("a,aij->ij", ch.r, model.basis) for ch in model.channels]
-    eye = np.eye(model.d, dtype=complex)
-    if all(_is_diagonal(x) for x in R):
-        return eye
-    mix = sum(x / (l + math.pi) for l, x in enumerate(R))
-    _, W = np.linalg.eigh((mix + mix.conj().T) / 2)
-    return W if all(_is_diagonal(W.conj().T @ x @ W) for x in R) else eye
-
-
-def _is_diagonal(x: np.ndarray) -> bool:
-    off = x - np.diag(np.diag(x))
-    return bool(np.max(np.abs(off), initial=0.0) <= 1e-12 * max(1.0, np.max(np.abs(x))))
-
-
-# ----------------------------------------------------------------------------- operators per irrep
-
-def collective(lam, matrix: np.ndarray) -> sp.csr_matrix:
-    """sum_k a^(k) = sum_ij a_ij E_ij on V_lam for a single-site matrix a (d, d): (dim, dim) csr."""
-    d = len(lam)
-    out = None
-    for i in range(d):
-        for j in range(d):
-            if matrix[i, j] != 0:
-                term = matrix[i, j] * unitary.generator(lam, i, j)
-                out = term if out is None else out + term
-    dim = unitary.weyl_dimension(lam)
-    return sp.csr_matrix((dim, dim), dtype=complex) if out is None else out.astype(complex).tocsr()
-
-
-def _amplitude(channel, Delta) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Gamma(Delta) as (vector, None) for a diagonal Delta, else (None, dense matrix)."""
-    if sp.issparse(Delta) and (Delta - sp.diags(Delta.diagonal())).count_nonzero() == 0:
-        return channel.amplitude(Delta.diagonal().real), None
-    dense = Delta.toarray() if sp.issparse(Delta) else Delta
-    w, U = np.linalg.eigh((dense + dense.conj().T) / 2)
-    return None, (U * channel.amplitude(w)) @ U.conj().T
-
-
-@dataclass
-class Jumps:
-    """The jump terms of one channel out of one irrep: rho -> M rho M^+ into each target, after the
-    dense Gamma (G rho G^+) when `G` is not None."""
-    G: np.ndarray | None
-    targets: list = field(default_factory=list)       # [(target index, M csr)]
-
-
 class QuditSectorLindbladian:
-    """The reduced Lindbladian of a (rotated) QuditModel on its irreps, acting on flat vectors.
+    """The reduced Lindbladian of a QuditModel on its irreps, acting on flat vectors.
 
     Parameters
     ----------
-    model : QuditModel
-    W : (d, d) unitary single-site frame (`diagonal_frame`)
+    irrep_model : IrrepModel (the model in its solver frame, sectors/irreps.py)
     initial : partitions holding the initial state; the irreps are those reachable from them by the
         local channels' Kraus operators (all of them when o_l mixes every level)
     """
 
-    def __init__(self, model: QuditModel, W: np.ndarray, initial):
-        self.model, self.W, N = model, W, model.N
-        rot = lambda a: W.conj().T @ a @ W                                   # noqa: E731
-        self.basis = np.array([rot(v) for v in model.basis])
-        self.ops = [rot(ch.op) for ch in model.channels]
-        self.R = [np.einsum("a,aij->ij", ch.r, self.basis) for ch in model.channels]
-        self.irreps = reachable_irreps(model, self.ops, initial)
+    def __init__(self, irrep_model: IrrepModel, initial):
+        self.irrep_model = irrep_model
+        self.model = irrep_model.model
+        self.irreps = irrep_model.reachable(initial)
         self.index = {lam: i for i, lam in enumerate(self.irreps)}
         self.dims = [unitary.weyl_dimension(lam) for lam in self.irreps]
         self.offsets = np.concatenate([[0], np.cumsum([d * d for d in self.dims])]).astype(np.int64)
         self.n = int(self.offsets[-1])
-        self.heff, self.jumps = [], []
-        for lam in self.irreps:
-            heff, jumps = self._irrep(lam)
-            self.heff.append(heff)
-            self.jumps.append(jumps)
-
-    def hamiltonian(self, lam) -> sp.csr_matrix:
-        """H on V_lam (paper eq. 10 with the model's eps and h): (dim, dim) csr."""
-        m = self.model
-        V = [collective(lam, v) for v in self.basis]
-        H = sum(m.eps[a] * V[a] for a in range(len(V)) if m.eps[a] != 0)
-        for a in range(len(V)):
-            row = [m.h[a, b] * V[b] for b in range(len(V)) if m.h[a, b] != 0]
-            if row:
-                H = H + V[a] @ sum(row) / m.N
-        dim = unitary.weyl_dimension(lam)
-        return sp.csr_matrix((dim, dim), dtype=complex) if np.isscalar(H) else sp.csr_matrix(H, dtype=complex)
-
-    def _irrep(self, lam):
-        """(H_eff, [Jumps per channel]) on V_lam."""
-        N = self.model.N
-        heff = self.hamiltonian(lam)
-        jumps = []
-        for ch, op, R in zip(self.model.channels, self.ops, self.R):
-            g, G = _amplitude(ch, collective(lam, R) / N)
-            gamma = sp.diags(g) if G is None else G
-            if ch.collective:
-                L = collective(lam, op) @ gamma / math.sqrt(N)
-                heff = heff - 0.5j * (L.conj().T @ L)
-                jumps.append(Jumps(None, [(self.index[lam], sp.csr_matrix(L))]))
-                continue
-            Q = unitary.no_jump_operator(lam, op)
-            heff = heff - 0.5j * (gamma.conj().T @ Q @ gamma)
-            out = Jumps(G)
-            for target, K in unitary.kraus_operators(lam, op, sparse=True):
-                if K.nnz and target in self.index:
-                    out.targets.append((self.index[target], sp.csr_matrix(K @ gamma) if G is None else K))
-            jumps.append(out)
-        heff = sp.csr_matrix(heff) if sp.issparse(heff) else np.asarray(heff)
-        return heff, jumps
+        self.ops = [irrep_model.operators(lam, keep=self.index.__contains__) for lam in self.irreps]
 
     def blocks(self, y: np.ndarray) -> list[np.ndarray]:
         """Views rho_lam (dim, dim) into the flat vector y, in the order of `irreps`."""
@@ -177,12 +77,12 @@ class QuditSectorLindbladian:
         out = np.zeros_like(y)
         rho, drho = self.blocks(y), self.blocks(out)
         for i, r in enumerate(rho):
-            for jump in self.jumps[i]:
+            for jump in self.ops[i].jumps:
                 Y = r if jump.G is None else jump.G @ r @ jump.G.conj().T
-                for t, M in jump.targets:
-                    drho[t] += M @ (M @ Y).conj().T
+                for target, M in jump.targets:
+                    drho[self.index[target]] += M @ (M @ Y).conj().T
         for i, r in enumerate(rho):
-            X = drho[i] / 2 - 1j * np.asarray(self.heff[i] @ r)
+            X = drho[i] / 2 - 1j * np.asarray(self.ops[i].heff @ r)
             np.add(X, X.conj().T, out=drho[i])
         return out
 
@@ -190,35 +90,21 @@ class QuditSectorLindbladian:
         """An upper bound on the generator's norm (1/time): per irrep 2 ||H_eff|| plus the jump terms'
         ||M||_1 ||M||_inf ||G||^2."""
         worst = 0.0
-        for heff, jumps in zip(self.heff, self.jumps):
-            total = 2 * row_sum_norm(heff)
-            for jump in jumps:
+        for ops in self.ops:
+            total = 2 * row_sum_norm(ops.heff)
+            for jump in ops.jumps:
                 g = 1.0 if jump.G is None else row_sum_norm(jump.G) ** 2
                 total += g * sum(row_sum_norm(M) * row_sum_norm(M.T) for _, M in jump.targets)
             worst = max(worst, total)
         return worst
 
 
-def reachable_irreps(model: QuditModel, ops, initial) -> list[tuple[int, ...]]:
-    """The partitions reachable from `initial` by the local channels' Kraus operators (single-site
-    operators `ops` in the solver's frame), in `unitary.partitions` order."""
-    local = [op for ch, op in zip(model.channels, ops) if not ch.collective]
-    seen, frontier = set(initial), list(initial)
-    while frontier and local:
-        lam = frontier.pop()
-        for op in local:
-            for target, K in unitary.kraus_operators(lam, op, sparse=True):
-                if K.nnz and target not in seen:
-                    seen.add(target)
-                    frontier.append(target)
-    return [lam for lam in unitary.partitions(model.N, model.d) if lam in seen]
-
-
 # ----------------------------------------------------------------------------- states and moments
 
-def initial_blocks(model: QuditModel, state, W: np.ndarray) -> dict:
-    """{lam: rho_lam} of the initial state in the frame W: from a (d, d) single-site density matrix
-    (the product state rho_1^(x)N) or a dict {partition: (dim, dim) block} in the model's frame."""
+def initial_blocks(irrep_model: IrrepModel, state) -> dict:
+    """{lam: rho_lam} of the initial state in the solver's frame W: from a (d, d) single-site density
+    matrix (the product state rho_1^(x)N) or a dict {partition: (dim, dim) block} in the model's frame."""
+    model, W = irrep_model.model, irrep_model.W
     d, N = model.d, model.N
     if isinstance(state, dict):
         out = {}
@@ -239,7 +125,7 @@ def initial_blocks(model: QuditModel, state, W: np.ndarray) -> dict:
                          f"got shape {rho1.shape}")
     rho1 = rho1.astype(complex)
     check_density("state", rho1)
-    rho1 = W.conj().T @ rho1 @ W
+    rho1 = irrep_model.rotate(rho1)
     p = np.linalg.eigvalsh(rho1)
     probs = unitary.product_sector_probabilities(N, np.clip(p, 0, None) / np.clip(p, 0, None).sum())
     return {lam: unitary.product_state_block(lam, rho1)
@@ -254,18 +140,17 @@ def _rotate(lam, rho: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 def _block_diag(blocks: dict) -> np.ndarray:
     """The blocks side by side (for the density check of a dict state)."""
-    import scipy.linalg
     return scipy.linalg.block_diag(*blocks.values())
 
 
 def moment_observables(lind: QuditSectorLindbladian) -> sp.csr_matrix:
     """Sparse O (K, n), K = d^2 + d^2 (d^2 + 1)/2: rows tr(rho M_a) and tr(rho M_a M_b) (a <= b) of a flat
     state, M_a = V_a / N in the solver's frame."""
-    N, nb = lind.model.N, len(lind.basis)
+    N, nb = lind.model.N, lind.model.d ** 2
     pairs = [(a, b) for a in range(nb) for b in range(a, nb)]
     rows, cols, vals = [], [], []
-    for lam, o, dim in zip(lind.irreps, lind.offsets, lind.dims):
-        M = [collective(lam, v) / N for v in lind.basis]
+    for ops, o, dim in zip(lind.ops, lind.offsets, lind.dims):
+        M = [V / N for V in ops.V]
         for k, O in enumerate(M + [M[a] @ M[b] for a, b in pairs]):
             O = O.tocoo()                      # tr(rho O) = sum rho[r, c] O[c, r]
             rows.append(np.full(O.nnz, k))
@@ -290,23 +175,23 @@ def _unpack(values: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
 
 # ----------------------------------------------------------------------------- memory and driver
 
-def memory_estimate(model: QuditModel, W: np.ndarray | None = None) -> int:
+def memory_estimate(model: QuditModel, irrep_model: IrrepModel | None = None) -> int:
     """Upper estimate (bytes) of what `qudit_sector_moments` needs: all partitions of N into d parts
     (the reachable ones are a subset), VECTORS flat vectors, dense Gammas, the sparse operators."""
-    W = diagonal_frame(model) if W is None else W
+    irrep_model = IrrepModel(model) if irrep_model is None else irrep_model
     dims = [unitary.weyl_dimension(lam) for lam in unitary.partitions(model.N, model.d)]
     n, total_dim = sum(x * x for x in dims), sum(dims)
-    dense = sum(not _is_diagonal(W.conj().T @ np.einsum("a,aij->ij", ch.r, model.basis) @ W)
-                for ch in model.channels)
+    dense = sum(irrep_model.dense)
     d2 = model.d ** 2
     # sparse operators (~16 + 4 bytes per entry): H_eff, Kraus and moment rows, <= d^4 entries per row each
     sparse = 20 * total_dim * d2 * d2 * (2 + 2 * len(model.channels))
     return int(16 * n * (VECTORS + 3 * dense) + sparse)
 
 
-def check_memory(model: QuditModel, W: np.ndarray, options: ODEOptions) -> None:
+def check_memory(irrep_model: IrrepModel, options: ODEOptions) -> None:
     """MemoryLimitError before anything is built when `memory_estimate` exceeds options.memory_limit."""
-    need = memory_estimate(model, W)
+    model = irrep_model.model
+    need = memory_estimate(model, irrep_model)
     if need > options.memory_limit:
         raise MemoryLimitError(
             f"the qudit sector solver would need ~{need / 2**30:.3g} GiB for N = {model.N}, d = {model.d}, "
@@ -336,11 +221,11 @@ def qudit_sector_moments(model: QuditModel, state, times, options: ODEOptions = 
     if not isinstance(model, QuditModel):
         raise ValueError(f"model must be a QuditModel, got {type(model).__name__}")
     times = check_times(times)
-    W = diagonal_frame(model)
-    check_memory(model, W, options)
-    blocks = initial_blocks(model, state, W)
+    irrep_model = IrrepModel(model)
+    check_memory(irrep_model, options)
+    blocks = initial_blocks(irrep_model, state)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by check_generator
-        lind = QuditSectorLindbladian(model, W, list(blocks))
+        lind = QuditSectorLindbladian(irrep_model, list(blocks))
     y0 = np.zeros(lind.n, dtype=complex)
     views = lind.blocks(y0)
     for lam, rho in blocks.items():
@@ -351,7 +236,7 @@ def qudit_sector_moments(model: QuditModel, state, times, options: ODEOptions = 
     measured = integrate_measured(lind, y0, times, options, "qudit sector Lindblad",
                                   lambda y: np.concatenate([O @ y, trace_rows @ y]))
     K = O.shape[0]
-    mean, second = _unpack(measured[:K], len(lind.basis))
+    mean, second = _unpack(measured[:K], model.d ** 2)
     if irreps:
         return mean, second, (list(lind.irreps), measured[K:].real)
     return mean, second

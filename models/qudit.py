@@ -181,5 +181,15 @@ class QuditModel:
             chans.append(QuditChannel(ch.matrix, gamma=ch.amplitude, r=r, collective=ch.collective))
         return cls(model.N, 2, eps=eps, h=h, channels=chans)
 
+    def describe(self) -> dict:
+        """Plain-data description (for results metadata); complex matrices as [re, im] pairs."""
+        pairs = lambda a: [[[z.real, z.imag] for z in row] for row in np.asarray(a)]   # noqa: E731
+        return {
+            "kind": type(self).__name__, "N": self.N, "d": self.d, "sizes": [self.N], "eps": self.eps.tolist(),
+            "h": self.h.tolist(), "basis": [pairs(v) for v in self.basis],
+            "channels": [{"op": pairs(c.op), "r": c.r.tolist(), "collective": c.collective,
+                          "function": repr(c)} for c in self.channels],
+        }
+
     def __repr__(self) -> str:
         return f"QuditModel(N={self.N}, d={self.d}, channels={len(self.channels)})"

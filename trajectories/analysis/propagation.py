@@ -20,13 +20,19 @@ PAIR_INDEX = {**{(a, c): 3 + i for i, (a, c) in enumerate(PAIRS)},
               **{(c, a): 3 + i for i, (a, c) in enumerate(PAIRS)}}
 
 
-def block_statistics(result) -> Statistics:
-    """`result.statistics()`, refusing an ensemble without trajectories.
+def block_statistics(result, components: int = 3) -> Statistics:
+    """`result.statistics()`, refusing an ensemble without trajectories, and a result whose blocks
+    do not have `components` components (3: spin-1/2 blocks, Pauli units; d^2: a QuditModel's).
 
     Returns
     -------
-    Statistics(mu (T, B, 9), cov (T, B, 9, B, 9) or None, n)
+    Statistics(mu (T, B, V), cov (T, B, V, B, V) or None, n), V = 9 for spin blocks
     """
+    kind = getattr(result, "kind", "spin")
+    if (kind == "spin") != (components == 3):
+        raise ValueError(f"this estimator takes {'spin' if components == 3 else 'QuditModel'} results "
+                         f"(components of the average operators), got a {kind} result; for a QuditModel "
+                         "result use clustering(), or the mean and second arrays directly")
     stats = result.statistics()
     if stats.n is not None and stats.n < 1:
         raise InsufficientDataError("the ensemble holds no trajectories")

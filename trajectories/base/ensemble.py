@@ -13,7 +13,7 @@ import numpy as np
 
 from .grid import find_distribution
 from .options import numerical_options
-from .results import DiagonalResults, Result, Statistics, block_vector
+from .results import DiagonalResults, Result, Statistics, block_vector, vector_size
 
 #: the running sums of an ensemble
 SUMS = ("sum1", "sq1", "sum2", "sq2", "cross", "hist_sum", "hist_sq", "obs_sum", "obs_cross")
@@ -25,7 +25,9 @@ SAME_PHYSICS = ("model", "state", "times", "options")
 class Ensemble(DiagonalResults, Result):
     """Statistics of an ensemble of trajectories (axes: trajectories/base/results.py).
 
-    mean[b, a, t]            omega_t(m_a^b), the ensemble average of <m_a^b>
+    mean[b, a, t]            omega_t(m_a^b), the ensemble average of <m_a^b>; a QuditModel's ensemble
+                             (kind "qudit", components d^2, one block, axes dropped) has mean[a, t],
+                             the components in the model's basis, and second[a, c, t]
     stderr                   its standard error (sample std of the trajectory values / sqrt(ntraj))
     second[b, a, g, c, t]    omega_t((m_a^b m_c^g + m_c^g m_a^b) / 2)
     second_stderr            its standard error
@@ -66,13 +68,16 @@ class Ensemble(DiagonalResults, Result):
     traj_obs: list = field(default_factory=list, repr=False)
     segments: list = field(default_factory=list, repr=False)
     meta: dict = field(default_factory=dict, repr=False)
+    components: int = 3     # C: 3 per spin block, d^2 for a QuditModel
+    kind: str = "spin"      # "spin" or "qudit"
 
     def __post_init__(self):
         self.times = np.asarray(self.times, dtype=float)
         self.sizes = tuple(int(n) for n in self.sizes)
-        T, B = len(self.times), len(self.sizes)
-        for name, shape in (("sum1", (T, B, 3)), ("sq1", (T, B, 3)), ("sum2", (T, B, 3, B, 3)),
-                            ("sq2", (T, B, 3, B, 3)), ("cross", (T, B, 9, B, 9))):
+        T, B, C = len(self.times), len(self.sizes), self.components
+        V = vector_size(C)
+        for name, shape in (("sum1", (T, B, C)), ("sq1", (T, B, C)), ("sum2", (T, B, C, B, C)),
+                            ("sq2", (T, B, C, B, C)), ("cross", (T, B, V, B, V))):
             if getattr(self, name) is None:
                 setattr(self, name, np.zeros(shape))
         nbins = sum(len(v) for v in self.diagonal.get("values", []))
@@ -198,14 +203,14 @@ class Ensemble(DiagonalResults, Result):
         """Per-trajectory <m_a^b>, shape (ntraj, T, B, 3) (needs keep_trajectories=True)."""
         if not self.keep_trajectories:
             raise ValueError("per-trajectory data was not kept: run with keep_trajectories=True")
-        return np.array(self.traj_mean).reshape(-1, len(self.times), len(self.sizes), 3)
+        return np.array(self.traj_mean).reshape(-1, len(self.times), len(self.sizes), self.components)
 
     def trajectory_seconds(self) -> np.ndarray:
         """Per-trajectory symmetrised <m_a^b m_c^g>, shape (ntraj, T, B, 3, B, 3)."""
         if not self.keep_trajectories:
             raise ValueError("per-trajectory data was not kept: run with keep_trajectories=True")
-        B = len(self.sizes)
-        return np.array(self.traj_second).reshape(-1, len(self.times), B, 3, B, 3)
+        B, C = len(self.sizes), self.components
+        return np.array(self.traj_second).reshape(-1, len(self.times), B, C, B, C)
 
     def merge(self, other: "Ensemble") -> "Ensemble":
         """A new ensemble with the trajectories of both (same model, state, times and options).
@@ -262,7 +267,7 @@ def _physics(identity: dict, key: str):
 
 def _merge(a: Ensemble, b: Ensemble) -> Ensemble:
     """Ensemble.merge."""
-    if a.sizes != b.sizes or a.single_block != b.single_block:
+    if a.sizes != b.sizes or a.single_block != b.single_block or (a.kind, a.components) != (b.kind, b.components):
         raise ValueError(f"cannot merge ensembles of different models: sizes {a.sizes} and {b.sizes}")
     if a.times.shape != b.times.shape or not np.array_equal(a.times, b.times):
         raise ValueError("cannot merge ensembles recorded at different times")
@@ -284,7 +289,7 @@ def _merge(a: Ensemble, b: Ensemble) -> Ensemble:
     keep = first.keep_trajectories and later.keep_trajectories
     out = Ensemble(times=first.times.copy(), sizes=first.sizes, single_block=first.single_block,
                    ntraj=first.ntraj, seed=first.seed, njumps=first.njumps, keep_trajectories=keep,
-                   diagonal=first.diagonal,
+                   diagonal=first.diagonal, components=first.components, kind=first.kind,
                    **{k: getattr(first, k).copy() for k in SUMS})
     if keep:
         out.traj_mean, out.traj_second = list(first.traj_mean), list(first.traj_second)

@@ -23,18 +23,29 @@ import numpy as np
 from models.spin import SpinModel
 from .grid import combination_bins, find_distribution, grid_mz, tabulate
 
-#: the 6 distinct second moments of one block, (a, c) with a <= c, in block_vector order
-PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))
+def pairs(C: int) -> tuple[tuple[int, int], ...]:
+    """The C (C + 1)/2 distinct second moments of one block, (a, c) with a <= c, in block_vector order."""
+    return tuple((a, c) for a in range(C) for c in range(a, C))
+
+
+#: the 6 distinct second moments of a spin block
+PAIRS = pairs(3)
+
+
+def vector_size(C: int) -> int:
+    """Length of a block vector with C components: C means and C (C + 1)/2 second moments."""
+    return C + C * (C + 1) // 2
 
 
 def block_vector(mean: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """Per block the 9 numbers (m_x, m_y, m_z, m_xm_x, m_xm_y, m_xm_z, m_ym_y, m_ym_z, m_zm_z).
+    """Per block the means and the distinct second moments: for spins the 9 numbers
+    (m_x, m_y, m_z, m_xm_x, m_xm_y, m_xm_z, m_ym_y, m_ym_z, m_zm_z).
 
-    mean (..., B, 3), second (..., B, 3, B, 3) -> (..., B, 9) (docs/theory.md §4).
+    mean (..., B, C), second (..., B, C, B, C) -> (..., B, C + C (C + 1)/2) (docs/theory.md §4).
     """
-    within = np.moveaxis(np.diagonal(second, axis1=-4, axis2=-2), -1, -3)  # (..., B, 3, 3)
-    pairs = np.stack([within[..., a, c] for a, c in PAIRS], axis=-1)
-    return np.concatenate([mean, pairs], axis=-1)
+    within = np.moveaxis(np.diagonal(second, axis1=-4, axis2=-2), -1, -3)  # (..., B, C, C)
+    second_pairs = np.stack([within[..., a, c] for a, c in pairs(mean.shape[-1])], axis=-1)
+    return np.concatenate([mean, second_pairs], axis=-1)
 
 
 def drops_block_axes(model) -> bool:
@@ -76,8 +87,8 @@ class Result:
     def statistics(self) -> Statistics:
         first, second = self.moment_arrays()
         mu = block_vector(first, second)
-        T, B = mu.shape[:2]
-        return Statistics(mu, np.zeros((T, B, 9, B, 9)), None)
+        T, B, V = mu.shape
+        return Statistics(mu, np.zeros((T, B, V, B, V)), None)
 
     @property
     def stderr(self) -> np.ndarray:
@@ -182,9 +193,6 @@ class ExactResult(DiagonalResults, Result):
         return value, np.zeros_like(value)
 
     def moment_arrays(self):
-        if self.kind == "qudit":
-            raise ValueError("estimators of spin average operators need a spin model result, got a "
-                             "QuditModel result (components in the model's basis)")
         return with_blocks(self.mean, self.second, self.single_block)
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 
+from models.qudit import QuditModel
 from ..base.checks import check_int, check_times
 from ..base.ensemble import Ensemble
 from ..base.options import ExecutionOptions, TrajectoryOptions
@@ -24,6 +25,7 @@ from .batch import batch_task, warm_up_arguments
 from .compiled import (DENSE_AUTO_BYTES, check_memory, check_stiffness, compile_model, dense_matrix_bytes,
                        polynomial_channels)
 from .driver import kernels_ready, run_trajectory
+from .irrep_ensemble import prepare_qudit_run
 from .parallel import local_workers, map_batches, worker_count
 from .progress import Progress
 from .seeds import SeedRange, root_seed
@@ -43,8 +45,9 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
 
     Parameters
     ----------
-    model : SpinModel or BlockModel
-    state : InitialState (coherent_state(...), product_state(...), ...)
+    model : SpinModel, BlockModel or QuditModel
+    state : InitialState (coherent_state(...), product_state(...), ...); for a QuditModel a (d, d)
+        single-site density matrix rho_1 (the product state rho_1^(x)N, pure or mixed)
     times : (T,) strictly increasing output times >= 0
     ntraj : number of trajectories (>= 1)
     seed : int >= 0, a sequence of them, a SeedSequence, or None (fresh entropy)
@@ -67,21 +70,49 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     Returns
     -------
     Ensemble with mean, stderr (B, 3, T) and second, second_stderr (B, 3, B, 3, T) (block axes
-    dropped for a SpinModel; trajectories/base/results.py). What is recorded never changes a
-    trajectory: the same seed gives the same moments with or without distributions or records.
+    dropped for a SpinModel; trajectories/base/results.py); for a QuditModel mean (d^2, T) and
+    second (d^2, d^2, T), the components in the model's basis (engine/irrep_ensemble.py). What is
+    recorded never changes a trajectory: the same seed gives the same moments with or without
+    distributions or records.
     """
     ntraj = check_int("ntraj", ntraj, 1)
     start = check_int("start", start, 0)
-    if not isinstance(state, InitialState):
-        raise ValueError(f"state must be an initial state (coherent_state(...), ...), got {type(state).__name__}")
     options = TrajectoryOptions.coerce(options, "options")
     execution = ExecutionOptions.coerce(execution, "execution")
     times = check_times(times)
-    state.validate(model.sizes)
     root = root_seed(seed)
     if execution.checkpoint is not None and seed is None:
         raise ValueError("a checkpoint needs an explicit seed (an integer), or a resumed run would differ")
     execution = local_workers(execution)
+    if isinstance(model, QuditModel):
+        _refuse_diagonal_quantities(distributions, observables, records)
+        ens, saver, task, shared, warm_up = prepare_qudit_run(model, state, times, ntraj, root, start,
+                                                              keep_trajectories, options, execution, describe)
+        ens.seed, writer = seed, None
+    else:
+        ens, saver, writer, shared, warm_up = _prepare_spin_run(
+            model, state, times, ntraj, seed, root, start, keep_trajectories, distributions, observables,
+            records, options, execution, describe)
+        task = batch_task
+    segment = {"entropy": root.entropy, "spawn_key": list(root.spawn_key), "start": start,
+               "stop": start + ens.ntraj}
+    ens.segments = [segment]
+    todo = SeedRange(root.entropy, tuple(root.spawn_key), start + ens.ntraj, start + ntraj)
+    batch_size = execution.batch_size or max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
+    batches = todo.split(batch_size) if len(todo) else []
+    bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
+    if batches and execution.scheduler is None:
+        warm_up(ens, bar, execution.progress)
+    _fold(ens, map_batches(task, shared, batches, execution), segment, saver, bar, writer)
+    return ens
+
+
+def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajectories, distributions,
+                      observables, records, options, execution, describe):
+    """(ens, saver, writer, shared, warm_up) of a spin model's run (run_ensemble)."""
+    if not isinstance(state, InitialState):
+        raise ValueError(f"state must be an initial state (coherent_state(...), ...), got {type(state).__name__}")
+    state.validate(model.sizes)
     spec = diagonal_spec(model.sizes, distributions, observables)
     frame, run_model, run_state, method = rotated_frame(model, state, options.method, spec)
     check_memory(run_model, method, options.max_terms, worker_count(execution), options.memory_limit)
@@ -102,31 +133,30 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
         ens.meta["path"] = method
         if frame is not None:
             ens.meta["frame"] = frame.tolist()
-    segment = {"entropy": root.entropy, "spawn_key": list(root.spawn_key), "start": start,
-               "stop": start + ens.ntraj}
-    ens.segments = [segment]
-    todo = SeedRange(root.entropy, tuple(root.spawn_key), start + ens.ntraj, start + ntraj)
-    batch_size = execution.batch_size or max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
-    batches = todo.split(batch_size) if len(todo) else []
     writer = None if records is None else RecordsWriter(records, identity, times, start + ens.ntraj)
     shared = (compiled, run_state, model.sizes, times, options, spec, records is not None, frame)
-    bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
-    if batches and execution.scheduler is None:
+
+    def warm_up(ens, bar, progress):
         # compile (or load) the kernel here, once, before the workers start: they then load it from
         # the on-disk cache instead of compiling a copy each
         args = warm_up_arguments(shared)
         ready = kernels_ready(args)
-        if execution.progress and not ready:
+        if progress and not ready:
             bar.notice(COMPILE_NOTICE)
         wall, cpu = time.perf_counter(), time.process_time()
         run_trajectory(*args)
         if not ready:
             ens.meta["compile_seconds"] = [time.perf_counter() - wall, time.process_time() - cpu]
-            if execution.progress:
+            if progress:
                 bar.notice(f"kernels compiled in {ens.meta['compile_seconds'][0]:.0f} s "
                            f"({ens.meta['compile_seconds'][1]:.0f} CPU-s)")
-    _fold(ens, map_batches(batch_task, shared, batches, execution), segment, saver, bar, writer)
-    return ens
+    return ens, saver, writer, shared, warm_up
+
+
+def _refuse_diagonal_quantities(distributions, observables, records) -> None:
+    if distributions or observables or records is not None:
+        raise ValueError("distributions, observables and records are not recorded for a QuditModel yet "
+                         "(its mean and second moments are): leave them out")
 
 
 def rotated_frame(model, state: InitialState, method: str, spec):

@@ -5,7 +5,9 @@ File layout (np.load(path, allow_pickle=False) reads it anywhere):
     metadata       0-d unicode array: JSON with "format", "format_version", ntraj, njumps, sizes,
                    single_block, seed, keep_trajectories, segments (the seeds of every trajectory),
                    meta (model, state, options, identity hashes, package and library versions)
-    times (T,), sum1, sq1 (T, B, 3), sum2, sq2 (T, B, 3, B, 3), cross (T, B, 9, B, 9)
+    times (T,), sum1, sq1 (T, B, C), sum2, sq2 (T, B, C, B, C), cross (T, B, V, B, V), with C = 3
+                   components per spin block, d^2 for a QuditModel (metadata "components", "kind"),
+                   V = C + C (C + 1)/2
     hist_sum, hist_sq (T, nbins), obs_sum (T, K), obs_cross (T, K, K)   (version 2: the recorded
                    distributions and diagonal observables, described by metadata "diagonal")
     traj_mean (ntraj, T, B, 3), traj_second (ntraj, T, B, 3, B, 3), traj_hist (ntraj, T, nbins),
@@ -24,6 +26,7 @@ import numpy as np
 
 from ..base.ensemble import Ensemble
 from ..base.errors import ResultsFileError
+from ..base.results import vector_size
 from .provenance import to_json
 
 FORMAT = "collective-trajectories/ensemble"
@@ -42,7 +45,7 @@ def save_ensemble(ens: Ensemble, path) -> None:
         "sizes": list(ens.sizes), "single_block": ens.single_block,
         "seed": ens.seed if ens.seed is None or isinstance(ens.seed, (int, list)) else repr(ens.seed),
         "keep_trajectories": ens.keep_trajectories, "segments": ens.segments, "meta": ens.meta,
-        "diagonal": ens.diagonal,
+        "diagonal": ens.diagonal, "components": ens.components, "kind": ens.kind,
     }
     arrays = {"times": ens.times, **{k: getattr(ens, k) for k in MOMENT_SUMS + DIAGONAL_SUMS}}
     if ens.keep_trajectories:
@@ -131,15 +134,17 @@ def load_ensemble(path) -> Ensemble:
     try:
         times, sizes = arrays["times"], tuple(int(n) for n in header["sizes"])
         T, B, n = len(times), len(sizes), int(header["ntraj"])
-        shapes = {"sum1": (T, B, 3), "sq1": (T, B, 3), "sum2": (T, B, 3, B, 3), "sq2": (T, B, 3, B, 3),
-                  "cross": (T, B, 9, B, 9)}
+        kind, C = str(header.get("kind", "spin")), int(header.get("components", 3))
+        V = vector_size(C)
+        shapes = {"sum1": (T, B, C), "sq1": (T, B, C), "sum2": (T, B, C, B, C), "sq2": (T, B, C, B, C),
+                  "cross": (T, B, V, B, V)}
         diagonal = dict(header.get("diagonal") or {})
         nbins, K = sum(len(v) for v in diagonal.get("values", [])), len(diagonal.get("observables", []))
         if header["format_version"] >= 2:
             shapes.update(hist_sum=(T, nbins), hist_sq=(T, nbins), obs_sum=(T, K), obs_cross=(T, K, K))
         keep = bool(header["keep_trajectories"])
         if keep:
-            shapes.update(traj_mean=(n, T, B, 3), traj_second=(n, T, B, 3, B, 3))
+            shapes.update(traj_mean=(n, T, B, C), traj_second=(n, T, B, C, B, C))
             if header["format_version"] >= 2:
                 shapes.update(traj_hist=(n, T, nbins), traj_obs=(n, T, K))
         for name, shape in shapes.items():
@@ -149,7 +154,7 @@ def load_ensemble(path) -> Ensemble:
         ens = Ensemble(times=times, sizes=sizes, single_block=bool(header["single_block"]), ntraj=n,
                        seed=header.get("seed"), njumps=int(header["njumps"]), keep_trajectories=keep,
                        segments=list(header.get("segments") or []), meta=dict(header.get("meta") or {}),
-                       diagonal=diagonal, **{k: arrays[k].copy() for k in shapes if k in MOMENT_SUMS + DIAGONAL_SUMS})
+                       diagonal=diagonal, components=C, kind=kind, **{k: arrays[k].copy() for k in shapes if k in MOMENT_SUMS + DIAGONAL_SUMS})
     except KeyError as err:
         raise ResultsFileError(f"{path}: entry {err} is missing: the file is damaged") from None
     if keep:

@@ -1,0 +1,134 @@
+"""run_ensemble for a QuditModel: trajectories on whole irreps of U(d) (docs/theory.md §18).
+
+The same contract as the spin engine (engine/ensemble.py): trajectory i uses the i-th child of the
+root SeedSequence, batches are folded in trajectory order (the same seed gives the same bits for any
+number of workers, batch size, backend or interruption), checkpoints resume. Results: an Ensemble
+of kind "qudit" with mean (d^2, T) and second (d^2, d^2, T), the components m_a = tr(rho v_a) in the
+model's basis, as exact_evolution returns them.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from models.qudit import QuditModel
+from ..base.checks import check_density
+from ..base.ensemble import Ensemble
+from ..base.errors import MemoryLimitError
+from ..base.options import ExecutionOptions, TrajectoryOptions, memory_limit_advice
+from ..io.checkpoint import Checkpoint
+from ..io.provenance import run_identity, run_metadata
+from ..sectors.irreps import IrrepModel
+from ..symmetry import unitary
+from .batch import BatchResult
+from .irrep_trajectory import InitialSampler, ProductDensity, irrep_cache, model_key, run_irrep_trajectory
+from .parallel import map_batches, worker_count
+from .progress import Progress
+from .seeds import SeedRange
+
+#: partitions enumerated exactly for the size of the largest irrep; beyond, the staircase estimate
+MAX_ENUMERATED = 300_000
+
+
+class QuditRun:
+    """What every batch of a QuditModel run shares (sent once to each worker)."""
+
+    def __init__(self, model: QuditModel, rho1: np.ndarray, times: np.ndarray, options: TrajectoryOptions,
+                 cache_bytes: float):
+        self.irrep_model = IrrepModel(model)
+        self.state = ProductDensity.of(rho1)
+        self.sampler = InitialSampler(model.N, self.irrep_model.rotate(rho1))
+        self.times, self.options, self.cache_bytes = times, options, cache_bytes
+        self.key = model_key(self.irrep_model, self.state)
+
+    @property
+    def fingerprint(self):
+        """The run's model as a NamedTuple-like of arrays (io.provenance.model_hash)."""
+        return _Fingerprint(np.frombuffer(bytes.fromhex(self.key), dtype=np.uint8))
+
+
+class _Fingerprint(tuple):
+    _fields = ("key",)
+
+    def __new__(cls, key):
+        return super().__new__(cls, (key,))
+
+
+def qudit_batch(run: QuditRun, seeds) -> BatchResult:
+    """The trajectories of `seeds` (a SeedRange): moments (n, T, 1, C) and (n, T, 1, C, 1, C)."""
+    model = run.irrep_model.model
+    N, C, T, n = model.N, model.d ** 2, len(run.times), len(seeds)
+    first, second = np.empty((n, T, C)), np.empty((n, T, C, C))
+    njumps = np.empty(n, dtype=np.int64)
+    cache = irrep_cache(run.key, run.irrep_model, run.cache_bytes)
+    for k, ss in enumerate(seeds):
+        rng = np.random.Generator(np.random.PCG64(ss))
+        lam, psi = run.sampler.sample(rng)
+        njumps[k] = run_irrep_trajectory(cache, lam, psi, run.times, rng, run.options, first[k], second[k])
+    empty = np.zeros((n, T, 0))
+    return BatchResult(getattr(seeds, "start", 0), (first / N)[:, :, None], (second / N ** 2)[:, :, None, :, None],
+                       njumps, empty, empty, np.zeros((n, T, 1), np.int64), None)
+
+
+def largest_irrep(N: int, d: int) -> int:
+    """dim V_lam of the largest irrep of U(d) on N particles (exact up to MAX_ENUMERATED partitions,
+    else that of the staircase lam_i ~ 2 N (d - i) / (d (d - 1)), within a few per cent of it)."""
+    if math.comb(N + d - 1, d - 1) <= MAX_ENUMERATED:
+        return max(unitary.weyl_dimension(lam) for lam in unitary.partitions(N, d))
+    step = 2 * N / (d * (d - 1))
+    lam = [int(step * (d - 1 - i)) for i in range(d)]
+    lam[0] += N - sum(lam)
+    return unitary.weyl_dimension(tuple(lam))
+
+
+def check_qudit_memory(model: QuditModel, options: TrajectoryOptions, workers: int) -> float:
+    """Bytes per worker for the largest irrep (Taylor terms, work vectors, its operators), times the
+    workers; MemoryLimitError above options.memory_limit. Returns the per-worker operator cache budget."""
+    d, C = model.d, model.d ** 2
+    dim = largest_irrep(model.N, d)
+    vectors = 16 * dim * (options.max_terms + 3 + C)
+    # operators: H_eff (<= d^4 entries per row), the V_a (<= d^2 each), the jumps (<= d^4 per target)
+    operators = 24 * dim * (d ** 4 + C * d * d + len(model.channels) * d * d * d ** 4)
+    total = workers * (vectors + operators)
+    if total > options.memory_limit:
+        raise MemoryLimitError(
+            f"trajectories of N = {model.N} {d}-level particles run on whole irreps of U(d), the largest with "
+            f"{dim:.3g} states: ~{total / 2**30:.3g} GiB for {workers} worker(s), above options.memory_limit = "
+            f"{options.memory_limit / 2**30:.3g} GiB: use fewer particles or workers (execution.n_jobs), "
+            f"{memory_limit_advice(total)}", total, options.memory_limit)
+    return max(options.memory_limit / workers - vectors, operators) / 2
+
+
+def prepare_qudit_run(model: QuditModel, state, times, ntraj: int, root, start: int, keep_trajectories: bool,
+                      options: TrajectoryOptions, execution: ExecutionOptions, describe):
+    """(ens, saver, task, shared, warm_up) of a QuditModel's run (engine/ensemble.py run_ensemble);
+    state: a (d, d) density matrix rho_1."""
+    rho1 = np.asarray(state) if not hasattr(state, "sector_density") else np.zeros(0)
+    if rho1.shape != (model.d, model.d) or not np.issubdtype(rho1.dtype, np.number):
+        raise ValueError(f"state must be a ({model.d}, {model.d}) single-site density matrix rho_1 (the product "
+                         f"state rho_1^(x)N) for a QuditModel of d = {model.d}, got {type(state).__name__} "
+                         f"of shape {rho1.shape}")
+    rho1 = rho1.astype(complex)
+    check_density("state", rho1)
+    cache_bytes = check_qudit_memory(model, options, worker_count(execution))
+    run = QuditRun(model, rho1, times, options, cache_bytes)
+    identity = run_identity(run.fingerprint, run.state, times, options, root, start, ntraj, keep_trajectories)
+    saver = None if execution.checkpoint is None else Checkpoint(execution.checkpoint, identity,
+                                                                 execution.checkpoint_every)
+    ens = saver.resume() if saver is not None else None
+    if ens is None:
+        ens = Ensemble(times=times, sizes=(model.N,), single_block=True, keep_trajectories=keep_trajectories,
+                       components=model.d ** 2, kind="qudit")
+        ens.meta = run_metadata(model, run.state, options, identity, describe)
+        ens.meta["path"] = "irreps"
+
+    def warm_up(ens, bar, progress):
+        # compile (or load) the kernels and build the initial irrep here, before the workers start
+        wall, cpu = time.perf_counter(), time.process_time()
+        probe = QuditRun.__new__(QuditRun)
+        probe.__dict__.update(run.__dict__, times=np.zeros(1))
+        qudit_batch(probe, SeedRange(0, (), 0, 1))
+        ens.meta["warm_up_seconds"] = [time.perf_counter() - wall, time.process_time() - cpu]
+    return ens, saver, qudit_batch, run, warm_up

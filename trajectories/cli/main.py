@@ -217,12 +217,22 @@ def cmd_run(args) -> None:
     print(f"wrote {results}" + (f" and {plot}" if plot is not None else ""))
 
 
+def _trajectories_of(path):
+    """The ensemble of a results file that holds at least one trajectory."""
+    ens = load_ensemble(path)
+    if ens.ntraj == 0:
+        raise ValueError(f"{path} holds no trajectories (a checkpoint written before its first batch "
+                         "finished?): nothing to show or plot")
+    return ens
+
+
 def cmd_show(args) -> None:
-    ens = load_ensemble(args.results)
+    ens = _trajectories_of(args.results)
     meta = ens.meta
     print(f"{args.results}: {ens}")
     print(f"model: {_label(ens)}")
-    segs = ", ".join(f"seed {s['entropy']} trajectories {s['start']}..{s['stop'] - 1}" for s in ens.segments)
+    segs = ", ".join(f"seed {s['entropy']} trajectories {s['start']}..{s['stop'] - 1}" for s in ens.segments
+                     if s["stop"] > s["start"])
     print(f"seeds: {segs or 'not recorded'}")
     if "seconds" in meta:
         print(f"run time: {meta['seconds']:.1f} s; created {meta.get('created', '?')}")
@@ -237,7 +247,7 @@ def cmd_show(args) -> None:
 
 
 def cmd_plot(args) -> None:
-    ens = load_ensemble(args.results)
+    ens = _trajectories_of(args.results)
     out = check_output(args.out or beside(args.results), "plot")
     for line in _plot(ens, out):
         print(line)

@@ -10,7 +10,9 @@ Stiff draws stop at once: StiffnessWarning (an accepted outcome) is made an erro
 thresholds lowered. mean_field has no stiffness estimate of its own, so its draws keep ordinary
 magnitudes. The command line gets random TOML configs and must answer with one line (or run).
 Damaged results files (metadata fields and arrays changed at random) load as a sound ensemble or
-give one ResultsFileError naming the file, and `show` prints them or one error line.
+give one ResultsFileError naming the file, and `show` prints them or one error line. Outputs named
+after each other, the config or a records file give one error line or a run whose results load,
+and no file is lost.
 The default runs replay a fixed sequence of examples in ~10 s; the slow ones draw new ones.
 """
 import json
@@ -512,3 +514,89 @@ def test_damaged_results_files_load_soundly_or_give_one_error(data, tmp_path_fac
 @given(data=st.data())
 def test_damaged_results_files_many(data, tmp_path_factory, capsys):
     results_once(data, tmp_path_factory.getbasetemp(), capsys)
+
+
+# ---------------------------------------------------------------------------------- output paths
+
+PATHS_CONFIG = """[model]
+name = "hopfield"
+N = 3
+[state]
+name = "coherent"
+theta = 0.5
+[times]
+stop = 0.5
+num = 2
+[run]
+ntraj = 2
+seed = 1
+[output]
+results = "r.npz"
+plot = "r.png"
+"""
+#: names an output may be given: each other's, the config's, a records file's, odd spellings
+PATH_NAMES = st.sampled_from(["r.npz", "r.png", "r.pdf", "p.PNG", "x", "x.npz", "r.checkpoint.npz",
+                              "r_distributions.png", "paths.toml", "rec", "rec/run.json",
+                              "rec/traj-000000000-000000002.npz", "r.npz/x.png", "sub/../r.npz", "./r.png"])
+
+
+@st.composite
+def output_choices(draw) -> dict:
+    """Command-line options and [record] settings naming outputs, and files that exist before."""
+    argv = []
+    for option in ("--output", "--plot"):
+        if draw(st.booleans()):
+            argv += [option, draw(PATH_NAMES)]
+    argv += [flag for flag in ("--force", "--no-plot") if draw(st.integers(0, 3)) == 0]
+    return dict(argv=argv, records=draw(st.one_of(st.none(), PATH_NAMES)), distributions=draw(st.booleans()),
+                existing=draw(st.lists(PATH_NAMES, max_size=2)))
+
+
+def _figure(ens, out):
+    """A stand-in for the figures (the paths matter here, not the drawing)."""
+    Path(out).write_bytes(b"figure")
+    return []
+
+
+def paths_once(choice: dict, monkeypatch, capsys) -> None:
+    """Outputs named in any way: one error line before the run, or a run whose results load; the
+    config and, without --force, every existing file are kept."""
+    import tempfile
+    monkeypatch.setattr("trajectories.cli.main._plot", _figure)
+    with tempfile.TemporaryDirectory() as folder:
+        monkeypatch.chdir(folder)
+        text = PATHS_CONFIG + "[record]\n" + (f'records = "{choice["records"]}"\n' if choice["records"] else "") \
+            + f"distributions = {'true' if choice['distributions'] else 'false'}\n"
+        Path("paths.toml").write_text(text)
+        before = {}
+        for name in choice["existing"]:
+            if not Path(name).exists() and Path(name).parent.is_dir():
+                Path(name).write_bytes(b"earlier")
+                before[name] = b"earlier"
+        capsys.readouterr()
+        code = main(["run", "paths.toml", "--quiet", *choice["argv"]])
+        err = capsys.readouterr().err.splitlines()
+        assert Path("paths.toml").read_text() == text
+        if code == 2:
+            assert len(err) == 1 and err[0].startswith("error: "), err
+            assert all(Path(k).is_file() and Path(k).read_bytes() == v for k, v in before.items()), before
+            return
+        assert code == 0 and not err, (code, err)
+        argv = choice["argv"]
+        results = argv[argv.index("--output") + 1] if "--output" in argv else "r.npz"
+        assert load_ensemble(results).ntraj == 2
+        if "--force" not in argv:
+            assert all(Path(k).read_bytes() == v for k, v in before.items()), before
+
+
+@settings(FUZZ, max_examples=100)
+@given(choice=output_choices())
+def test_outputs_named_in_any_way_never_lose_a_file(choice, monkeypatch, capsys):
+    paths_once(choice, monkeypatch, capsys)
+
+
+@pytest.mark.slow
+@settings(EXPLORE, max_examples=2000)
+@given(choice=output_choices())
+def test_outputs_named_in_any_way_many(choice, monkeypatch, capsys):
+    paths_once(choice, monkeypatch, capsys)

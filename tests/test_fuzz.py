@@ -536,7 +536,7 @@ plot = "r.png"
 """
 #: names an output may be given: each other's, the config's, a records file's, odd spellings
 PATH_NAMES = st.sampled_from(["r.npz", "r.png", "r.pdf", "p.PNG", "x", "x.npz", "r.checkpoint.npz",
-                              "r_distributions.png", "paths.toml", "rec", "rec/run.json",
+                              "r_distributions.png", "r.checkpoint.npz.lock", "paths.toml", "rec", "rec/run.json",
                               "rec/traj-000000000-000000002.npz", "r.npz/x.png", "sub/../r.npz", "./r.png"])
 
 
@@ -560,7 +560,7 @@ def _figure(ens, out):
 
 def paths_once(choice: dict, monkeypatch, capsys) -> None:
     """Outputs named in any way: one error line before the run, or a run whose results load; the
-    config and, without --force, every existing file are kept."""
+    config and, without --force, every existing file are kept; no lock stays behind."""
     import tempfile
     monkeypatch.setattr("trajectories.cli.main._plot", _figure)
     with tempfile.TemporaryDirectory() as folder:
@@ -577,13 +577,16 @@ def paths_once(choice: dict, monkeypatch, capsys) -> None:
         code = main(["run", "paths.toml", "--quiet", *choice["argv"]])
         err = capsys.readouterr().err.splitlines()
         assert Path("paths.toml").read_text() == text
+        argv = choice["argv"]
+        results = Path(argv[argv.index("--output") + 1] if "--output" in argv else "r.npz")
+        lock = results.with_name(results.stem + ".checkpoint.npz.lock")
+        earlier = {Path(k).resolve(): v for k, v in before.items()}
+        assert not lock.exists() or lock.read_bytes() == earlier.get(lock.resolve()), "a lock outlived its run"
         if code == 2:
             assert len(err) == 1 and err[0].startswith("error: "), err
             assert all(Path(k).is_file() and Path(k).read_bytes() == v for k, v in before.items()), before
             return
         assert code == 0 and not err, (code, err)
-        argv = choice["argv"]
-        results = argv[argv.index("--output") + 1] if "--output" in argv else "r.npz"
         assert load_ensemble(results).ntraj == 2
         if "--force" not in argv:
             assert all(Path(k).read_bytes() == v for k, v in before.items()), before

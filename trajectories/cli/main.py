@@ -8,6 +8,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,6 +16,7 @@ from .. import __version__
 from ..base.errors import CheckpointMismatchError, ResultsFileError
 from ..engine.ensemble import run_ensemble
 from ..io.files import load_ensemble, save_ensemble
+from ..io.lock import OutputLock
 from .config import load_config
 from .outputs import (Output, beside, check_distinct, check_figure_suffix, check_folder, check_output,
                       os_error_message)
@@ -122,9 +124,19 @@ def _plot_option(args, cfg) -> str:
     return "output.plot" if cfg.plot else "beside output.results"
 
 
-def _outputs(args, cfg) -> tuple[Path, Path | None, Path]:
-    """(results, plot or None, checkpoint), each checked before the first trajectory (outputs.py):
-    distinct from each other, from the records folder and the config, a figure format, writable."""
+class Outputs(NamedTuple):
+    """The paths a run writes (plot and heat maps None when not drawn) and the lock that owns them."""
+    results: Path
+    plot: Path | None
+    heat: Path | None
+    checkpoint: Path
+    lock: Path
+
+
+def _outputs(args, cfg) -> Outputs:
+    """The run's outputs, checked before the first trajectory (outputs.py): distinct from each
+    other, from the records folder and the config, a figure format, writable, not existing
+    (unless forced)."""
     if args.output:
         cfg.results = args.output
     results = Path(cfg.results)
@@ -135,26 +147,33 @@ def _outputs(args, cfg) -> tuple[Path, Path | None, Path]:
     else:  # --output without --plot: beside the results, never over the config's figure
         plot = beside(results) if args.output or not cfg.plot else Path(cfg.plot)
     checkpoint = results.with_name(results.stem + ".checkpoint.npz")
+    outs = Outputs(results, plot, distributions_path(plot) if plot is not None and cfg.distributions else None,
+                   checkpoint, checkpoint.with_name(checkpoint.name + ".lock"))
     source, figure = ("--output" if args.output else "output.results"), _plot_option(args, cfg)
-    heat = distributions_path(plot) if plot is not None and cfg.distributions else None
-    outputs = [Output(f"results file ({source})", results), Output(f"checkpoint (of {source})", checkpoint),
-               None if plot is None else Output(f"plot ({figure})", plot),
-               None if heat is None else Output(f"distributions figure (of the plot, {figure})", heat),
-               None if cfg.records is None else Output("records folder (record.records)", Path(cfg.records), True)]
-    check_distinct(outputs, inputs=[("config file", args.config)])
+    records = None if cfg.records is None else Output("records folder (record.records)", Path(cfg.records), True)
+    check_distinct([Output(f"results file ({source})", results), Output(f"checkpoint (of {source})", checkpoint),
+                    Output(f"lock (of the checkpoint of {source})", outs.lock),
+                    None if plot is None else Output(f"plot ({figure})", plot),
+                    None if outs.heat is None else Output(f"distributions figure (of the plot, {figure})", outs.heat),
+                    records], inputs=[("config file", args.config)])
     if plot is not None:
         check_figure_suffix(plot, f"plot ({figure})")
     if cfg.records is not None:
         check_folder(cfg.records, "records folder (record.records)")
+    _check_existing(args, cfg, outs)
+    return outs
+
+
+def _check_existing(args, cfg, outs: Outputs) -> None:
+    """Each output writable and, unless forced, not an existing file (outputs.check_output)."""
     # a config may declare its own outputs rewritable (output.overwrite); paths given here never are
     own = cfg.overwrite and not args.output
-    check_output(results, "results file", force=args.force or own)
-    for figure in (plot, heat):
-        if figure is not None:
-            check_output(figure, "plot" if figure == plot else "distributions figure",
-                         force=args.force or (own and not args.plot))
-    check_output(checkpoint, "checkpoint", keep=True)
-    return results, plot, checkpoint
+    check_output(outs.results, "results file", force=args.force or own)
+    for path, role in ((outs.plot, "plot"), (outs.heat, "distributions figure")):
+        if path is not None:
+            check_output(path, role, force=args.force or (own and not args.plot))
+    check_output(outs.checkpoint, "checkpoint", keep=True)
+    check_output(outs.lock, "lock file", keep=True)
 
 
 def _resumed(checkpoint: Path) -> tuple[int, float | None]:
@@ -222,7 +241,15 @@ def cmd_run(args) -> None:
     for key in ("ntraj", "seed", "n_jobs", "backend", "scheduler"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
-    results, plot, checkpoint = _outputs(args, cfg)
+    outs = _outputs(args, cfg)
+    with OutputLock(outs.lock, f"checkpoint {outs.checkpoint}"):
+        _check_existing(args, cfg, outs)  # again, now that no other run can write them
+        _run_owned(cfg, args, outs)
+
+
+def _run_owned(cfg, args, outs: Outputs) -> None:
+    """The run, its results, summary and plot, with the outputs locked by this process."""
+    results, plot, checkpoint = outs.results, outs.plot, outs.checkpoint
     if args.fresh and checkpoint.exists():
         checkpoint.unlink()
     resumed = _resumed(checkpoint)
@@ -277,7 +304,8 @@ def cmd_plot(args) -> None:
     out = Path(args.out or beside(args.results))
     option = "--out" if args.out else "beside the results file"
     heat = distributions_path(out) if ens.diagonal.get("distributions") else None
-    outputs = [Output(f"plot ({option})", out), heat and Output(f"distributions figure (of the plot, {option})", heat)]
+    outputs = [Output(f"plot ({option})", out),
+               None if heat is None else Output(f"distributions figure (of the plot, {option})", heat)]
     check_distinct(outputs, inputs=[("results file", args.results)])
     check_figure_suffix(out, f"plot ({option})")
     for figure in (out, heat):

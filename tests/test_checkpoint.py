@@ -1,19 +1,25 @@
-"""Checkpoint and resume: a run killed with SIGKILL and restarted ends with the same bits."""
+"""Checkpoint and resume: a run killed with SIGKILL and restarted ends with the same bits; a run owns
+its outputs through a lock file beside the checkpoint."""
+import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from trajectories import CheckpointMismatchError, coherent_state, load_ensemble, product_state, run_ensemble
+from trajectories.cli.main import main
 
 from systems import hopfield
+from test_cli import one_line_error, write_config
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMS = ("sum1", "sq1", "sum2", "sq2", "cross")
@@ -237,3 +243,143 @@ def _distributed():
         if os.environ.get("CI"):
             raise  # CI installs '.[test,dask]': there the test must run
         pytest.skip("dask.distributed is not installed (pip install -e '.[dask]')")
+
+
+# ------------------------------------------------------------------------------------------------
+# a run owns its outputs: the lock beside the checkpoint
+# ------------------------------------------------------------------------------------------------
+
+def _lock_text(pid, host=None, start=None, since="2026-01-01T00:00:00"):
+    return json.dumps({"pid": pid, "host": host or socket.gethostname(), "start": start, "token": "theirs",
+                       "since": since})
+
+
+def _dead_pid():
+    """The pid of a process that has exited (and been reaped)."""
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_run_holds_its_lock_while_it_runs_and_removes_it_on_exit(tmp_path, capsys, monkeypatch):
+    """The lock <checkpoint>.lock exists while the run runs, holding its pid, host and start time;
+    it is removed when the run ends, fails or is interrupted."""
+    import trajectories.cli.main as cli
+    config, lock = write_config(tmp_path, ntraj=2), tmp_path / "r.checkpoint.npz.lock"
+    seen, real = [], cli.run_ensemble
+
+    def spy(*args, **kwargs):
+        seen.append(json.loads(lock.read_text()))
+        return real(*args, **kwargs)
+    monkeypatch.setattr(cli, "run_ensemble", spy)
+    assert main(["run", str(config), "--quiet", "--no-plot"]) == 0
+    assert seen[0]["pid"] == os.getpid() and seen[0]["host"] == socket.gethostname()
+    assert seen[0]["start"] == int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    assert not lock.exists()
+    for error, code in ((KeyboardInterrupt(), 130), (OSError(28, "No space left on device"), 2),
+                        (ValueError("bad"), 2), (RuntimeError("a bug"), None)):
+        def fail(*args, error=error, **kwargs):
+            assert lock.exists()
+            raise error
+        monkeypatch.setattr(cli, "run_ensemble", fail)
+        if code is None:
+            with pytest.raises(RuntimeError):
+                main(["run", str(config), "--quiet", "--force"])
+        else:
+            assert main(["run", str(config), "--quiet", "--force"]) == code
+        assert not lock.exists(), error
+    capsys.readouterr()
+
+
+def test_a_second_live_run_is_refused_and_changes_nothing(tmp_path, capsys):
+    """A lock whose process lives (another process, this one, a process of another host, or one
+    being written) refuses the run with one line naming the lock and the process; its checkpoint,
+    even with --fresh, and the lock stay as they were."""
+    from trajectories.io.lock import OutputLock
+    config, lock = write_config(tmp_path, ntraj=2), tmp_path / "r.checkpoint.npz.lock"
+    checkpoint = tmp_path / "r.checkpoint.npz"
+    checkpoint.write_bytes(b"the other run's checkpoint")
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        for text, match in ((_lock_text(sleeper.pid), f"process {sleeper.pid} on this host holds the lock {lock}"),
+                            (_lock_text(4242, host="elsewhere"), "process 4242 on host elsewhere holds the lock"),
+                            ("{partial", f"the lock {lock} is being written by another run")):
+            lock.write_text(text)
+            err = one_line_error(capsys, ["run", config, "--quiet", "--fresh", "--force"], match)
+            assert f"checkpoint {checkpoint} is in use" in err
+            assert lock.read_text() == text and checkpoint.read_bytes() == b"the other run's checkpoint"
+        lock.unlink()
+        with OutputLock(lock, "a test"):
+            one_line_error(capsys, ["run", config, "--quiet", "--fresh"], f"process {os.getpid()} on this host")
+        assert not lock.exists() and not (tmp_path / "r.npz").exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_outputs_are_checked_again_once_the_lock_is_taken(tmp_path, capsys, monkeypatch):
+    """A run that finished between another's first check of its outputs and its lock: the second
+    finds the results file under the lock and is refused (no --force), keeping the file."""
+    import trajectories.cli.main as cli
+    from trajectories.io.lock import OutputLock
+
+    class Late(OutputLock):
+        def acquire(self):
+            (tmp_path / "r.npz").write_bytes(b"the other run's results")
+            super().acquire()
+    monkeypatch.setattr(cli, "OutputLock", Late)
+    one_line_error(capsys, ["run", write_config(tmp_path, ntraj=2), "--quiet"],
+                   f"results file {tmp_path / 'r.npz'} already exists")
+    assert (tmp_path / "r.npz").read_bytes() == b"the other run's results"
+    assert not (tmp_path / "r.checkpoint.npz.lock").exists()
+
+
+def test_stale_locks_are_replaced_with_a_warning(tmp_path, capsys):
+    """A lock of a process that has exited, of a recycled pid (another start time) or that cannot be
+    read for longer than the grace time is removed with a one-line warning and the run goes on."""
+    config, lock = write_config(tmp_path, ntraj=2), tmp_path / "r.checkpoint.npz.lock"
+    for text, why in ((_lock_text(_dead_pid()), "is no longer running"),
+                      (_lock_text(os.getpid(), start=1), f"its process {os.getpid()} is no longer running"),
+                      (_lock_text(0), "it could not be read"), ("garbage", "it could not be read")):
+        lock.write_text(text)
+        os.utime(lock, (time.time() - 60, time.time() - 60))
+        assert main(["run", str(config), "--quiet", "--no-plot", "--force"]) == 0
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and err[0].startswith(f"warning: removed the stale lock {lock}") and why in err[0], err
+        assert not lock.exists()
+
+
+def _contender(path, barrier, results):
+    from trajectories.base.errors import LockedError
+    from trajectories.io.lock import OutputLock
+    barrier.wait()
+    lock = OutputLock(path, "a test")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lock.acquire()
+    except LockedError:
+        results.put("refused")
+        return
+    results.put("took")
+    time.sleep(0.5)
+    lock.release()
+
+
+@pytest.mark.parametrize("stale", [False, True])
+def test_of_runs_started_together_exactly_one_takes_the_lock(tmp_path, stale):
+    """Six processes released at once take one lock (free, or stale and replaced): one wins."""
+    import multiprocessing
+    path = tmp_path / "r.checkpoint.npz.lock"
+    if stale:
+        path.write_text(_lock_text(_dead_pid()))
+    ctx = multiprocessing.get_context("fork")
+    barrier, results = ctx.Barrier(6), ctx.Queue()
+    procs = [ctx.Process(target=_contender, args=(path, barrier, results)) for _ in range(6)]
+    for p in procs:
+        p.start()
+    outcomes = sorted(results.get(timeout=20) for _ in procs)
+    for p in procs:
+        p.join(timeout=20)
+    assert outcomes == ["refused"] * 5 + ["took"], outcomes
+    assert not path.exists() and not path.with_name(path.name + ".break").exists()

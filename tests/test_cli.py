@@ -244,6 +244,95 @@ def test_existing_outputs_are_kept_unless_force(tmp_path, capsys):
     assert load_ensemble(tmp_path / "r.npz").segments[0]["entropy"] == 5
 
 
+def _never_run(*args, **kwargs):
+    raise AssertionError("a trajectory ran although the outputs were refused")
+
+
+@pytest.mark.parametrize("argv, record, match", [
+    (["--output", "r.png", "--plot", "r.png"], "", "results file (--output) {t}/r.png and plot (--plot) {t}/r.png"),
+    (["--output", "r.png", "--plot", "r.png", "--force"], "", "are the same path ({t}/r.png)"),
+    (["--output", "r.png"], "", "results file (--output) {t}/r.png and plot (beside --output) {t}/r.png"),
+    (["--output", "r.npz", "--plot", "r.npz"], "", "and plot (--plot) {t}/r.npz are the same path"),
+    (["--plot", "r.checkpoint.npz"], "", "checkpoint (of output.results) {t}/r.checkpoint.npz and plot (--plot)"),
+    (["--output", "sub/../q.npz", "--plot", "q.npz"], "", "are the same path ({t}/q.npz)"),
+    (["--plot", "link.png"], "", "results file (output.results) {t}/r.npz and plot (--plot) {t}/link.png"),
+    (["--plot", "r.npz/p.png"], "", "plot (--plot) {t}/r.npz/p.png would lie inside results file"),
+    (["--output", "tiny.toml", "--force"], "", "results file (--output) {t}/tiny.toml is the config file"),
+    (["--no-plot"], 'records = "{t}/r.npz"', "and records folder (record.records) {t}/r.npz are the same path"),
+    ([], 'records = "{t}/r.checkpoint.npz"', "checkpoint (of output.results) {t}/r.checkpoint.npz and records"),
+    (["--plot", "rec/run.json"], 'records = "{t}/rec"', "plot (--plot) {t}/rec/run.json is a file name of the records"),
+    ([], 'records = "{t}/r_distributions.png"\ndistributions = true',
+     "distributions figure (of the plot, output.plot) {t}/r_distributions.png and records folder"),
+    (["--plot", "p.png"], 'records = "{t}/p_distributions.png"\ndistributions = true',
+     "distributions figure (of the plot, --plot) {t}/p_distributions.png"),
+])
+def test_outputs_that_are_one_path_are_refused_before_running(tmp_path, capsys, monkeypatch, argv, record, match):
+    """Results, checkpoint, plot, distributions figure and records folder are compared as resolved
+    paths (relative, .., symlinks) with each other and with the config before the first trajectory:
+    one line naming both and the options that set them, nothing written (also with --force)."""
+    monkeypatch.setattr("trajectories.cli.main.run_ensemble", _never_run)
+    config = write_config(tmp_path)
+    if record:
+        config.write_text(config.read_text() + "[record]\n" + record.format(t=tmp_path) + "\n")
+    (tmp_path / "link.png").symlink_to(tmp_path / "r.npz")
+    text, before = config.read_text(), sorted(tmp_path.iterdir())
+    argv = [a if a.startswith("--") else tmp_path / a for a in argv]
+    one_line_error(capsys, ["run", config, "--quiet", *argv], match.format(t=tmp_path))
+    assert config.read_text() == text and sorted(tmp_path.iterdir()) == before
+
+
+def test_a_figure_format_matplotlib_cannot_write_is_refused_before_running(tmp_path, capsys, monkeypatch):
+    config = write_config(tmp_path, ntraj=2)
+    with monkeypatch.context() as m:
+        m.setattr("trajectories.cli.main.run_ensemble", _never_run)
+        for name, match in (("x.npz", "ends in .npz, which matplotlib cannot write"), ("x", "has no file suffix"),
+                            ("x.txt", "ends in .txt"), ("x.png.gz", "ends in .gz")):
+            err = one_line_error(capsys, ["run", config, "--quiet", "--plot", tmp_path / name], match)
+            assert f"plot (--plot) {tmp_path / name}" in err and ".png, .pdf or .svg" in err
+    assert run_quiet(config, "--plot", tmp_path / "R.PDF") == 0
+    assert (tmp_path / "R.PDF").read_bytes().startswith(b"%PDF")
+    one_line_error(capsys, ["plot", tmp_path / "r.npz", "--out", tmp_path / "p.npz"], "plot (--out)")
+
+
+def test_plot_and_merge_keep_existing_files_unless_force(tmp_path, capsys):
+    """plot and merge refuse an existing output as run does (--force to replace it); plot never
+    replaces the results file it reads, nor merge an existing file without --force."""
+    assert run_quiet(write_config(tmp_path, ntraj=3), "--no-plot") == 0
+    results = tmp_path / "r.npz"
+    data = results.read_bytes()
+    assert main(["plot", str(results), "--out", str(tmp_path / "p.png")]) == 0
+    (tmp_path / "p.png").write_bytes(b"mine")
+    for argv, match in ((["--out", tmp_path / "p.png"], f"plot {tmp_path / 'p.png'} already exists: pass --force"),
+                        (["--out", tmp_path / "p.png"], "choose another path (--out)"),
+                        ([], f"plot {tmp_path / 'r.png'} already exists"),
+                        (["--out", results, "--force"], f"plot (--out) {results} is the results file")):
+        if not argv:
+            (tmp_path / "r.png").write_bytes(b"mine")
+        one_line_error(capsys, ["plot", results, *argv], match)
+    assert (tmp_path / "p.png").read_bytes() == (tmp_path / "r.png").read_bytes() == b"mine"
+    assert results.read_bytes() == data
+    assert main(["plot", str(results), "--out", str(tmp_path / "p.png"), "--force"]) == 0
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    for out in (tmp_path / "p.png", results):
+        before = out.read_bytes()
+        one_line_error(capsys, ["merge", results, "-o", out], "already exists: pass --force to overwrite it, or "
+                                                              "choose another path (-o)")
+        assert out.read_bytes() == before
+    assert main(["merge", str(results), "-o", str(tmp_path / "p.png"), "--force"]) == 0
+    assert load_ensemble(tmp_path / "p.png").ntraj == 3
+
+
+def test_a_records_folder_that_cannot_be_made_is_refused_before_running(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("trajectories.cli.main.run_ensemble", _never_run)
+    (tmp_path / "file").write_text("x")
+    for folder, match in (("file", "records folder (record.records) {t}/file is a file, not a folder"),
+                          ("file/rec", "cannot create records folder (record.records) {t}/file/rec: {t}/file is a "
+                                       "file")):
+        config = write_config(tmp_path)
+        config.write_text(config.read_text() + f'[record]\nrecords = "{tmp_path / folder}"\n')
+        one_line_error(capsys, ["run", config, "--quiet"], match.format(t=tmp_path))
+
+
 def test_parent_that_is_a_file_is_refused_before_running(tmp_path, capsys):
     (tmp_path / "f").write_text("x")
     err = one_line_error(capsys, ["run", write_config(tmp_path), "--quiet", "--output", tmp_path / "f/sub/x.npz"],

@@ -7,12 +7,14 @@ pure initial states give stderr 0). Exact and mean-field results must give the d
 zero error. The E_N ~ 1/N fit is checked on N = 20..400 (default run) and N = 50..2000 (slow),
 paramagnetic Hopfield model, exponent within 0.15 of -1; N E_N of exact results at N = 20..80.
 """
+import warnings
+
 import numpy as np
 import pytest
 
 from models import HopfieldNetwork, hopfield_model
-from trajectories import (ExactResult, MeanFieldResult, cat_state, coherent_state, exact_evolution, mean_field,
-                          product_state, run_ensemble)
+from trajectories import (ExactResult, MeanFieldResult, cat_state, coherent_state, exact_evolution, integrated_time,
+                          mean_field, product_state, run_ensemble, stationary_average, time_average)
 from trajectories.analysis import (InsufficientDataError, PowerLawFit, bootstrap, clustering, clustering_components,
                                    connected_correlations, covariance, fit_power_law, linear_functional,
                                    paired_difference, pattern_overlaps, richardson, variance,
@@ -458,6 +460,54 @@ def test_insufficient_data_and_bad_inputs(hop40):
     assert isinstance(fine, MeanFieldResult)
     np.testing.assert_allclose(clustering(ens, fine)[0], clustering(ens, mf)[0], rtol=1e-7)
     np.testing.assert_array_equal(clustering(ens, mf.mean)[0], clustering(ens, mf)[0])
+
+
+def test_time_averages_refuse_series_too_short_for_an_autocorrelation_time():
+    """Fewer than 2 ceil(c) + 2 samples per chain (12 at c = 5) raise InsufficientDataError
+    saying how many are needed and carrying the mean; stationary_average refuses before running."""
+    cases = [(([1.0, 2.0], 1.0), {}, "has 2 sample", 1.5), ((np.arange(5.0), 1.0), {}, "has 5 sample", 2.0),
+             ((np.ones(11), 0.5), {}, "has 11 sample", 1.0), ((np.ones((3, 11)), 1.0), {}, "has 11 sample", 1.0),
+             ((np.arange(20.0), 1.0), dict(burn_in=9.0), "burn_in = 9 leaves 11", 14.0),
+             ((np.zeros(21), 1.0), dict(c=10.0), "at least 22", 0.0),
+             ((np.zeros(13), 1.0), dict(c=5.5), "at least 14", 0.0)]
+    for args, kwargs, message, mean in cases:
+        with pytest.raises(InsufficientDataError, match=message) as info:
+            time_average(*args, **kwargs)
+        assert "needs at least" in str(info.value) and info.value.estimate == pytest.approx(mean)
+    for x, c, message in (([1.0, 2.0], 5.0, "x has 2 sample"), (np.ones((4, 11)), 5.0, "at least 12"),
+                          (np.arange(7.0), 2.5, "at least 8"), (np.ones(3), 0.5, "at least 4")):
+        with pytest.raises(InsufficientDataError, match=message):
+            integrated_time(x, c)
+    model, state = hopfield(4), coherent_state(0.3)
+    for t_total, dt, burn_in, left in ((10.0, 9.99, 0.0, 2), (10.0, 1.0, 0.0, 11), (10.0, 0.5, 5.0, 11),
+                                       (1e-3, 1e-4, 9.5e-4, 1)):
+        with pytest.raises(InsufficientDataError, match=rf"leave {left} sample.*at least 12.*take dt <= ") as info:
+            stationary_average(model, state, burn_in=burn_in, t_total=t_total, dt=dt, ntraj=2)
+        suggested = float(str(info.value).split("take dt <= ")[1].split(",")[0])
+        n = len(np.arange(0.0, t_total + suggested / 2, suggested)) - int(np.ceil(burn_in / suggested - 1e-9))
+        assert n >= 12
+
+
+def test_time_average_never_reports_a_zero_or_negative_autocorrelation_time():
+    """Short, anticorrelated, trending and constant series: tau > 0 and stderr > 0 (0 only for a
+    constant series), or NaN with reliable False when no window fits; never a numpy warning."""
+    rng = np.random.default_rng(26)
+    series = [rng.normal(size=(m, n)) for n in (12, 13, 17, 25, 40) for m in (1, 3) for _ in range(60)]
+    series += [(-1.0) ** np.arange(30) + 0.1 * rng.normal(size=30), np.arange(40.0), np.cumsum(rng.normal(size=60)),
+               np.r_[np.zeros(20), np.ones(20)], np.ones(12), np.ones((2, 60))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        averages = [time_average(x, dt=0.5) for x in series]
+    for x, avg in zip(series, averages):
+        if np.isnan(avg.tau):
+            assert np.isnan(avg.stderr) and not avg.reliable
+            with pytest.raises(InsufficientDataError, match="too short for its autocorrelation"):
+                integrated_time(x)
+        else:
+            assert avg.tau > 0 and (avg.stderr > 0 or np.ptp(x) == 0)
+            assert avg.tau == pytest.approx(0.5 * integrated_time(x))
+    assert np.isnan(averages[-5].stderr) and not averages[-5].reliable            # a linear trend
+    assert averages[-2] == (1.0, 0.0, 0.5, 12, 1, False) and averages[-1].reliable
 
 
 def test_fit_signed_power_law_recovers_a_shared_exponent_and_scales_errors():

@@ -9,6 +9,10 @@ numpy, scipy or numba (IndexError, ZeroDivisionError, LinAlgError, numpy's own V
 Stiff draws stop at once: StiffnessWarning (an accepted outcome) is made an error and its
 thresholds lowered. mean_field has no stiffness estimate of its own, so its draws keep ordinary
 magnitudes. The command line gets random TOML configs and must answer with one line (or run).
+Damaged results files (metadata fields and arrays changed at random) load as a sound ensemble or
+give one ResultsFileError naming the file, and `show` prints them or one error line. Outputs named
+after each other, the config or a records file give one error line or a run whose results load,
+and no file is lost.
 The default runs replay a fixed sequence of examples in ~10 s; the slow ones draw new ones.
 """
 import json
@@ -28,8 +32,8 @@ import trajectories.engine.compiled as compiled
 import trajectories.engine.ensemble as engine
 import trajectories.reference.stiffness as stiffness
 from models import BlockModel, Channel, SpinModel
-from trajectories import (IntegrationError, StiffnessWarning, classical_state, coherent_state, exact_evolution,
-                          mean_field, product_state, run_ensemble)
+from trajectories import (IntegrationError, ResultsFileError, StiffnessWarning, classical_state, coherent_state,
+                          exact_evolution, load_ensemble, mean_field, product_state, run_ensemble, save_ensemble)
 from trajectories.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -425,3 +429,177 @@ def test_random_configs_on_the_command_line_give_one_line_or_a_run(text, tmp_pat
 def test_random_configs_on_the_command_line_many(text, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     cli_once(text, tmp_path, monkeypatch, capsys)
+
+
+# ---------------------------------------------------------------------------------- results files
+
+#: metadata fields (dotted paths; list indices as numbers) a damaged or hand-edited file may change
+METADATA_FIELDS = ("ntraj", "njumps", "sizes", "single_block", "keep_trajectories", "seed", "segments",
+                   "format_version", "meta", "diagonal", "segments.0", "segments.0.start", "segments.0.stop",
+                   "segments.0.entropy", "segments.0.spawn_key", "meta.seconds", "meta.versions", "meta.created",
+                   "meta.describe", "meta.identity", "meta.model", "meta.model.sizes", "diagonal.values",
+                   "diagonal.values.0", "diagonal.weights", "diagonal.observables", "diagonal.distributions")
+JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 60), st.sampled_from([2 ** 70, -(2 ** 70)]),
+                        st.floats(allow_nan=True, allow_infinity=True), st.text("abc1-", max_size=4),
+                        st.lists(st.one_of(st.integers(-2, 12), st.floats(-2, 2), st.text("ab", max_size=2)),
+                                 max_size=4),
+                        st.dictionaries(st.sampled_from(["entropy", "spawn_key", "start", "stop", "name", "x"]),
+                                        st.one_of(st.integers(-1, 50), st.lists(st.integers(0, 3), max_size=2)),
+                                        max_size=4))
+ARRAY_EDITS = ("scale", "nan", "drop", "shape", "integers", "reverse")
+
+
+def _base_results(folder: Path) -> Path:
+    """A results file of 4 kept trajectories with a distribution and an observable recorded."""
+    model = SpinModel(3, h=[0.5, 0, 0], channels=[Channel("minus", rate=0.5)])
+    ens = run_ensemble(model, coherent_state(0.4), [0.0, 0.5, 1.0], ntraj=4, seed=1, keep_trajectories=True,
+                       distributions=True, observables={"o": lambda m: m})
+    save_ensemble(ens, folder / "base.npz")
+    return folder / "base.npz"
+
+
+@st.composite
+def damaged_results(draw, base: Path) -> dict:
+    """The entries of `base` with up to two metadata fields and one array changed."""
+    with np.load(base, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    header = json.loads(str(data["metadata"][()]))
+    for field in draw(st.lists(st.sampled_from(METADATA_FIELDS), max_size=2)):
+        *parents, last = [int(p) if p.isdigit() else p for p in field.split(".")]
+        node = header
+        for p in parents:
+            node = node[p] if isinstance(node, (dict, list)) and (p in node if isinstance(node, dict)
+                                                                   else p < len(node)) else None
+        if isinstance(node, dict) or (isinstance(node, list) and isinstance(last, int) and last < len(node)):
+            node[last] = draw(JSON_VALUES)
+    data["metadata"] = np.array(json.dumps(header))
+    name, edit = draw(st.sampled_from(sorted(data))), draw(st.sampled_from(ARRAY_EDITS + ("none",) * 3))
+    if name != "metadata" and edit != "none":
+        a = data[name]
+        data[name] = {"scale": lambda: a * draw(st.sampled_from([-1.0, 0.5, 3.0])),
+                      "nan": lambda: np.where(np.arange(a.size).reshape(a.shape) == 0, np.nan, a),
+                      "drop": lambda: None, "shape": lambda: a.reshape(-1), "integers": lambda: a.astype(int),
+                      "reverse": lambda: a[::-1].copy()}[edit]()
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def results_once(data, folder: Path, capsys) -> None:
+    """A damaged results file loads as a sound ensemble or raises one ResultsFileError naming it;
+    `show` prints it or one error line."""
+    base = folder / "base.npz" if (folder / "base.npz").exists() else _base_results(folder)
+    path = folder / "damaged.npz"
+    np.savez(path, **data.draw(damaged_results(base), label="entries"))
+    try:
+        ens = load_ensemble(path)
+    except ResultsFileError as err:
+        assert str(err).startswith(str(path)) and "\n" not in str(err), str(err)
+    else:
+        assert ens.ntraj >= 0 and len(ens.segments) <= 1
+        if ens.ntraj:
+            assert np.all(np.abs(ens.mean) <= 1 + 1e-9) and np.all(np.isfinite(ens.second))
+    capsys.readouterr()
+    code = main(["show", str(path)])
+    err = capsys.readouterr().err.splitlines()
+    assert (code == 0 and not err) or (code == 2 and len(err) == 1 and str(path) in err[0]), (code, err)
+
+
+@settings(FUZZ, max_examples=200)
+@given(data=st.data())
+def test_damaged_results_files_load_soundly_or_give_one_error(data, tmp_path_factory, capsys):
+    results_once(data, tmp_path_factory.getbasetemp(), capsys)
+
+
+@pytest.mark.slow
+@settings(EXPLORE, max_examples=3000)
+@given(data=st.data())
+def test_damaged_results_files_many(data, tmp_path_factory, capsys):
+    results_once(data, tmp_path_factory.getbasetemp(), capsys)
+
+
+# ---------------------------------------------------------------------------------- output paths
+
+PATHS_CONFIG = """[model]
+name = "hopfield"
+N = 3
+[state]
+name = "coherent"
+theta = 0.5
+[times]
+stop = 0.5
+num = 2
+[run]
+ntraj = 2
+seed = 1
+[output]
+results = "r.npz"
+plot = "r.png"
+"""
+#: names an output may be given: each other's, the config's, a records file's, odd spellings
+PATH_NAMES = st.sampled_from(["r.npz", "r.png", "r.pdf", "p.PNG", "x", "x.npz", "r.checkpoint.npz",
+                              "r_distributions.png", "r.checkpoint.npz.lock", "paths.toml", "rec", "rec/run.json",
+                              "rec/traj-000000000-000000002.npz", "r.npz/x.png", "sub/../r.npz", "./r.png"])
+
+
+@st.composite
+def output_choices(draw) -> dict:
+    """Command-line options and [record] settings naming outputs, and files that exist before."""
+    argv = []
+    for option in ("--output", "--plot"):
+        if draw(st.booleans()):
+            argv += [option, draw(PATH_NAMES)]
+    argv += [flag for flag in ("--force", "--no-plot") if draw(st.integers(0, 3)) == 0]
+    return dict(argv=argv, records=draw(st.one_of(st.none(), PATH_NAMES)), distributions=draw(st.booleans()),
+                existing=draw(st.lists(PATH_NAMES, max_size=2)))
+
+
+def _figure(ens, out):
+    """A stand-in for the figures (the paths matter here, not the drawing)."""
+    Path(out).write_bytes(b"figure")
+    return []
+
+
+def paths_once(choice: dict, monkeypatch, capsys) -> None:
+    """Outputs named in any way: one error line before the run, or a run whose results load; the
+    config and, without --force, every existing file are kept; no lock stays behind."""
+    import tempfile
+    monkeypatch.setattr("trajectories.cli.main._plot", _figure)
+    with tempfile.TemporaryDirectory() as folder:
+        monkeypatch.chdir(folder)
+        text = PATHS_CONFIG + "[record]\n" + (f'records = "{choice["records"]}"\n' if choice["records"] else "") \
+            + f"distributions = {'true' if choice['distributions'] else 'false'}\n"
+        Path("paths.toml").write_text(text)
+        before = {}
+        for name in choice["existing"]:
+            if not Path(name).exists() and Path(name).parent.is_dir():
+                Path(name).write_bytes(b"earlier")
+                before[name] = b"earlier"
+        capsys.readouterr()
+        code = main(["run", "paths.toml", "--quiet", *choice["argv"]])
+        err = capsys.readouterr().err.splitlines()
+        assert Path("paths.toml").read_text() == text
+        argv = choice["argv"]
+        results = Path(argv[argv.index("--output") + 1] if "--output" in argv else "r.npz")
+        lock = results.with_name(results.stem + ".checkpoint.npz.lock")
+        earlier = {Path(k).resolve(): v for k, v in before.items()}
+        assert not lock.exists() or lock.read_bytes() == earlier.get(lock.resolve()), "a lock outlived its run"
+        if code == 2:
+            assert len(err) == 1 and err[0].startswith("error: "), err
+            assert all(Path(k).is_file() and Path(k).read_bytes() == v for k, v in before.items()), before
+            return
+        assert code == 0 and not err, (code, err)
+        assert load_ensemble(results).ntraj == 2
+        if "--force" not in argv:
+            assert all(Path(k).read_bytes() == v for k, v in before.items()), before
+
+
+@settings(FUZZ, max_examples=100)
+@given(choice=output_choices())
+def test_outputs_named_in_any_way_never_lose_a_file(choice, monkeypatch, capsys):
+    paths_once(choice, monkeypatch, capsys)
+
+
+@pytest.mark.slow
+@settings(EXPLORE, max_examples=2000)
+@given(choice=output_choices())
+def test_outputs_named_in_any_way_many(choice, monkeypatch, capsys):
+    paths_once(choice, monkeypatch, capsys)

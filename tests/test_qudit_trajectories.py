@@ -15,7 +15,7 @@ import pytest
 
 from models import Channel, SpinModel
 from models.qudit import QuditModel
-from trajectories import MemoryLimitError, clustering, exact_evolution, mean_field, product_state, run_ensemble
+from trajectories import MemoryLimitError, clustering, load_ensemble, save_ensemble, exact_evolution, mean_field, product_state, run_ensemble
 from trajectories.analysis import covariance
 from trajectories.reference.sectors import sector_moments
 from trajectories.symmetry import unitary
@@ -125,6 +125,11 @@ def test_seeds_give_the_same_bits_for_any_workers(tmp_path):
         again = run_ensemble(model, rho1, TIMES, ntraj=24, seed=9, execution=dict(checkpoint=check))
         np.testing.assert_array_equal(again.mean, serial.mean)
         np.testing.assert_array_equal(again.second, serial.second)
+    save_ensemble(serial, tmp_path / "kept.npz")
+    loaded = load_ensemble(tmp_path / "kept.npz")
+    assert (loaded.kind, loaded.components) == ("qudit", 9)
+    np.testing.assert_array_equal(loaded.second_stderr, serial.second_stderr)
+    np.testing.assert_array_equal(loaded.trajectory_means(), serial.trajectory_means())
 
 
 def test_bad_input_names_the_parameter():

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from trajectories import (ResultsFileError, coherent_state, load_ensemble, paired_difference, run_ensemble,
                           save_ensemble)
+from trajectories.cli.main import main
 
 from systems import hopfield
 
@@ -154,3 +155,162 @@ def test_random_bytes_are_always_a_results_file_error(tmp_path_factory, content)
     with pytest.raises(ResultsFileError) as err:
         load_ensemble(path)
     assert "pickle" not in str(err.value).lower()
+
+
+# ------------------------------------------------------------------------------------------------
+# files whose metadata contradicts itself or the arrays
+# ------------------------------------------------------------------------------------------------
+
+def rewrite(src, dst, edit=None, **arrays):
+    """Copy the results file src to dst with edit(header) applied to its metadata and the given
+    arrays replaced (None: removed)."""
+    with np.load(src, allow_pickle=False) as z:
+        data = {k: z[k] for k in z.files}
+    header = json.loads(str(data["metadata"][()]))
+    if edit is not None:
+        edit(header)
+    data["metadata"] = np.array(json.dumps(header))
+    for name, a in arrays.items():
+        data.pop(name) if a is None else data.__setitem__(name, a)
+    np.savez(dst, **data)
+    return dst
+
+
+def setter(path, value):
+    """edit(header) setting the dotted `path` (list indices as numbers) to value."""
+    *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
+
+    def edit(header):
+        node = header
+        for p in parents:
+            node = node[p]
+        node[last] = value
+    return edit
+
+
+BAD_METADATA = [
+    ("ntraj", -3, "ntraj must be an integer >= 0, got -3"), ("ntraj", 2.5, "ntraj must be an integer"),
+    ("ntraj", "40", "ntraj must be an integer"), ("ntraj", True, "ntraj must be an integer"),
+    ("ntraj", 20, "ntraj = 20 does not match its segments, which hold 40"),
+    ("sizes", "abc", "sizes must be a non-empty list of block sizes"), ("sizes", ["abc"], "sizes must be"),
+    ("sizes", [], "sizes must be"), ("sizes", [0], "sizes must be"), ("sizes", [10.0], "sizes must be"),
+    ("sizes", [5, 5], "single_block must be false for 2 blocks"),
+    ("sizes", [12], "sizes = [12] does not match meta.model.sizes = [10]"),
+    ("meta.model.sizes", [10, 1], "sizes = [10] does not match meta.model.sizes = [10, 1]"),
+    ("single_block", "yes", "single_block must be true or false"),
+    ("keep_trajectories", "false", "keep_trajectories must be true or false"),
+    ("keep_trajectories", False, None), ("njumps", -1, "njumps must be an integer >= 0"),
+    ("seed", {"entropy": 3}, "seed must be"), ("seed", [-1], "seed must be"),
+    ("format_version", 0, "format_version must be an integer in 1..2"),
+    ("format_version", "2", "format_version must be"), ("segments", "x", "segments must be a list"),
+    ("segments", [{"entropy": 3}], "segments[0] must be a table of entropy, spawn_key, start and stop"),
+    ("segments.0.start", -1, "segments[0].start must be an integer >= 0"),
+    ("segments.0.stop", "40", "segments[0].stop must be an integer >= start = 0"),
+    ("segments.0.entropy", "abc", "segments[0].entropy must be"),
+    ("segments.0.spawn_key", [1.5], "segments[0].spawn_key must be"),
+    ("segments.0.stop", 30, "ntraj = 40 does not match its segments, which hold 30"),
+    ("meta", [], "meta must be a table"), ("meta.seconds", "abc", "meta.seconds must be a finite number"),
+    ("meta.seconds", -1.0, "meta.seconds must be"), ("meta.versions", {"numpy": 2}, "meta.versions must be"),
+    ("meta.identity", [], "meta.identity must be a table"), ("meta.created", 5, "meta.created must be a text"),
+    ("meta.describe", 3, "meta.describe must be null or a table"),
+    ("meta.describe", {"config": {"model": "x"}}, "meta.describe.config.model must be a table with a name"),
+    ("diagonal", "x", "diagonal must be a table"), ("diagonal.observables", "o", "diagonal.observables must be"),
+    ("diagonal.values", [[1.0, 0.0]], "diagonal.values[0] must be finite ascending bin values"),
+    ("diagonal.weights", [[1.0], [2.0]], "diagonal.weights must be a list of 1 rows"),
+    ("diagonal.values", [[0.0, 0.5, 1.0]], "array hist_sum"),
+]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """A results file of 40 kept trajectories with a distribution and an observable recorded."""
+    ens = run_ensemble(hopfield(10), coherent_state(0.4), TIMES, ntraj=40, seed=3, keep_trajectories=True,
+                       distributions=True, observables={"mz2": lambda m: m ** 2})
+    path = tmp_path_factory.mktemp("recorded") / "good.npz"
+    save_ensemble(ens, path)
+    return path
+
+
+@pytest.mark.parametrize("field, value, match", BAD_METADATA, ids=lambda v: str(v)[:20])
+def test_metadata_that_lies_is_one_error_naming_the_file_and_the_field(recorded, tmp_path, capsys, field,
+                                                                        value, match):
+    """Every metadata field is checked for its type and range and against the arrays: one
+    ResultsFileError naming the file and the field (also from `show`), or a correct load."""
+    path = rewrite(recorded, tmp_path / "lies.npz", setter(field, value))
+    if match is None:                       # a consistent change: kept trajectories are simply not read
+        assert load_ensemble(path).ntraj == 40
+        return
+    with pytest.raises(ResultsFileError) as err:
+        load_ensemble(path)
+    text = str(err.value)
+    assert text.startswith(f"{path}: ") and match in text and "damaged" in text and "\n" not in text, text
+    assert main(["show", str(path)]) == 2
+    assert capsys.readouterr().err == f"error: {text}\n"
+
+
+def test_arrays_that_contradict_the_metadata_are_refused(recorded, tmp_path):
+    """Non-finite numbers, sums impossible for ntraj trajectories, bad times and per-trajectory data
+    that does not add up; ntraj edited in a file without segments or kept trajectories is found
+    from the sums (|sum| <= ntraj, sum^2 <= ntraj x sum of squares)."""
+    with np.load(recorded) as z:
+        a = {k: z[k] for k in z.files if k != "metadata"}
+    nan = a["sum2"].copy()
+    nan[1, 0, 0, 0, 2] = np.nan
+    bare = {"segments": [], "keep_trajectories": False}
+    cases = [(dict(sum2=nan), None, "array sum2 holds NaN"), (dict(sum1=3 * a["sum1"]), None, "exceed ntraj"),
+             (dict(sq1=-a["sq1"]), None, "arrays sum1, sq1"), (dict(hist_sum=a["hist_sum"] + 50), None, "hist_sum"),
+             (dict(obs_cross=0 * a["obs_cross"]), None, "arrays obs_sum, obs_cross: sum^2 exceeds"),
+             (dict(times=a["times"][::-1].copy()), None, "times must be finite, >= 0 and strictly increasing"),
+             (dict(times=np.arange(4)), None, "array times must be a non-empty 1D float64"),
+             (dict(times=None), None, "entry 'times' is missing"), (dict(sq2=None), None, "entry 'sq2' is missing"),
+             (dict(traj_mean=a["traj_mean"][::-1] * 0.5), None, "arrays traj_mean and sum1 disagree"),
+             (dict(traj_obs=a["traj_obs"] + 1), None, "arrays traj_obs and obs_sum disagree"),
+             ({}, dict(bare, ntraj=20), "ntraj = 20 does not match arrays sum1, sq1"),
+             ({}, dict(bare, ntraj=0), "ntraj = 0 does not match"),
+             ({}, dict(ntraj=39, segments=[]), "array traj_mean has shape (40, 4, 1, 3) (float64), expected "
+                                               "(39, 4, 1, 3) (float64) from metadata ntraj = 39")]
+    for i, (arrays, fields, match) in enumerate(cases):
+        path = rewrite(recorded, tmp_path / f"case{i}.npz", fields and (lambda h, f=fields: h.update(f)), **arrays)
+        with pytest.raises(ResultsFileError) as err:
+            load_ensemble(path)
+        assert str(err.value).startswith(f"{path}: ") and match in str(err.value), str(err.value)
+    # a version 1 file (no recorded diagonal quantities) still reads
+    old = rewrite(recorded, tmp_path / "v1.npz", lambda h: (h.update(format_version=1), h.pop("diagonal")),
+                  **{k: None for k in ("hist_sum", "hist_sq", "obs_sum", "obs_cross", "traj_hist", "traj_obs")})
+    back = load_ensemble(old)
+    assert back.ntraj == 40 and back.hist_sum.shape == (4, 0) and back.trajectory_diagonal()[0].shape == (40, 4, 0)
+
+
+def test_an_empty_or_lying_checkpoint_is_never_shown_or_resumed(tmp_path, monkeypatch, capsys):
+    """A run interrupted before its first batch writes no checkpoint; a file of no trajectories is
+    refused by show and plot; a checkpoint holding more, or other, trajectories than its run's
+    prefix is refused on resume."""
+    import trajectories.engine.ensemble as engine
+    model, state, path = hopfield(6), coherent_state(0.4), tmp_path / "ck.npz"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(engine, "map_batches", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_ensemble(model, state, TIMES, ntraj=3, seed=2, execution=dict(checkpoint=path))
+    assert not path.exists()
+    monkeypatch.undo()
+    empty = run_ensemble(model, state, TIMES, ntraj=3, seed=2)
+    empty.ntraj, empty.segments = 0, [{**empty.segments[0], "stop": 0}]
+    for name in SUMS:
+        getattr(empty, name)[:] = 0.0
+    save_ensemble(empty, tmp_path / "empty.npz")
+    assert load_ensemble(tmp_path / "empty.npz").ntraj == 0
+    for argv in (["show", tmp_path / "empty.npz"], ["plot", tmp_path / "empty.npz", "--out", tmp_path / "e.png"]):
+        assert main([str(a) for a in argv]) == 2
+        assert "empty.npz holds no trajectories" in capsys.readouterr().err
+    assert not (tmp_path / "e.png").exists()
+    run_ensemble(model, state, TIMES, ntraj=3, seed=2, execution=dict(checkpoint=path))
+    for i, change in enumerate(({"ntraj": 5}, {"start": 1, "stop": 4}, {"start": 3, "stop": 6})):
+        lie = rewrite(path, tmp_path / f"lie{i}.npz", lambda h, c=change: (
+            h.update(ntraj=c.get("ntraj", 3)), h["segments"][0].update({"stop": 5, **c})))
+        with pytest.raises(ResultsFileError, match=r"lie\d.npz: metadata ntraj = \d, segments .* are not a prefix "
+                                                   r"of trajectories 0..2 of its run: the file is damaged"):
+            run_ensemble(model, state, TIMES, ntraj=3, seed=2, execution=dict(checkpoint=lie))

@@ -17,6 +17,10 @@ class CheckpointMismatchError(ValueError):
         self.fields = tuple(fields)
 
 
+class LockedError(ValueError):
+    """An output another live run owns (its lock file names the process)."""
+
+
 class InsufficientDataError(ValueError):
     """Too little data for an uncertainty; `.estimate` carries the point estimate (when defined)."""
 

@@ -8,6 +8,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,8 +16,10 @@ from .. import __version__
 from ..base.errors import CheckpointMismatchError, ResultsFileError
 from ..engine.ensemble import run_ensemble
 from ..io.files import load_ensemble, save_ensemble
+from ..io.lock import OutputLock
 from .config import load_config
-from .outputs import beside, check_output, os_error_message
+from .outputs import (Output, beside, check_distinct, check_figure_suffix, check_folder, check_output,
+                      os_error_message)
 from .plotting import (clustering_for, distributions_path, fluctuations_for, mean_field_for, plot_distributions,
                        plot_ensemble)
 from .summary import clustering_line, diagonal_lines, mean_field_line
@@ -56,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", help="dask scheduler address, e.g. tcp://10.0.0.5:8786 (run.scheduler)")
     r.add_argument("--output", help="results file (output.results); the plot then goes beside it "
                                     "(same name, .png) unless --plot is given")
-    r.add_argument("--plot", help="PNG to write (output.plot)")
+    r.add_argument("--plot", help="figure to write, .png, .pdf, .svg, ... (output.plot)")
     r.add_argument("--force", action="store_true", help="overwrite an existing results file or plot")
     r.add_argument("--no-plot", action="store_true", help="do not write a PNG")
     r.add_argument("--fresh", action="store_true", help="discard a checkpoint of an earlier run")
@@ -67,11 +70,13 @@ def _parser() -> argparse.ArgumentParser:
 
     pl = sub.add_parser("plot", help="plot a results file")
     pl.add_argument("results", help="a .npz written by run or save_ensemble")
-    pl.add_argument("--out", help="PNG path (default: beside the results, .png)")
+    pl.add_argument("--out", help="figure path, .png, .pdf, .svg, ... (default: beside the results, .png)")
+    pl.add_argument("--force", action="store_true", help="overwrite an existing figure")
 
     m = sub.add_parser("merge", help="merge results files of the same model")
     m.add_argument("inputs", nargs="+", help="results files")
     m.add_argument("-o", "--output", required=True, help="merged results file")
+    m.add_argument("--force", action="store_true", help="overwrite an existing file")
     return p
 
 
@@ -110,8 +115,28 @@ def _plot(ens, out) -> list[str]:
     return lines
 
 
-def _outputs(args, cfg) -> tuple[Path, Path | None, Path]:
-    """(results, plot or None, checkpoint), each checked before the first trajectory (outputs.py)."""
+def _plot_option(args, cfg) -> str:
+    """The option that sets the plot's path."""
+    if args.plot:
+        return "--plot"
+    if args.output:
+        return "beside --output"
+    return "output.plot" if cfg.plot else "beside output.results"
+
+
+class Outputs(NamedTuple):
+    """The paths a run writes (plot and heat maps None when not drawn) and the lock that owns them."""
+    results: Path
+    plot: Path | None
+    heat: Path | None
+    checkpoint: Path
+    lock: Path
+
+
+def _outputs(args, cfg) -> Outputs:
+    """The run's outputs, checked before the first trajectory (outputs.py): distinct from each
+    other, from the records folder and the config, a figure format, writable, not existing
+    (unless forced)."""
     if args.output:
         cfg.results = args.output
     results = Path(cfg.results)
@@ -122,13 +147,33 @@ def _outputs(args, cfg) -> tuple[Path, Path | None, Path]:
     else:  # --output without --plot: beside the results, never over the config's figure
         plot = beside(results) if args.output or not cfg.plot else Path(cfg.plot)
     checkpoint = results.with_name(results.stem + ".checkpoint.npz")
+    outs = Outputs(results, plot, distributions_path(plot) if plot is not None and cfg.distributions else None,
+                   checkpoint, checkpoint.with_name(checkpoint.name + ".lock"))
+    source, figure = ("--output" if args.output else "output.results"), _plot_option(args, cfg)
+    records = None if cfg.records is None else Output("records folder (record.records)", Path(cfg.records), True)
+    check_distinct([Output(f"results file ({source})", results), Output(f"checkpoint (of {source})", checkpoint),
+                    Output(f"lock (of the checkpoint of {source})", outs.lock),
+                    None if plot is None else Output(f"plot ({figure})", plot),
+                    None if outs.heat is None else Output(f"distributions figure (of the plot, {figure})", outs.heat),
+                    records], inputs=[("config file", args.config)])
+    if plot is not None:
+        check_figure_suffix(plot, f"plot ({figure})")
+    if cfg.records is not None:
+        check_folder(cfg.records, "records folder (record.records)")
+    _check_existing(args, cfg, outs)
+    return outs
+
+
+def _check_existing(args, cfg, outs: Outputs) -> None:
+    """Each output writable and, unless forced, not an existing file (outputs.check_output)."""
     # a config may declare its own outputs rewritable (output.overwrite); paths given here never are
     own = cfg.overwrite and not args.output
-    check_output(results, "results file", force=args.force or own)
-    if plot is not None:
-        check_output(plot, "plot", force=args.force or (own and not args.plot))
-    check_output(checkpoint, "checkpoint", keep=True)
-    return results, plot, checkpoint
+    check_output(outs.results, "results file", force=args.force or own)
+    for path, role in ((outs.plot, "plot"), (outs.heat, "distributions figure")):
+        if path is not None:
+            check_output(path, role, force=args.force or (own and not args.plot))
+    check_output(outs.checkpoint, "checkpoint", keep=True)
+    check_output(outs.lock, "lock file", keep=True)
 
 
 def _resumed(checkpoint: Path) -> tuple[int, float | None]:
@@ -196,7 +241,15 @@ def cmd_run(args) -> None:
     for key in ("ntraj", "seed", "n_jobs", "backend", "scheduler"):
         if getattr(args, key) is not None:
             setattr(cfg, key, getattr(args, key))
-    results, plot, checkpoint = _outputs(args, cfg)
+    outs = _outputs(args, cfg)
+    with OutputLock(outs.lock, f"checkpoint {outs.checkpoint}"):
+        _check_existing(args, cfg, outs)  # again, now that no other run can write them
+        _run_owned(cfg, args, outs)
+
+
+def _run_owned(cfg, args, outs: Outputs) -> None:
+    """The run, its results, summary and plot, with the outputs locked by this process."""
+    results, plot, checkpoint = outs.results, outs.plot, outs.checkpoint
     if args.fresh and checkpoint.exists():
         checkpoint.unlink()
     resumed = _resumed(checkpoint)
@@ -217,12 +270,22 @@ def cmd_run(args) -> None:
     print(f"wrote {results}" + (f" and {plot}" if plot is not None else ""))
 
 
+def _trajectories_of(path):
+    """The ensemble of a results file that holds at least one trajectory."""
+    ens = load_ensemble(path)
+    if ens.ntraj == 0:
+        raise ValueError(f"{path} holds no trajectories (a checkpoint written before its first batch "
+                         "finished?): nothing to show or plot")
+    return ens
+
+
 def cmd_show(args) -> None:
-    ens = load_ensemble(args.results)
+    ens = _trajectories_of(args.results)
     meta = ens.meta
     print(f"{args.results}: {ens}")
     print(f"model: {_label(ens)}")
-    segs = ", ".join(f"seed {s['entropy']} trajectories {s['start']}..{s['stop'] - 1}" for s in ens.segments)
+    segs = ", ".join(f"seed {s['entropy']} trajectories {s['start']}..{s['stop'] - 1}" for s in ens.segments
+                     if s["stop"] > s["start"])
     print(f"seeds: {segs or 'not recorded'}")
     if "seconds" in meta:
         print(f"run time: {meta['seconds']:.1f} s; created {meta.get('created', '?')}")
@@ -237,8 +300,18 @@ def cmd_show(args) -> None:
 
 
 def cmd_plot(args) -> None:
-    ens = load_ensemble(args.results)
-    out = check_output(args.out or beside(args.results), "plot")
+    ens = _trajectories_of(args.results)
+    out = Path(args.out or beside(args.results))
+    option = "--out" if args.out else "beside the results file"
+    heat = distributions_path(out) if ens.diagonal.get("distributions") else None
+    outputs = [Output(f"plot ({option})", out),
+               None if heat is None else Output(f"distributions figure (of the plot, {option})", heat)]
+    check_distinct(outputs, inputs=[("results file", args.results)])
+    check_figure_suffix(out, f"plot ({option})")
+    for figure in (out, heat):
+        if figure is not None:
+            check_output(figure, "plot" if figure == out else "distributions figure", force=args.force,
+                         options="--out")
     for line in _plot(ens, out):
         print(line)
     print(f"wrote {out}")
@@ -248,7 +321,7 @@ def cmd_merge(args) -> None:
     merged = load_ensemble(args.inputs[0])
     for path in args.inputs[1:]:
         merged = merged.merge(load_ensemble(path))
-    check_output(args.output, "merged results file")
+    check_output(args.output, "merged results file", force=args.force, options="-o")
     save_ensemble(merged, args.output)
     print(f"wrote {args.output}: {merged}")
 

@@ -16,14 +16,25 @@ from ..theory.meanfield import mean_field
 from .config import RunConfig
 
 
-def mean_field_for(ens):
-    """(mean-field object with .mean like ens.mean, or None, note explaining a None)."""
+def _named_model(ens):
+    """((model, state) or None, note explaining a None): the run's named model and state, rebuilt
+    from the config saved in the file."""
     cfg = (ens.meta.get("describe") or {}).get("config")
     if not cfg:
         return None, "mean-field curve skipped: the file has no named model (run from a config)"
-    model, state = RunConfig(**cfg).build()
     try:
-        return mean_field(model, state, ens.times), None
+        return RunConfig(**cfg).build(), None
+    except (TypeError, ValueError) as err:
+        return None, f"mean-field curve skipped: the file's model cannot be rebuilt ({err})"
+
+
+def mean_field_for(ens):
+    """(mean-field object with .mean like ens.mean, or None, note explaining a None)."""
+    built, note = _named_model(ens)
+    if built is None:
+        return None, note
+    try:
+        return mean_field(*built, ens.times), None
     except (ValueError, NotImplementedError) as err:
         return None, f"mean-field curve skipped: {err}"
 
@@ -31,10 +42,10 @@ def mean_field_for(ens):
 def fluctuations_for(ens):
     """(FluctuationResult or None, note): the linear-noise prediction for the run's model and state
     (docs/theory.md §10); None for a file without a named model or a state that is not a product state."""
-    cfg = (ens.meta.get("describe") or {}).get("config")
-    if not cfg:
+    built, _ = _named_model(ens)
+    if built is None:
         return None, None
-    model, state = RunConfig(**cfg).build()
+    model, state = built
     try:
         return fluctuations(model, state, ens.times), None
     except (ValueError, NotImplementedError) as err:

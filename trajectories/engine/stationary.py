@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..analysis.autocorrelation import TimeAverage, time_average
+from ..analysis.autocorrelation import TimeAverage, min_samples, time_average
 from ..base.checks import check_int, check_positive
+from ..base.errors import InsufficientDataError
 from ..sectors.states import InitialState
 from .ensemble import run_ensemble
 
@@ -58,6 +59,16 @@ def _averages(series: np.ndarray, dt: float, burn_in: float) -> list[TimeAverage
     return [time_average(flat[:, :, k], dt, burn_in) for k in range(flat.shape[2])]
 
 
+def _check_samples(n: int, t_total: float, dt: float, burn_in: float) -> None:
+    """InsufficientDataError, with the dt that would do, unless n samples suffice for time_average."""
+    need = min_samples()
+    if n < need:
+        raise InsufficientDataError(
+            f"t_total = {t_total:g}, dt = {dt:g} and burn_in = {burn_in:g} leave {n} sample(s) per trajectory "
+            f"after the burn-in: an autocorrelation time needs at least {need} "
+            f"(take dt <= {0.999 * (t_total - burn_in) / (need + 1):.4g}, or a longer t_total)")
+
+
 def stationary_average(model, state: InitialState, *, burn_in: float, t_total: float, dt: float,
                        ntraj: int, seed=None, observables: dict | None = None, distributions=False,
                        options=None, execution=None) -> StationaryResult:
@@ -80,6 +91,13 @@ def stationary_average(model, state: InitialState, *, burn_in: float, t_total: f
     -------
     StationaryResult (value and error of every average; `reliable` False when a series is shorter
     than 50 autocorrelation times: run longer).
+
+    Raises
+    ------
+    InsufficientDataError
+        before any trajectory runs, when fewer than min_samples() = 12 samples per trajectory
+        remain after the burn-in (analysis/autocorrelation.py: the fewest an autocorrelation time
+        can be estimated from).
     """
     t_total = check_positive("t_total", t_total)
     dt = check_positive("dt", dt, t_total)
@@ -87,6 +105,7 @@ def stationary_average(model, state: InitialState, *, burn_in: float, t_total: f
     if not isinstance(burn_in, (int, float, np.floating, np.integer)) or not 0 <= burn_in < t_total:
         raise ValueError(f"burn_in must be a number in [0, t_total = {t_total:g}), got {burn_in!r}")
     times = np.arange(0.0, t_total + dt / 2, dt)
+    _check_samples(len(times) - int(np.ceil(burn_in / dt - 1e-9)), t_total, dt, burn_in)
     ens = run_ensemble(model, state, times, ntraj=ntraj, seed=seed, keep_trajectories=True,
                        observables=observables, distributions=distributions, options=options,
                        execution=execution)

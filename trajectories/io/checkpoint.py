@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..base.errors import CheckpointMismatchError
+from ..base.errors import CheckpointMismatchError, ResultsFileError
 from .files import load_ensemble, save_ensemble
 from .provenance import same_identity
 
@@ -37,12 +37,28 @@ class Checkpoint:
             raise CheckpointMismatchError(f"checkpoint {self.path} was written for different arguments "
                                           f"({', '.join(differ)} differ): pass the same arguments or "
                                           "delete it", differ)
+        self._check_prefix(ens)
         return ens
+
+    def _check_prefix(self, ens) -> None:
+        """ResultsFileError unless the checkpoint holds trajectories start..start+k-1 of its run,
+        k <= the run's ntraj (the only thing a run writes)."""
+        start, ntraj = self.identity.get("start", 0), self.identity.get("ntraj")
+        starts = [s["start"] for s in ens.segments]
+        if (ntraj is not None and ens.ntraj > ntraj) or len(starts) > 1 or starts not in ([], [start]):
+            held = ", ".join(f"{s['start']}..{s['stop'] - 1}" for s in ens.segments) or "not recorded"
+            raise ResultsFileError(f"checkpoint {self.path}: metadata ntraj = {ens.ntraj}, segments {held} are "
+                                   f"not a prefix of trajectories {start}..{start + (ntraj or 0) - 1} of its run: "
+                                   "the file is damaged (delete it)")
 
     def maybe_write(self, ens) -> None:
         if time.monotonic() - self._last >= self.every:
             self.write(ens)
 
     def write(self, ens) -> None:
+        """Save `ens` (atomically); an ensemble of no trajectories yet (a run interrupted before its
+        first batch) has nothing to keep and writes no file."""
+        if ens.ntraj == 0:
+            return
         save_ensemble(ens, self.path)
         self._last = time.monotonic()

@@ -27,6 +27,7 @@ import numpy as np
 from ..base.ensemble import Ensemble
 from ..base.errors import ResultsFileError
 from ..base.results import vector_size
+from .header import Damaged, check_fields, check_kept, check_sums, check_times
 from .provenance import to_json
 
 FORMAT = "collective-trajectories/ensemble"
@@ -119,50 +120,70 @@ def _read(path: Path) -> tuple[dict, dict]:
     except Exception as err:  # a damaged zip can fail in many ways (e.g. struct.error)
         raise ResultsFileError(f"{path} is corrupted or not a results file of collective-trajectories "
                                f"({type(err).__name__})") from None
-    if not isinstance(header.get("format_version"), int) or header["format_version"] > FORMAT_VERSION:
-        raise ResultsFileError(f"{path} has format version {header.get('format_version')}; this "
-                               f"package reads up to {FORMAT_VERSION}: upgrade it")
+    version = header.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise ResultsFileError(f"{path} has format version {version}; this package reads up to "
+                               f"{FORMAT_VERSION}: upgrade it")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise ResultsFileError(f"{path}: metadata format_version must be an integer in 1..{FORMAT_VERSION}, "
+                               f"got {version!r}: the file is damaged")
     return header, arrays
 
 
+def _shapes(version: int, fields: dict, T: int) -> dict:
+    """The shape of every array a results file of this version and these fields holds."""
+    B, n, diagonal, C = len(fields["sizes"]), fields["ntraj"], fields["diagonal"], fields["components"]
+    nbins, K = sum(len(v) for v in diagonal.get("values", [])), len(diagonal.get("observables", []))
+    V = vector_size(C)
+    shapes = {"sum1": (T, B, C), "sq1": (T, B, C), "sum2": (T, B, C, B, C), "sq2": (T, B, C, B, C),
+              "cross": (T, B, V, B, V)}
+    if version >= 2:
+        shapes.update(hist_sum=(T, nbins), hist_sq=(T, nbins), obs_sum=(T, K), obs_cross=(T, K, K))
+    if fields["keep_trajectories"]:
+        shapes.update(traj_mean=(n, T, B, C), traj_second=(n, T, B, C, B, C))
+        if version >= 2:
+            shapes.update(traj_hist=(n, T, nbins), traj_obs=(n, T, K))
+    return shapes
+
+
+def _checked(path: Path, header: dict, arrays: dict) -> tuple[dict, dict]:
+    """(Ensemble fields, arrays) of a results file whose metadata and arrays agree (io/header.py);
+    ResultsFileError naming the file and the field otherwise."""
+    try:
+        fields = check_fields(header)
+        check_times(arrays["times"])
+        T = len(arrays["times"])
+        shapes = _shapes(header["format_version"], fields, T)
+        for name, shape in shapes.items():
+            if arrays[name].shape != shape or arrays[name].dtype != np.float64:
+                source = (f"ntraj = {fields['ntraj']}, " if name.startswith("traj_") else "") + (
+                    "diagonal" if "hist" in name or "obs" in name else f"sizes = {list(fields['sizes'])}")
+                raise Damaged(f"array {name} has shape {arrays[name].shape} ({arrays[name].dtype}), expected "
+                              f"{shape} (float64) from metadata {source} and the {T} times")
+        empty = {"hist_sum": (T, 0), "hist_sq": (T, 0), "obs_sum": (T, 0), "obs_cross": (T, 0, 0)}
+        data = {**{k: np.zeros(shape) for k, shape in empty.items()}, **{k: arrays[k] for k in shapes}}
+        check_sums(data, fields["ntraj"])
+        check_kept(data)
+    except Damaged as err:
+        raise ResultsFileError(f"{path}: {err}: the file is damaged") from None
+    except KeyError as err:
+        raise ResultsFileError(f"{path}: entry {err} is missing: the file is damaged") from None
+    return fields, {"times": arrays["times"], **{k: arrays[k] for k in shapes}}
+
+
 def load_ensemble(path) -> Ensemble:
-    """Read a results file; a missing, foreign or corrupted file raises one clear error."""
+    """Read a results file; a missing, foreign, corrupted or inconsistent file (metadata that
+    contradicts the arrays, io/header.py) raises one clear error naming the file and the field."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"results file {path} does not exist")
-    header, arrays = _read(path)
-    try:
-        times, sizes = arrays["times"], tuple(int(n) for n in header["sizes"])
-        T, B, n = len(times), len(sizes), int(header["ntraj"])
-        kind, C = str(header.get("kind", "spin")), int(header.get("components", 3))
-        V = vector_size(C)
-        shapes = {"sum1": (T, B, C), "sq1": (T, B, C), "sum2": (T, B, C, B, C), "sq2": (T, B, C, B, C),
-                  "cross": (T, B, V, B, V)}
-        diagonal = dict(header.get("diagonal") or {})
-        nbins, K = sum(len(v) for v in diagonal.get("values", [])), len(diagonal.get("observables", []))
-        if header["format_version"] >= 2:
-            shapes.update(hist_sum=(T, nbins), hist_sq=(T, nbins), obs_sum=(T, K), obs_cross=(T, K, K))
-        keep = bool(header["keep_trajectories"])
-        if keep:
-            shapes.update(traj_mean=(n, T, B, C), traj_second=(n, T, B, C, B, C))
-            if header["format_version"] >= 2:
-                shapes.update(traj_hist=(n, T, nbins), traj_obs=(n, T, K))
-        for name, shape in shapes.items():
-            if arrays[name].shape != shape or arrays[name].dtype != np.float64:
-                raise ResultsFileError(f"{path}: array {name} has shape {arrays[name].shape}, "
-                                       f"expected {shape} (float64): the file is damaged")
-        ens = Ensemble(times=times, sizes=sizes, single_block=bool(header["single_block"]), ntraj=n,
-                       seed=header.get("seed"), njumps=int(header["njumps"]), keep_trajectories=keep,
-                       segments=list(header.get("segments") or []), meta=dict(header.get("meta") or {}),
-                       diagonal=diagonal, components=C, kind=kind, **{k: arrays[k].copy() for k in shapes if k in MOMENT_SUMS + DIAGONAL_SUMS})
-    except KeyError as err:
-        raise ResultsFileError(f"{path}: entry {err} is missing: the file is damaged") from None
-    if keep:
+    fields, arrays = _checked(path, *_read(path))
+    ens = Ensemble(times=arrays["times"], **fields,
+                   **{k: arrays[k].copy() for k in arrays if k in MOMENT_SUMS + DIAGONAL_SUMS})
+    if fields["keep_trajectories"]:
+        n, T = fields["ntraj"], len(ens.times)
         ens.traj_mean = list(arrays["traj_mean"])
         ens.traj_second = list(arrays["traj_second"])
-        if "traj_hist" in shapes:
-            ens.traj_hist, ens.traj_obs = list(arrays["traj_hist"]), list(arrays["traj_obs"])
-        else:
-            ens.traj_hist = list(np.zeros((n, T, 0)))
-            ens.traj_obs = list(np.zeros((n, T, 0)))
+        ens.traj_hist = list(arrays.get("traj_hist", np.zeros((n, T, 0))))
+        ens.traj_obs = list(arrays.get("traj_obs", np.zeros((n, T, 0))))
     return ens

@@ -69,6 +69,11 @@ class RecordsWriter:
         write_npz(self.folder / f"traj-{batch.start:09d}-{batch.start + n:09d}.npz", arrays)
 
 
+def is_record_file(name: str) -> bool:
+    """Whether a file of this name in a records folder is one of the records' own (run.json, a batch)."""
+    return name == "run.json" or bool(_BATCH.match(name))
+
+
 def batch_files(folder: Path) -> list[tuple[Path, int, int]]:
     """(path, start, stop) of the batch files in `folder`, by start."""
     out = []

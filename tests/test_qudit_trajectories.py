@@ -17,6 +17,7 @@ from models import Channel, SpinModel
 from models.qudit import QuditModel
 from trajectories import MemoryLimitError, clustering, load_ensemble, save_ensemble, exact_evolution, mean_field, product_state, run_ensemble
 from trajectories.analysis import covariance
+from trajectories.cli.main import main
 from trajectories.reference.sectors import sector_moments
 from trajectories.symmetry import unitary
 from trajectories.symmetry.tableaux import insert_word, sample_product_pattern, tableau_pattern
@@ -130,6 +131,16 @@ def test_seeds_give_the_same_bits_for_any_workers(tmp_path):
     assert (loaded.kind, loaded.components) == ("qudit", 9)
     np.testing.assert_array_equal(loaded.second_stderr, serial.second_stderr)
     np.testing.assert_array_equal(loaded.trajectory_means(), serial.trajectory_means())
+
+
+def test_the_command_line_shows_and_plots_a_qudit_results_file(tmp_path, capsys):
+    ens = run_ensemble(random_model(3, 3, "diagonal", seed=6), np.eye(3) / 3, TIMES, ntraj=4, seed=1)
+    save_ensemble(ens, tmp_path / "q.npz")
+    assert main(["show", str(tmp_path / "q.npz")]) in (0, None)
+    shown = capsys.readouterr().out
+    assert "m_8 = " in shown and "m_x" not in shown
+    assert main(["plot", str(tmp_path / "q.npz"), "--out", str(tmp_path / "q.png")]) in (0, None)
+    assert (tmp_path / "q.png").stat().st_size > 10_000
 
 
 def test_bad_input_names_the_parameter():

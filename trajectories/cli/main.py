@@ -91,6 +91,8 @@ def _label(ens) -> str:
 def _at(ens, i) -> str:
     mean, err = ens.mean, ens.stderr
     pm = (lambda e: "") if ens.ntraj < 2 else (lambda e: f" ± {e:.4f}")  # one trajectory: no error
+    if ens.kind == "qudit":   # components in the model's basis; m_0 = 1/sqrt(d) is constant
+        return ", ".join(f"m_{a} = {mean[a, i]:.4f}{pm(err[a, i])}" for a in range(1, ens.components))
     if ens.single_block:
         return ", ".join(f"m_{'xyz'[a]} = {mean[a, i]:.4f}{pm(err[a, i])}" for a in range(3))
     return "; ".join(f"block {b}: " + ", ".join(f"m_{'xyz'[a]} = {mean[b, a, i]:.4f}{pm(err[b, a, i])}"

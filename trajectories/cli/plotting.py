@@ -82,6 +82,14 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit
     import matplotlib.pyplot as plt
 
     t = ens.times
+    if ens.kind == "qudit":
+        fig = _qudit_figure(ens, mf, en, plt)
+        tag = run_tag(ens)
+        fig.suptitle(tag if not title else title if tag in title else f"{title}\n{tag}")
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(out, dpi=110)
+        plt.close(fig)
+        return
     mean, err = ens.mean, ens.stderr
     mfm = None if mf is None else np.asarray(mf.mean)
     bands = ens.ntraj >= 2  # one trajectory has no standard error: no bands
@@ -122,6 +130,34 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def _qudit_figure(ens, mf, en, plt):
+    """A QuditModel ensemble: every non-constant component m_a (a >= 1, the model's basis) in one panel
+    with 2-standard-error bands (and the mean field dashed), and E_N(t) when given."""
+    t, bands = ens.times, ens.ntraj >= 2
+    ncols = 2 if en is not None else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(4.6 * ncols, 3.6), constrained_layout=True, squeeze=False)
+    ax = axes[0, 0]
+    for a in range(1, ens.components):
+        if bands:
+            ax.fill_between(t, ens.mean[a] - 2 * ens.stderr[a], ens.mean[a] + 2 * ens.stderr[a],
+                            color=f"C{a % 10}", alpha=0.3, lw=0)
+        ax.plot(t, ens.mean[a], color=f"C{a % 10}", lw=1.2, label=f"$m_{{{a}}}$")
+        if mf is not None:
+            ax.plot(t, np.asarray(mf.mean)[a], "--", color=f"C{a % 10}", lw=0.8)
+    ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
+    ax.set_ylabel(r"$\omega_t(m_a)$ (model's basis" + ("; mean field dashed)" if mf is not None else ")"))
+    ax.legend(fontsize=7, frameon=False, ncol=2)
+    if en is not None:
+        e, se = (np.asarray(x).reshape(len(t)) for x in en)
+        ax = axes[0, 1]
+        if bands:
+            ax.fill_between(t, e - 2 * se, e + 2 * se, color="C2", alpha=0.35, lw=0)
+        ax.plot(t, e, color="C2", lw=1.2, label="trajectories (2 s.e.)")
+        ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
+        ax.set_ylabel(r"$E_N(t)$")
+    return fig
 
 
 def save_png(fig, out, dpi: int = 110) -> None:

@@ -281,8 +281,9 @@ class LocalResult:
 class FluctuationResult:
     """Gaussian fluctuations about mean field (linear-noise expansion; docs/theory.md §10).
 
-    sigma : (B, 3, B, 3, T), (3, 3, T) for a SpinModel: Sigma = lim N Cov(m_a^b, m_c^g), the
-        symmetrised covariance of the block averages times N (so Cov ~ Sigma / N at large N)
+    sigma : (B, 3, B, 3, T), (3, 3, T) for a SpinModel, (d^2, d^2, T) for a QuditModel:
+        Sigma = lim N Cov(m_a^b, m_c^g), the symmetrised covariance of the block averages times N
+        (so Cov ~ Sigma / N at large N)
     clustering : (T,) lim N E_N(t) = sum_b (N_b/N) 1/2 sum_a Sigma^{bb}_{aa} (paper eq. 24)
     mean_field : the MeanFieldResult about which the expansion is made
     """
@@ -300,7 +301,7 @@ class FluctuationResult:
 
     def spread(self, N: int) -> np.ndarray:
         """Predicted standard deviation sqrt(Sigma_aa / N) of m_a^b at N spins, shaped like mean."""
-        b, a = np.arange(len(self.sizes))[:, None], np.arange(3)[None, :]
+        b, a = np.arange(len(self.sizes))[:, None], np.arange(self._blocks().shape[1])[None, :]
         d = np.sqrt(np.maximum(self._blocks()[b, a, b, a], 0) / N)   # (B, 3, T)
         return d[0] if self.single_block else d
 

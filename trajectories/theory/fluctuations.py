@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.qudit import QuditModel
 from models.spin import BlockModel
 from ..base.checks import check_times
 from ..base.integration import integrate
@@ -37,6 +38,7 @@ from ..base.results import FluctuationResult, drops_block_axes
 from ..sectors.states import CatState, DickeState
 from .fixed_points import amplitudes_at, collective_terms, jacobian
 from .meanfield import PAULI, bloch_density, initial_bloch, mean_field
+from .qudit_fluctuations import qudit_fluctuations
 
 
 def _block_bloch(model, m) -> np.ndarray:
@@ -123,20 +125,23 @@ def fluctuations(model, state, times, *, options: ODEOptions | dict | None = Non
 
     Parameters
     ----------
-    model : SpinModel or BlockModel (any h, J, channels, Delta with x, y, z parts)
+    model : SpinModel or BlockModel (any h, J, channels, Delta with x, y, z parts), or QuditModel
+        (theory/qudit_fluctuations.py)
     state : a product initial state (coherent_state, product_state, classical_state) or Bloch
-        vectors (3,) / (B, 3)
+        vectors (3,) / (B, 3); for a QuditModel a (d, d) single-site density matrix
     times : (T,) strictly increasing output times >= 0
     options : ODEOptions (DOP853 tolerances, for the mean field and for Sigma)
     rate_derivatives : see `noise_matrix` (False only to compare with rates frozen at mean field)
 
     Returns
     -------
-    FluctuationResult: sigma (3, 3, T) for a SpinModel, (B, 3, B, 3, T) for a BlockModel; clustering
-    (T,) = lim N E_N(t); mean_field the MeanFieldResult it expands about.
+    FluctuationResult: sigma (3, 3, T) for a SpinModel, (B, 3, B, 3, T) for a BlockModel, (d^2, d^2, T)
+    for a QuditModel; clustering (T,) = lim N E_N(t); mean_field the MeanFieldResult it expands about.
     """
+    if isinstance(model, QuditModel):
+        return qudit_fluctuations(model, state, times, options=options, rate_derivatives=rate_derivatives)
     if not isinstance(model, BlockModel):
-        raise ValueError(f"model must be a SpinModel or BlockModel, got {type(model).__name__}")
+        raise ValueError(f"model must be a SpinModel, BlockModel or QuditModel, got {type(model).__name__}")
     _check_state(state)
     times = check_times(times)
     options = ODEOptions.coerce(options)

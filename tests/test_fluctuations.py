@@ -273,6 +273,8 @@ def test_qudit_clustering_constant_against_the_irrep_solver():
 
 @pytest.mark.slow
 def test_qudit_clustering_constant_against_the_irrep_solver_to_16():
+    """Quadratic Richardson from N = 8, 12, 16 against the theory, relative to the size of the Gamma'
+    terms |full - frozen| (measured ratios 5e-5, 2e-4, 1e-3, 2e-3 at t = 0.5 .. 2)."""
     full, frozen, NE = _ladder_limits((8, 12, 16))
     extrapolated = richardson([8, 12, 16], NE).limit
-    assert np.all(np.abs(extrapolated - full)[1:] < 0.1 * np.abs(NE[-1] - full)[1:]), (extrapolated, full)
+    assert np.all(np.abs(extrapolated - full)[1:] < 0.02 * np.abs(full - frozen)[1:]), (extrapolated, full)

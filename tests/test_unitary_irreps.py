@@ -294,6 +294,122 @@ def test_reduced_wigner_coefficients_are_orthogonal(upper):
             np.testing.assert_allclose(M.T @ M, np.eye(len(M)), atol=1e-12)
 
 
+# ----------------------------------------------------------------------------- the builders against scalar loops
+
+def _loop_patterns(lam):
+    """GT patterns, depth first (rows top first, each row's entries descending, the last fastest)."""
+    out = []
+
+    def descend(prefix, above):
+        if len(above) == 1:
+            out.append(prefix)
+            return
+        for row in itertools.product(*(range(above[i], above[i + 1] - 1, -1) for i in range(len(above) - 1))):
+            descend(prefix + row, row)
+
+    descend(tuple(lam), tuple(lam))
+    return out
+
+
+def _loop_rows(lam, p):
+    """{level: row} of a flattened pattern p (level 0: the empty row)."""
+    d = len(lam)
+    start = {level: d * (d + 1) // 2 - level * (level + 1) // 2 for level in range(d + 1)}
+    return {level: tuple(p[start[level]:start[level] + level]) for level in range(d + 1)}
+
+
+def _loop_wigner(upper, lower, j, k):
+    """The reduced Wigner coefficient of the module docstring, in exact integer arithmetic."""
+    level = len(upper)
+    a = [x + level - 1 - i for i, x in enumerate(upper)]
+    b = [x + level - 2 - i for i, x in enumerate(lower)]
+    others = [i for i in range(level) if i != j]
+    num = math.prod(a[j] - y for i, y in enumerate(b) if i != k)
+    den = math.prod(a[j] - a[i] for i in others)
+    if k is None:
+        return math.sqrt(num / den)
+    num *= math.prod(b[k] - a[i] + 1 for i in others)
+    den *= math.prod(b[k] - y + 1 for i, y in enumerate(b) if i != k)
+    return (-1 if k < j else 1) * math.sqrt(num / den)
+
+
+def _loop_raising(lam, a):
+    """E_{a,a+1} (dense), one pattern and one raised entry m_{k,l} (l = a + 1) at a time."""
+    pats = _loop_patterns(lam)
+    index, level, E = {p: i for i, p in enumerate(pats)}, a + 1, np.zeros((len(pats), len(pats)))
+    for col, p in enumerate(pats):
+        rows = _loop_rows(lam, p)
+        row, up, down = rows[level], rows[level + 1], rows[level - 1]
+        for k in range(level):
+            raised = {**rows, level: shift(row, k, 1)}
+            target = index.get(sum((raised[l] for l in range(len(lam), 0, -1)), ()))
+            if target is None:
+                continue
+            x = row[k] - k
+            num = -math.prod(u - i - x for i, u in enumerate(up)) * math.prod(v - i - x - 1 for i, v in enumerate(down))
+            den = math.prod((m - i - x) * (m - i - x - 1) for i, m in enumerate(row) if i != k)
+            E[target, col] = math.sqrt(num / den)
+    return E
+
+
+def _loop_pieri(mu, lam, r):
+    """C_{mu lam} (dense), one pattern of lam and one path of the box down the chain at a time."""
+    d, pats_mu = len(lam), {p: i for i, p in enumerate(_loop_patterns(mu))}
+    pats = _loop_patterns(lam)
+    C = np.zeros((len(pats_mu) * d, len(pats)))
+    for col, p in enumerate(pats):
+        for stop in range(d, 0, -1):  # the box leaves the chain at level `stop` (single-site state stop - 1)
+            for js in itertools.product(*(range(level) for level in range(d - 1, stop - 1, -1))):
+                js = (r,) + js  # js[d - level]: row of the box at that level
+                rows = _loop_rows(lam, p)
+                for level in range(d, stop - 1, -1):
+                    rows[level] = shift(rows[level], js[d - level], -1)
+                i_mu = pats_mu.get(sum((rows[level] for level in range(d, 0, -1)), ()))
+                if i_mu is not None:
+                    value = _loop_wigner(rows[stop], rows[stop - 1], js[d - stop], None)
+                    for level in range(stop + 1, d + 1):
+                        value *= _loop_wigner(rows[level], rows[level - 1], js[d - level], js[d - level + 1])
+                    C[i_mu * d + stop - 1, col] = value
+    return C
+
+
+@pytest.fixture
+def cold_caches():
+    caches = [f for f in vars(U).values() if hasattr(f, "cache_clear")]
+    for f in caches:
+        f.cache_clear()
+    yield
+    for f in caches:
+        f.cache_clear()
+
+
+@pytest.mark.parametrize("keys", ["int64", "bytes"])
+@pytest.mark.parametrize("lam", [(6, 3, 1), (5, 5, 2), (4, 0, 0), (3, 3, 3), (4, 2, 2, 0), (3, 3, 1, 1), (5, 2, 0, 0),
+                                 (2, 1, 1, 0, 0), (2, 2, 1, 1, 0), (3, 1, 1, 1, 0)])
+def test_builders_match_scalar_loops(lam, keys, cold_caches, monkeypatch):
+    """Patterns, raising generators, Pieri couplings and Kraus operators against the loops above
+    (equal and zero rows included), with the int64 pattern keys and with the byte-string ones."""
+    if keys == "bytes":
+        monkeypatch.setattr(U, "_KEY_LIMIT", 2)  # every radix is >= 3
+    d, n = len(lam), sum(lam)
+    assert U.gt_patterns(lam).tolist() == [list(p) for p in _loop_patterns(lam)]
+    for a in range(d - 1):
+        np.testing.assert_allclose(U.generator(lam, a, a + 1).toarray(), _loop_raising(lam, a), rtol=0, atol=1e-13)
+    o = random_operator(d, np.random.default_rng(sum(lam) * d))
+    entries = iter(U.kraus_operators(lam, o, sparse=True))
+    for r in (r for r in range(d) if is_partition(shift(lam, r, -1))):
+        mu = shift(lam, r, -1)
+        C = _loop_pieri(mu, lam, r)
+        np.testing.assert_allclose(U.pieri_coupling(mu, lam), C, rtol=0, atol=1e-13)
+        left = math.sqrt(n * U.specht_ratio(lam, r)) * np.kron(np.eye(len(C) // d), o) @ C
+        for s in (s for s in range(d) if is_partition(shift(mu, s, 1))):
+            target, K = next(entries)
+            want = _loop_pieri(mu, target, s).T @ left
+            assert target == shift(mu, s, 1) and K.has_sorted_indices
+            np.testing.assert_allclose(K.toarray(), want, rtol=0, atol=1e-13)
+    assert next(entries, None) is None
+
+
 # ----------------------------------------------------------------------------- Kraus operators
 
 @pytest.mark.parametrize("d, N", SMALL)

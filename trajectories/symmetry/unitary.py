@@ -21,6 +21,9 @@ E_ab = sum_k |a><b|^(k)):
   the Condon-Shortley Clebsch-Gordan coefficients <j_mu m_mu; 1/2 m_s | j m>.
 * Local jumps: (sum_k o^(k) rho o^(k)+)_lam' = sum_{lam, mu} K rho_lam K^+ with
   K = sqrt(N f_mu / f_lam) C_{mu lam'}^T (1_mu (x) o) C_{mu lam} (`kraus_operators`).
+* The builders work on all patterns of an irrep at once (numpy arrays, memory linear in dim): a
+  pattern is found by an order-preserving mixed-radix key of its rows below the top row
+  (`_key_space`), and the matrix elements are the closed forms evaluated on arrays.
 
 References: Gelfand-Tsetlin formulas as in A. Molev, arXiv:math/0211289; reduced Wigner
 coefficients: Biedenharn and Louck, J. Math. Phys. 9, 2127 (1968); Bacon, Chuang and Harrow,
@@ -172,20 +175,89 @@ def _row_slice(d: int, level: int) -> slice:
 
 @lru_cache(maxsize=256)
 def _patterns(lam: tuple[int, ...]) -> np.ndarray:
-    d, out = len(lam), []
+    """GT patterns (dim, d (d+1)/2), read-only, built level by level: below each row, every row that
+    interlaces it, entries descending and the last fastest (so in descending lexicographic order).
+    Each level keeps its rows once per distinct part above them, with the index of the row above."""
+    d = len(lam)
+    levels = [(np.array([lam], dtype=np.int64), None)]  # (rows (n_level, length), index of the row above)
+    for length in range(d - 1, 0, -1):
+        above = levels[-1][0]
+        counts = above[:, :-1] - above[:, 1:] + 1  # choices of each entry of the new row
+        sizes = counts.prod(axis=1)
+        parent = np.repeat(np.arange(len(above)), sizes)
+        rank = np.arange(len(parent)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        row = np.empty((len(parent), length), dtype=np.int64)
+        for k in range(length - 1, -1, -1):
+            count = counts[parent, k]
+            row[:, k] = above[parent, k] - rank % count
+            rank //= count
+        levels.append((row, parent))
+    pats = np.empty((len(levels[-1][0]), d * (d + 1) // 2), dtype=np.int64)
+    index = np.arange(len(pats))
+    for depth in range(d - 1, -1, -1):  # gather the rows of each pattern, bottom row first
+        row, parent = levels[depth]
+        for k in range(d - depth):
+            pats[:, _row_slice(d, d - depth).start + k] = row[index, k]
+        if parent is not None:
+            index = parent[index]
+    pats.flags.writeable = False
+    return pats
 
-    def descend(prefix: tuple, above: tuple, length: int):
-        if length == 0:
-            out.append(prefix)
-            return
-        ranges = [range(above[i], above[i + 1] - 1, -1) for i in range(length)]
-        for row in itertools.product(*ranges):
-            descend(prefix + row, row, length - 1)
 
-    descend(lam, lam, d - 1)
-    arr = np.array(out, dtype=np.int64).reshape(len(out), d * (d + 1) // 2)
-    arr.flags.writeable = False
-    return arr
+_KEY_LIMIT = 2**63  # int64 keys while the product of the radices is below this, byte strings above
+
+
+@lru_cache(maxsize=256)
+def _key_space(lam: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Mixed-radix keys of the m = d (d-1)/2 entries below the top row, for the patterns of lam and
+    of lam - e_r with entries moved by one: entry k of row l lies in lam[k + d - l] - 1 .. lam[k] + 1.
+
+    Returns lo (m,) and the place values (m,) int64, or None for byte-string keys."""
+    d = len(lam)
+    entries = [(lam[k + d - level] - 1, lam[k] + 1) for level in range(d - 1, 0, -1) for k in range(level)]
+    lo = np.array([low for low, _ in entries], dtype=np.int64)
+    radix = [high - low + 1 for low, high in entries]
+    place = None
+    if math.prod(radix) < _KEY_LIMIT:
+        place = np.array([math.prod(radix[i + 1:]) for i in range(len(radix))], dtype=np.int64)
+        place.flags.writeable = False
+    lo.flags.writeable = False
+    return lo, place
+
+
+def _keys(below: np.ndarray, space: tuple[int, ...]) -> np.ndarray:
+    """Keys (n,) of rows (n, m) of entries below the top row, in the key space of `space`; they
+    order like the rows (lexicographically): int64, or big-endian byte strings."""
+    lo, place = _key_space(space)
+    if place is None:
+        return np.ascontiguousarray(below - lo, dtype=">u8").view(f"S{8 * len(lo)}").ravel()
+    return (below - lo) @ place
+
+
+def _moved_keys(space: tuple[int, ...], base: np.ndarray, moves: list[tuple[int, int]]) -> np.ndarray:
+    """Keys (dim,) of the patterns of `space` (keys `base`) with the entry at position pos below
+    the top row moved by delta, for each (pos, delta) in moves."""
+    place = _key_space(space)[1]
+    if place is not None:
+        return base + sum(delta * int(place[pos]) for pos, delta in moves)
+    below = _patterns(space)[:, len(space):].copy()
+    for pos, delta in moves:
+        below[:, pos] += delta
+    return _keys(below, space)
+
+
+def _sorted_keys(space: tuple[int, ...], lam: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted keys (dim,), pattern index of each (dim,)) of the patterns of lam (space or space
+    - e_r) in the key space of `space`."""
+    keys = _keys(_patterns(lam)[:, len(lam):], space)
+    order = np.argsort(keys, kind="stable")
+    return keys[order], order
+
+
+def _find(sorted_keys: np.ndarray, order: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Pattern index (n,) of each key (n,) among (sorted_keys, order) of `_sorted_keys`, -1 if none."""
+    pos = np.minimum(np.searchsorted(sorted_keys, key), len(order) - 1)
+    return np.where(sorted_keys[pos] == key, order[pos], -1)
 
 
 @lru_cache(maxsize=256)
@@ -224,27 +296,28 @@ def weights(lam) -> np.ndarray:
 @lru_cache(maxsize=512)
 def _raising(lam: tuple[int, ...], a: int) -> sp.csr_matrix:
     """E_{a,a+1} (0-based a; GT level l = a + 1): raises one entry m_{k,l} with coefficient sqrt(c)."""
-    d, level = len(lam), a + 1
-    pats, index = _patterns(lam).tolist(), _index(lam)
+    d, level, pats = len(lam), a + 1, _patterns(lam)
     sl, up_sl = _row_slice(d, level), _row_slice(d, level + 1)
     down_sl = _row_slice(d, level - 1) if level > 1 else slice(0, 0)
+    # shifted entries l_i = m_i - i: the coefficient depends only on their differences
+    row, up, down = ((pats[:, s] - np.arange(s.stop - s.start)).astype(float) for s in (sl, up_sl, down_sl))
+    base = _keys(pats[:, d:], lam)
+    sorted_keys, order = _sorted_keys(lam, lam)
     rows, cols, vals = [], [], []
-    for col, p in enumerate(pats):
-        row, up, down = p[sl], p[up_sl], p[down_sl]
-        for k in range(level):
-            q = list(p)
-            q[sl.start + k] += 1
-            target = index.get(tuple(q))
-            if target is None:
-                continue
-            x = row[k] - k  # shifted entries l_{k'} = m_{k'} - k' enter only through differences
-            num = -math.prod(u - i - x for i, u in enumerate(up)) * math.prod(v - i - x - 1 for i, v in enumerate(down))
-            den = math.prod((m - i - x) * (m - i - x - 1) for i, m in enumerate(row) if i != k)
-            if num * den < 0:
-                raise ArithmeticError(f"negative GT coefficient for pattern {p} of {lam}")
-            rows.append(target)
-            cols.append(col)
-            vals.append(math.sqrt(num / den))
+    for k in range(level):
+        target = _find(sorted_keys, order, _moved_keys(lam, base, [(sl.start + k - d, 1)]))
+        col = np.flatnonzero(target >= 0)
+        x = row[col, k:k + 1]
+        num = -np.prod(up[col] - x, axis=1) * np.prod(down[col] - x - 1, axis=1)
+        others = np.delete(row[col], k, axis=1) - x
+        den = np.prod(others * (others - 1), axis=1)
+        bad = np.flatnonzero(num * den < 0)
+        if bad.size:
+            raise ArithmeticError(f"negative GT coefficient for pattern {pats[col[bad[0]]].tolist()} of {lam}")
+        rows.append(target[col])
+        cols.append(col)
+        vals.append(np.sqrt(num / den))
+    rows, cols, vals = (np.concatenate(x) for x in (rows, cols, vals))
     return sp.csr_matrix((vals, (rows, cols)), shape=(len(pats), len(pats)))
 
 
@@ -288,18 +361,34 @@ def reduced_wigner(upper, lower, j: int, k: int | None) -> float:
             or not (k is None or (_is_int(k) and 0 <= k < level - 1)):
         raise ValueError(f"reduced_wigner needs len(lower) = len(upper) - 1, j in 0..{level - 1} and k None "
                          f"or in 0..{level - 2}; got lower={lower!r}, j={j!r}, k={k!r}")
-    a = [x + level - 1 - i for i, x in enumerate(upper)]
-    b = [x + level - 2 - i for i, x in enumerate(lower)]
-    others = [i for i in range(level) if i != j]
-    if k is None:
-        num, den, sign = math.prod(a[j] - y for y in b), math.prod(a[j] - a[i] for i in others), 1
-    else:
-        num = math.prod(a[j] - y for i, y in enumerate(b) if i != k) * math.prod(b[k] - a[i] + 1 for i in others)
-        den = math.prod(a[j] - a[i] for i in others) * math.prod(b[k] - y + 1 for i, y in enumerate(b) if i != k)
-        sign = -1 if k < j else 1
+    upper_row, lower_row = np.array([upper], dtype=np.int64), np.array(lower, dtype=np.int64).reshape(1, level - 1)
+    sign, num, den = _wigner_radicand(upper_row, lower_row, int(j), None if k is None else int(k))
+    num, den = float(num[0]), float(den[0])
     if num * den < 0:
         raise ArithmeticError(f"negative reduced Wigner radicand for {upper}, {lower}, j={j}, k={k}")
     return sign * math.sqrt(num / den)
+
+
+def _wigner_radicand(upper: np.ndarray, lower: np.ndarray, j: int,
+                     k: int | None) -> tuple[float, np.ndarray, np.ndarray]:
+    """The formula of `reduced_wigner` for many row pairs at once: upper (n, l), lower (n, l-1) int.
+
+    Returns the sign S and the numerator and denominator (n,) float of the radicand."""
+    level = upper.shape[1]
+    a = [upper[:, i] + (level - 1 - i) for i in range(level)]
+    b = [lower[:, i] + (level - 2 - i) for i in range(level - 1)]
+    num, den = np.ones(len(upper)), np.ones(len(upper))
+    for i in range(level):
+        if i != j:
+            den *= a[j] - a[i]
+            if k is not None:
+                num *= b[k] - a[i] + 1
+    for i in range(level - 1):
+        if i != k:
+            num *= a[j] - b[i]
+            if k is not None:
+                den *= b[k] - b[i] + 1
+    return (-1.0 if k is not None and k < j else 1.0), num, den
 
 
 def _pieri_args(mu, lam) -> tuple[tuple[int, ...], tuple[int, ...], int]:
@@ -310,38 +399,54 @@ def _pieri_args(mu, lam) -> tuple[tuple[int, ...], tuple[int, ...], int]:
     return mu, lam, diff.index(1)
 
 
-def _pieri_column(mu, lam_rows, r: int, index_mu) -> list[tuple[int, float]]:
-    """Nonzero (row i_mu * d + a, value) of C_{mu lam} for one GT pattern of lam (rows by level)."""
-    d, out = len(mu), []
-    for stop in range(d, 0, -1):  # the box leaves the chain at level `stop` (single-site state a = stop - 1)
-        for js in itertools.product(*(range(level) for level in range(d - 1, stop - 1, -1))):
-            js = (r,) + js  # js[d - level] = row of the box at that level
-            rows = dict(lam_rows)
-            for level in range(d, stop - 1, -1):
-                rows[level] = _shift(rows[level], js[d - level], -1)
-            i_mu = index_mu.get(sum((rows[level] for level in range(d, 0, -1)), ()))
-            if i_mu is None:
-                continue
-            value = reduced_wigner(rows[stop], rows[stop - 1], js[d - stop], None)
-            for level in range(stop + 1, d + 1):
-                value *= reduced_wigner(rows[level], rows[level - 1], js[d - level], js[d - level + 1])
-            if value != 0.0:
-                out.append((i_mu * d + stop - 1, value))
-    return out
-
-
 @lru_cache(maxsize=128)
 def _pieri(mu: tuple[int, ...], lam: tuple[int, ...], r: int) -> sp.csr_matrix:
-    d, index_mu = len(lam), _index(mu)
-    rows, cols, vals = [], [], []
-    for col, p in enumerate(_patterns(lam).tolist()):
-        lam_rows = {level: tuple(p[_row_slice(d, level)]) for level in range(1, d + 1)}
-        lam_rows[0] = ()
-        for row, value in _pieri_column(mu, lam_rows, r, index_mu):
-            rows.append(row)
-            cols.append(col)
-            vals.append(value)
-    return sp.csr_matrix((vals, (rows, cols)), shape=(len(index_mu) * d, len(_patterns(lam))))
+    """C_{mu lam} (dim_mu * d, dim_lam) csr, vectorised over the patterns of lam.
+
+    The box goes down the chain through rows js (js[i] at level d - i, js[0] = r) and leaves it at
+    level `stop` (single-site state stop - 1). For each path, every pattern of lam minus the box is
+    a pattern of mu or not, and the entry is the product of reduced Wigner coefficients: one per
+    (level, j, k), computed once over all patterns of lam (meaningless where the pattern is not one)."""
+    d, pats = len(lam), _patterns(lam)
+    base, entries = _keys(pats[:, d:], lam), np.ascontiguousarray(pats.T)  # entries (d (d+1)/2, dim_lam)
+    sorted_keys, order = _sorted_keys(lam, mu)
+
+    def row(level: int, j: int | None) -> np.ndarray:  # (dim_lam, level): row `level`, entry j lowered
+        out = entries[_row_slice(d, level)].T
+        if j is not None:
+            out = out.copy(order="F")
+            out[:, j] -= 1
+        return out
+
+    @lru_cache(maxsize=None)
+    def factor(level: int, j: int, k: int | None) -> np.ndarray:  # (dim_lam,)
+        sign, num, den = _wigner_radicand(row(level, j), row(level - 1, k), j, k)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return sign * np.sqrt(num / den)
+
+    found, counts = [], np.zeros(len(pats) + 1, dtype=np.int64)  # (columns, rows, values) of each path
+    paths = {(r,): 1.0}  # js down to level `stop` -> product of the factors of the levels above
+    for stop in range(d, 0, -1):
+        for js, chain in paths.items():
+            moves = [(_row_slice(d, d - i).start + j - d, -1) for i, j in enumerate(js) if i]
+            i_mu = _find(sorted_keys, order, _moved_keys(lam, base, moves))
+            col = np.flatnonzero(i_mu >= 0)
+            value = (chain * factor(stop, js[-1], None))[col]
+            if not np.isfinite(value).all():
+                bad = col[np.flatnonzero(~np.isfinite(value))[0]]
+                raise ArithmeticError(f"reduced Wigner coefficient not real for pattern {pats[bad].tolist()} of {lam}")
+            keep = value != 0.0
+            found.append((col[keep], i_mu[col[keep]] * d + stop - 1, value[keep]))
+            counts[col[keep] + 1] += 1
+        paths = {js + (k,): chain * factor(stop, js[-1], k) for js, chain in paths.items() for k in range(stop - 1)}
+    indptr = np.cumsum(counts)  # a path gives a column at most one entry: fill the columns path by path
+    indices, data, fill = np.empty(indptr[-1], dtype=np.int64), np.empty(indptr[-1]), indptr[:-1].copy()
+    while found:
+        col, rows, values = found.pop()
+        at = fill[col]
+        indices[at], data[at] = rows, values
+        fill[col] += 1
+    return sp.csc_matrix((data, indices, indptr), shape=(len(_patterns(mu)) * d, len(pats))).tocsr()
 
 
 def pieri_coupling(mu, lam) -> np.ndarray:
@@ -400,11 +505,12 @@ def kraus_operators(lam, o, sparse: bool = False) -> list[tuple[tuple[int, ...],
     n, out = sum(lam), []
     for r in _removable(lam):
         mu = _shift(lam, r, -1)
-        left = sp.kron(sp.identity(len(_patterns(mu))), o) @ _pieri(mu, lam, r)
         factor = math.sqrt(n * specht_ratio(lam, r))
+        left = sp.kron(sp.identity(len(_patterns(mu)), format="csr"), factor * o, format="csr") @ _pieri(mu, lam, r)
         for s in _addable(mu):
             target = _shift(mu, s, +1)
-            K = (factor * (_pieri(mu, target, s).T @ left)).tocsr()
+            K = _pieri(mu, target, s).T.tocsr() @ left
+            K.sort_indices()
             K.eliminate_zeros()
             out.append((target, K if sparse else K.toarray()))
     return out

@@ -20,6 +20,8 @@ from numba import njit
 REACHED, JUMP, TAYLOR_FAILED, NORM_FAILED = 0, 1, 2, 3
 #: a no-jump step that needs more than max_terms Taylor terms is halved at most this often
 MAX_HALVINGS = 60
+#: a step that needed at most max_terms - SPARE_TERMS terms is followed by one GROWTH times longer
+SPARE_TERMS, GROWTH = 10, 1.25
 
 
 @njit(cache=True)
@@ -104,40 +106,44 @@ def jump_fraction(coef, n, target, root_tol):
 
 
 @njit(cache=True)
-def evolve(indptr, indices, data, psi, t, t_stop, lognorm, logr, h_max, tol, root_tol, terms, coef, work):
-    """Evolve the normalised psi (in place) with H_eff from t towards t_stop.
+def evolve(indptr, indices, data, psi, t, t_stop, lognorm, logr, h, h_max, tol, root_tol, terms, coef, work):
+    """Evolve the normalised psi (in place) with H_eff from t towards t_stop, by steps starting at h.
 
-    Returns (t, lognorm, outcome): REACHED with psi(t_stop); JUMP with psi at the jump time (lognorm
-    = logr); TAYLOR_FAILED or NORM_FAILED at the time where the step control gave up.
+    The step grows by GROWTH while the Taylor series needs at most max_terms - SPARE_TERMS terms, up
+    to 4 h_max (h_max = 2 / ||H_eff||, so the terms never exceed e^8 ||psi||), and halves when it
+    would need more than max_terms = terms.shape[0]. Returns (t, lognorm, h, outcome): REACHED with
+    psi(t_stop); JUMP with psi at the jump time (lognorm = logr); TAYLOR_FAILED or NORM_FAILED at
+    the time where the step control gave up; h the step to start from next time.
     """
-    h_cap = h_max
     while t < t_stop:
         remaining = t_stop - t
-        h = min(h_cap, remaining)
-        K = taylor_terms(indptr, indices, data, psi, h, terms, tol)
+        step = min(h, remaining)
+        K = taylor_terms(indptr, indices, data, psi, step, terms, tol)
         halvings = 0
         while K < 0:
             halvings += 1
             if halvings > MAX_HALVINGS:
-                return t, lognorm, TAYLOR_FAILED
-            h *= 0.5
-            h_cap = h
-            K = taylor_terms(indptr, indices, data, psi, h, terms, tol)
+                return t, lognorm, h, TAYLOR_FAILED
+            step *= 0.5
+            h = step
+            K = taylor_terms(indptr, indices, data, psi, step, terms, tol)
         combine(terms, K, 1.0, work)
         n1 = np.vdot(work, work).real
         if not (n1 > 0.0 and n1 < math.inf):
-            return t, lognorm, NORM_FAILED
+            return t, lognorm, h, NORM_FAILED
         if lognorm + math.log(n1) > logr:
             psi[:] = work / math.sqrt(n1)
             lognorm += math.log(n1)
-            t = t_stop if h == remaining else t + h
+            if step == h and K <= terms.shape[0] - SPARE_TERMS:
+                h = min(h * GROWTH, 4.0 * h_max)
+            t = t_stop if step == remaining else t + step
             continue
         norm_polynomial(terms, K, coef)
         x = jump_fraction(coef, 2 * K - 1, math.exp(logr - lognorm), root_tol)
         combine(terms, K, x, work)
         psi[:] = work / math.sqrt(np.vdot(work, work).real)
-        return t + x * h, logr, JUMP
-    return t, lognorm, REACHED
+        return t + x * step, logr, h, JUMP
+    return t, lognorm, h, REACHED
 
 
 @njit(cache=True)

@@ -199,12 +199,13 @@ def run_irrep_trajectory(cache: IrrepCache, lam, psi, times, rng, options, first
     C = first.shape[1]
     data = cache.get(lam)
     ws = Workspace(data.dim, C, options.max_terms)
-    t, lognorm, logr, njumps = 0.0, 0.0, math.log(rng.random()), 0
+    t, lognorm, logr, njumps, step = 0.0, 0.0, math.log(rng.random()), 0, data.h_max
     for k, t_out in enumerate(times):
         while True:
-            h = data.heff
-            t, lognorm, outcome = evolve(h.indptr, h.indices, h.data, psi, t, float(t_out), lognorm, logr,
-                                         data.h_max, options.tol, options.root_tol, ws.terms, ws.coef, ws.work)
+            H = data.heff
+            t, lognorm, step, outcome = evolve(H.indptr, H.indices, H.data, psi, t, float(t_out), lognorm, logr,
+                                               min(step, 4 * data.h_max), data.h_max, options.tol,
+                                               options.root_tol, ws.terms, ws.coef, ws.work)
             if outcome == REACHED:
                 break
             if outcome != JUMP:

@@ -12,7 +12,7 @@ import pytest
 
 from models import hopfield_model
 from trajectories import coherent_state, fluctuations
-from trajectories.cli.registry import MODELS, named_model, named_state
+from trajectories.cli.registry import MODELS, check_state, named_model, named_state
 from trajectories.cli.main import main
 from trajectories.cli.summary import mean_field_line
 from trajectories.cli.config import load_config
@@ -80,7 +80,7 @@ def test_run_show_plot_merge(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("change, match", [
-    (dict(model="hopfeld"), "model.name must be one of 'hopfield', 'kinetic', 'decay', 'ising', 'superradiance', 'transverse', 'spin', got 'hopfeld'"),
+    (dict(model="hopfeld"), "model.name must be one of 'hopfield', 'kinetic', 'decay', 'ising', 'superradiance', 'transverse', 'spin', 'qudit', got 'hopfeld'"),
     (dict(ntraj=-5), "run.ntraj must be an integer >= 1, got -5"),
     (dict(stop=-1.0), "times: times must be strictly increasing"),
     (dict(extra="betta = 2.0"), "model.betta is not a parameter of model 'hopfield'"),
@@ -116,7 +116,7 @@ def test_help_reads_well():
 def test_shipped_configs_are_valid(path):
     cfg = load_config(path)
     model, state = cfg.build()
-    state.validate(model.sizes)
+    check_state(model, state)
 
 
 def test_named_models_and_states():

@@ -57,7 +57,7 @@ def check_density(name: str, rho: np.ndarray, tol: float = 1e-10) -> None:
         raise ValueError(f"{name} must be Hermitian")
     tr = np.trace(rho, axis1=-2, axis2=-1)
     if not np.allclose(tr, 1.0, rtol=0, atol=tol):
-        raise ValueError(f"{name} must have trace 1, got {np.ravel(tr)[0]:.6g}")
+        raise ValueError(f"{name} must have trace 1, got {np.ravel(tr.real)[0]:.6g}")  # Hermitian: real
     smallest = float(np.min(np.linalg.eigvalsh(rho)))
     if smallest < -1e-9:
         raise ValueError(f"{name} must be positive semidefinite, smallest eigenvalue {smallest:.3g}")

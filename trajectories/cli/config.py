@@ -1,14 +1,17 @@
 """Run configurations from TOML files: a named model, an initial state, times, the run and outputs.
 
-    [model]   name = "hopfield", N = 200, beta = 2.0, omega = 0.5     (models/named.py)
-    [state]   name = "coherent", theta = 0.4                          (models/named.py)
+    [model]   name = "hopfield", N = 200, beta = 2.0, omega = 0.5     (cli/registry.py)
+              name = "qudit", N, d, hamiltonian, interaction, [[model.channels]]   (cli/qudit.py)
+    [state]   name = "coherent", theta = 0.4                          (cli/registry.py)
+              name = "qudit_pure", amplitudes = [1, 0, 0]  or  "qudit_density", rho = [[...], ...]
     [times]   stop = 6.0, num = 25 (start = 0.0)  or  values = [0.0, 0.5, ...]
     [run]     ntraj, seed, n_jobs = 1, batch_size, backend = "auto", scheduler, keep_trajectories,
               checkpoint_every = 10.0
     [options] TrajectoryOptions fields (tol, root_tol, trim, max_terms, method, memory_limit)
     [record]  distributions = true (P(m_z^b, t) of every block) or a table name = [weights per block];
               observables = table name = "formula of m (m0, m1, ...)" (cli/expressions.py);
-              records = "folder" (every trajectory streamed there, trajectories/io/records.py)
+              records = "folder" (every trajectory streamed there, trajectories/io/records.py);
+              spin models only
     [output]  results = "results/x.npz", plot = "plots/x.png", overwrite = false (true: this config's
               own results and figure are rewritten by each run, as the main job's committed figure is)
 
@@ -23,11 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from models.qudit import QuditModel
 from ..base.checks import check_int, check_times
 from ..base.grid import diagonal_spec
 from ..base.options import ExecutionOptions, TrajectoryOptions
 from .expressions import observable_function
-from .registry import named_model, named_state
+from .registry import check_state, model_state, named_model
 
 SECTIONS = {
     "model": None, "state": None,
@@ -66,7 +70,8 @@ class RunConfig:
     def build(self):
         """(model, state) of the configuration."""
         m, s = dict(self.model), dict(self.state)
-        return named_model(m.pop("name"), **m), named_state(s.pop("name"), **s)
+        model = named_model(m.pop("name"), **m)
+        return model, model_state(model, s.pop("name"), **s)
 
     def observable_functions(self, n_blocks: int) -> dict:
         """The [record] observables as functions of the block magnetisations."""
@@ -171,6 +176,15 @@ def _parse_record(rec: dict) -> dict:
     return dict(distributions=dist, observables=dict(obs), records=records)
 
 
+def _refuse_record(cfg: RunConfig) -> None:
+    """A qudit model records its moments only: a [record] field that asks for more is refused."""
+    for key, asked in (("distributions", bool(cfg.distributions)), ("observables", bool(cfg.observables)),
+                       ("records", cfg.records is not None)):
+        if asked:
+            raise ValueError(f"record.{key} is not available for model 'qudit' (d-level runs record the "
+                             "moments of the m_a only): remove it from [record]")
+
+
 def parse_config(data: dict, where: str = "config") -> RunConfig:
     """Validate a config dict (as read from TOML); errors name the field."""
     _check_sections(data)
@@ -192,10 +206,9 @@ def parse_config(data: dict, where: str = "config") -> RunConfig:
                     results=out.get("results", f"results/{Path(where).stem}.npz"), plot=out.get("plot"),
                     overwrite=out.get("overwrite", False), **run, **_parse_record(data.get("record", {})))
     model, state = cfg.build()  # model and state parameters are checked here (model.x / state.x)
-    try:
-        state.validate(model.sizes)
-    except ValueError as err:
-        raise ValueError(f"state.{err}") from None
+    check_state(model, state)
+    if isinstance(model, QuditModel):
+        _refuse_record(cfg)
     functions = cfg.observable_functions(len(model.sizes))  # errors name record.observables.<name>
     try:
         diagonal_spec(model.sizes, cfg.distributions, functions)

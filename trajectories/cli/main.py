@@ -22,10 +22,13 @@ from .outputs import (Output, beside, check_distinct, check_figure_suffix, check
                       os_error_message)
 from .plotting import (clustering_for, distributions_path, fluctuations_for, mean_field_for, plot_distributions,
                        plot_ensemble)
-from .summary import clustering_line, diagonal_lines, mean_field_line
+from .qudit import QUDIT_STATES
+from .registry import MODELS, STATES
+from .summary import clustering_line, diagonal_lines, mean_field_line, populations_line
 
 DESCRIPTION = """\
-Monte Carlo quantum-jump trajectories of spin systems with collective operator-valued rates.
+Monte Carlo quantum-jump trajectories of spin systems (and of N d-level particles, [model]
+name = "qudit") with collective operator-valued rates.
 
   run CONFIG.toml        run the ensemble a config describes; writes a results file (.npz),
                          a PNG plot and prints a summary; resumes an interrupted run
@@ -80,12 +83,29 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _param(key: str, value) -> str:
+    """One config parameter for a label: tables and matrices summarised by their size."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return f"{len(value)} {key[:-1] if len(value) == 1 and key.endswith('s') else key}"  # tables
+    if key == "interaction" and isinstance(value, list):
+        return f"{len(value)} interaction term{'s' if len(value) != 1 else ''}"
+    if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
+        return f"{key} {len(value)} x {len(value[0])}"                 # a matrix
+    return f"{key} = {value}"
+
+
 def _label(ens) -> str:
     cfg = (ens.meta.get("describe") or {}).get("config")
     if not cfg:
         return f"N = {sum(ens.sizes)}"
-    params = lambda d: ", ".join(f"{k} = {v}" for k, v in d.items() if k != "name")  # noqa: E731
-    return f"{cfg['model']['name']} ({params(cfg['model'])}), {cfg['state']['name']} ({params(cfg['state'])})"
+
+    def params(table: dict, known: dict) -> str:   # in the registry's order of the parameters
+        order = list(known.get(table["name"], (None, {}))[1])
+        keys = sorted((k for k in table if k != "name"), key=lambda k: order.index(k) if k in order else len(order))
+        return ", ".join(_param(k, table[k]) for k in keys)
+    model, state = cfg["model"], cfg["state"]
+    return (f"{model['name']} ({params(model, MODELS)}), "
+            f"{state['name']} ({params(state, {**STATES, **QUDIT_STATES})})")
 
 
 def _at(ens, i) -> str:
@@ -233,6 +253,9 @@ def _summary(ens, cfg, execution, resumed: tuple[int, float | None], seconds: fl
         print(f"resumed {done} trajectories from the checkpoint, computed {ens.ntraj - done} more "
               f"in {seconds:.1f} s (total run time {total:.1f} s{unknown})")
     print(f"t = {ens.times[-1]:g}: {_at(ens, -1)}")
+    populations = populations_line(ens)
+    if populations:
+        print(populations)
     if ens.ntraj < 2:
         print("one trajectory: no standard errors (run with --ntraj >= 2 for error bars)")
     print(f"jumps per trajectory: {ens.njumps / ens.ntraj:.1f}")
@@ -297,6 +320,9 @@ def cmd_show(args) -> None:
     shown = sorted({0, T // 4, T // 2, (3 * T) // 4, T - 1})
     for i in shown:
         print(f"  t = {ens.times[i]:7.3f}: {_at(ens, i)}")
+    populations = populations_line(ens)
+    if populations:
+        print(populations)
     for line in diagonal_lines(ens, shown):
         print(line)
 

@@ -18,7 +18,11 @@ of `models`:
     spin      models.SpinModel(N, h, J, channels) with constant-rate channels given as tables:
               [[model.channels]] op = "minus" | "plus" | "z" | "x" | "y" or a 2x2 matrix (rows of
               numbers, or of [re, im] pairs), rate = ... (or gamma = ...), collective = false
-States: coherent (theta, phi), product (r), classical (p_up), dicke (j, m), cat.
+    qudit     models.QuditModel of N d-level particles (cli/qudit.py): hamiltonian H1 (d x d),
+              interaction [[strength, A, B], ...], [[model.channels]] op (d x d), rate or gamma
+              (a number or a formula of x = Delta), delta R (d x d), collective
+States: coherent (theta, phi), product (r), classical (p_up), dicke (j, m), cat; for a qudit model
+qudit_density (rho, d x d) and qudit_pure (amplitudes, d of them), passed on as the (d, d) rho_1.
 """
 from __future__ import annotations
 
@@ -28,7 +32,9 @@ import numpy as np
 
 from models import (Channel, SpinModel, decay_model, hopfield_model, ising_model, kinetic_model, superradiance_model,
                     transverse_rate_model)
+from models.qudit import QuditModel
 from ..sectors.states import cat_state, classical_state, coherent_state, dicke_state, product_state
+from .qudit import QUDIT_STATES, matrix_entries, qudit_model
 
 CHANNEL_FIELDS = ("op", "rate", "gamma", "collective")
 
@@ -36,13 +42,10 @@ CHANNEL_FIELDS = ("op", "rate", "gamma", "collective")
 def _config_operator(op, name: str):
     """A channel's op from a config: a name, or a 2x2 matrix of numbers or of [re, im] pairs."""
     if isinstance(op, list):
-        try:
-            arr = np.asarray(op, dtype=float)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a name or a 2x2 matrix of numbers or [re, im] pairs, got {op!r}") from None
-        if arr.shape == (2, 2, 2):
-            return arr[..., 0] + 1j * arr[..., 1]
-        return arr
+        arr = matrix_entries(op)
+        if arr is None:
+            raise ValueError(f"{name} must be a name or a 2x2 matrix of numbers or [re, im] pairs, got {op!r}")
+        return arr if np.any(arr.imag) else arr.real
     return op
 
 
@@ -79,7 +82,14 @@ MODELS = {
                                             "omega": 0.0}),
     "transverse": (transverse_rate_model, {"N": None, "omega": 0.5, "chi": 1.0, "beta": 2.0, "kappa": 0.6}),
     "spin": (spin_model, {"N": None, "h": [0.0, 0.0, 0.0], "J": "default", "channels": "default"}),
+    "qudit": (qudit_model, {"N": None, "d": None, "hamiltonian": "default", "interaction": "default",
+                            "channels": "default"}),
 }
+
+#: parameters checked field by field by their builder (matrices, tables, lists of terms)
+STRUCTURED = {"channels", "hamiltonian", "interaction", "rho", "amplitudes"}
+#: integer parameters and their smallest value
+INTEGERS = {"N": 1, "d": 2}
 
 
 #: name -> (builder, default parameters; None = required, "default" = the builder's default)
@@ -107,10 +117,10 @@ def _params(kind: str, name: str, table: dict, params: dict) -> dict:
             raise ValueError(f"{kind}.{key} is required for {kind} {name!r}")
         if value == "default":
             continue
-        if key == "N":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{kind}.N must be an integer >= 1, got {value!r}")
-        elif key == "channels":
+        if key in INTEGERS:
+            if isinstance(value, bool) or not isinstance(value, int) or value < INTEGERS[key]:
+                raise ValueError(f"{kind}.{key} must be an integer >= {INTEGERS[key]}, got {value!r}")
+        elif key in STRUCTURED:
             pass   # checked field by field by the builder
         else:
             arr = np.asarray(value, dtype=object)
@@ -121,7 +131,7 @@ def _params(kind: str, name: str, table: dict, params: dict) -> dict:
     return out
 
 
-def named_model(name: str, **params) -> SpinModel:
+def named_model(name: str, **params) -> SpinModel | QuditModel:
     """The model `name` (see MODELS) with the given parameters (defaults for the others).
 
     A constructor's error about one of its parameters is reported as "model.<parameter> ...".
@@ -141,3 +151,32 @@ def named_state(name: str, **params):
     """The initial state `name` (coherent, product, classical, dicke, cat) with its parameters."""
     params = _params("state", name, STATES, params)
     return STATES[name][0](**params)
+
+
+def model_state(model, name: str, **params):
+    """The initial state `name` for `model`: a spin state (named_state), or for a QuditModel the
+    (d, d) single-site density matrix rho_1 of qudit_density or qudit_pure."""
+    qudit, every = isinstance(model, QuditModel), {**STATES, **QUDIT_STATES}
+    if name not in every:
+        raise ValueError(f"state.name must be one of {', '.join(map(repr, every))}, got {name!r}")
+    if name in QUDIT_STATES and not qudit:
+        raise ValueError(f"state.name {name!r} is a state of d-level particles: it needs [model] name = \"qudit\"")
+    if name in STATES and qudit:
+        raise ValueError(f"state.name {name!r} is a spin state: a qudit model takes "
+                         f"{' or '.join(map(repr, QUDIT_STATES))}")
+    if not qudit:
+        return named_state(name, **params)
+    params = _params("state", name, QUDIT_STATES, params)
+    return QUDIT_STATES[name][0](model.d, **params)
+
+
+def check_state(model, state) -> None:
+    """ValueError "state. ..." unless `state` fits `model` (a spin state's blocks; rho_1's size)."""
+    if isinstance(model, QuditModel):
+        if np.shape(state) != (model.d, model.d):
+            raise ValueError(f"state must be a {model.d} x {model.d} density matrix for the model's d = {model.d}")
+        return
+    try:
+        state.validate(model.sizes)
+    except ValueError as err:
+        raise ValueError(f"state.{err}") from None

@@ -4,6 +4,8 @@ and E_N against its predicted 1/N value (the linear-noise expansion, docs/theory
 At N spins the average operators scatter about mean field by sqrt(Sigma_aa / N) per state, and the ensemble
 mean differs from mean field by O(1/N), of the order of Sigma_aa / N (Theorem 1 and §10); E_N(t) approaches
 c(t) / N with c = lim N E_N. A run agrees with theory when its deviations are of these sizes.
+For N d-level particles (no linear-noise theory yet) the lines give N times the largest deviation,
+the largest deviation in standard errors, N E_N and the level populations.
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ def noise_breakdown(fl: FluctuationResult, N: int) -> str | None:
 
 def mean_field_line(ens, fl: FluctuationResult | None, mf_mean: np.ndarray) -> str:
     """The largest |omega_t(m_a) - m_a^MF(t)| with its standard errors and, given `fl`, the finite-N scale."""
+    if getattr(ens, "kind", "spin") == "qudit":
+        return qudit_mean_field_line(ens, mf_mean)
     dev = np.abs(ens.mean - mf_mean)
     i = np.unravel_index(np.argmax(dev), dev.shape)
     line = f"mean field: max |omega_t(m_a) - m_a^MF(t)| = {dev[i]:.4f} at t = {ens.times[i[-1]]:g}"
@@ -54,15 +58,49 @@ def mean_field_line(ens, fl: FluctuationResult | None, mf_mean: np.ndarray) -> s
             f"Sigma_aa/N = {_fmt(scale)} (linear-noise theory): {verdict}")
 
 
+def qudit_mean_field_line(ens, mf_mean: np.ndarray) -> str:
+    """For a QuditModel run: the largest |omega_t(m_a) - m_a^MF(t)| over the components a >= 1 (m_0 is
+    constant) and the times, with N times it (mean field is the N -> oo limit: at N particles the
+    difference is of order 1/N), and the largest difference in standard errors (entries without
+    spread, e.g. every trajectory starting in one pure state at t = 0, left out), which the O(1/N)
+    difference dominates wherever the trajectories have barely spread."""
+    N, dev, err = sum(ens.sizes), np.abs(ens.mean - mf_mean)[1:], ens.stderr[1:]
+    i = np.unravel_index(np.argmax(dev), dev.shape)
+    where = lambda k: f"m_{k[0] + 1} at t = {ens.times[k[1]]:g}"  # noqa: E731
+    spread = (err > 1e-14) if ens.ntraj >= 2 else np.zeros(err.shape, bool)
+    line = f"mean field: max |omega_t(m_a) - m_a^MF(t)| = {dev[i]:.4f} ({where(i)}"
+    line += f", {dev[i] / err[i]:.1f} standard errors)" if spread[i] else ")"
+    line += f"; N x it = {N * dev[i]:.3f} (a finite-N difference is O(1/N))"
+    if not spread.any():
+        return line
+    z = np.where(spread, dev / np.where(spread, err, 1.0), 0.0)
+    j = np.unravel_index(np.argmax(z), z.shape)
+    return line + (f"; in standard errors at most {z[j]:.1f} ({where(j)}, a difference of {dev[j]:.2g}; "
+                   f"{int(spread.sum())} components and times)")
+
+
+def populations_line(ens, i: int = -1) -> str | None:
+    """For a QuditModel run: the level populations tr(rho |a><a|) of the mean single-site state at the
+    output time i, from the components and the basis in the file's metadata (None without it)."""
+    basis = (ens.meta.get("model") or {}).get("basis")
+    if getattr(ens, "kind", "spin") != "qudit" or basis is None:
+        return None
+    v = np.asarray(basis, dtype=float)
+    p = np.einsum("a,aii->i", ens.mean[:, i], v[..., 0] + 1j * v[..., 1]).real
+    return f"level populations at t = {ens.times[i]:g}: " + ", ".join(f"|{a}> {x:.4f}" for a, x in enumerate(p))
+
+
 def clustering_line(ens, en, fl: FluctuationResult | None) -> str:
     """E_N at the last time with its error and, given `fl`, N E_N against lim N E_N over the run."""
     e, se = (np.ravel(np.asarray(x)) for x in en)
     one = ens.ntraj < 2
     line = (f"E_N(t = {ens.times[-1]:g}) = {e[-1]:.3g}" + ("" if one else f" ± {se[-1]:.2g}")
             + f" (E_N(0) = {e[0]:.3g})")
-    if fl is None or noise_breakdown(fl, sum(ens.sizes)):
-        return line
     N = sum(ens.sizes)
+    if getattr(ens, "kind", "spin") == "qudit":     # E_N = O(1/N): N E_N is the number that converges
+        return line + f"; N E_N = {N * e[-1]:.3f}" + ("" if one else f" ± {N * se[-1]:.2g}") + f" (N = {N})"
+    if fl is None or noise_breakdown(fl, N):
+        return line
     c = fl.clustering
     line += f"; N E_N = {N * e[-1]:.3f}" + ("" if one else f" ± {N * se[-1]:.2g}") + f", predicted N -> oo: {c[-1]:.3f}"
     if one:

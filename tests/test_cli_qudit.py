@@ -84,7 +84,7 @@ def test_the_shipped_config_runs_end_to_end(tmp_path, capsys):
     assert "qudit (N = 6, d = 3, hamiltonian 3 x 3, 1 interaction term, 2 channels), qudit_pure" in out
     assert "12 trajectories (seed 1)" in out and "m_8 = " in out and "level populations at t = 3: |0> " in out
     assert "mean field: max |omega_t(m_a) - m_a^MF(t)| = " in out and "in standard errors at most" in out
-    assert "; N E_N = " in out and "finite-N prediction skipped: the linear-noise theory" in out
+    assert "; N E_N = " in out and "predicted N -> oo: " in out and "skipped" not in out
     np.testing.assert_allclose(ens.mean[:, 0], comp(np.diag([1.0, 0, 0])), atol=1e-12)
     assert main(["show", str(tmp_path / "rydberg_ladder.npz")]) == 0
     assert "level populations" in capsys.readouterr().out

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from models.qudit import QuditModel
 from ..analysis import clustering
 from ..base.errors import InsufficientDataError
 from ..theory.fluctuations import fluctuations
@@ -42,15 +41,12 @@ def mean_field_for(ens):
 
 def fluctuations_for(ens):
     """(FluctuationResult or None, note): the linear-noise prediction for the run's model and state
-    (docs/theory.md §10); None for a file without a named model, a state that is not a product state or
-    a QuditModel."""
+    (docs/theory.md §10, for d-level models §18); None for a file without a named model or a state that
+    is not a product state."""
     built, _ = _named_model(ens)
     if built is None:
         return None, None
     model, state = built
-    if isinstance(model, QuditModel):
-        return None, ("finite-N prediction skipped: the linear-noise theory (docs/theory.md §10) is for spin "
-                      "models, not d-level ones")
     try:
         return fluctuations(model, state, ens.times), None
     except (ValueError, NotImplementedError) as err:

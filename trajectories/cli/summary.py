@@ -4,8 +4,9 @@ and E_N against its predicted 1/N value (the linear-noise expansion, docs/theory
 At N spins the average operators scatter about mean field by sqrt(Sigma_aa / N) per state, and the ensemble
 mean differs from mean field by O(1/N), of the order of Sigma_aa / N (Theorem 1 and §10); E_N(t) approaches
 c(t) / N with c = lim N E_N. A run agrees with theory when its deviations are of these sizes.
-For N d-level particles (no linear-noise theory yet) the lines give N times the largest deviation,
-the largest deviation in standard errors, N E_N and the level populations.
+For N d-level particles the lines give N times the largest deviation from mean field, the largest
+deviation in standard errors, N E_N against lim N E_N (theory/qudit_fluctuations.py) and the level
+populations.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def noise_breakdown(fl: FluctuationResult, N: int) -> str | None:
     the retrieval phase) and the Gaussian expansion says nothing at this N."""
     B = len(fl.sizes)
     s = fl.sigma[None, :, None] if fl.single_block else fl.sigma
-    worst = float(np.max([s[b, a, b, a] for b in range(B) for a in range(3)])) / N
+    worst = float(np.max([s[b, a, b, a] for b in range(B) for a in range(s.shape[1])])) / N
     if worst <= 1.0:
         return None
     return (f"the linear-noise theory does not apply at N = {N}: its variance Sigma_aa/N reaches {worst:.3g} > 1 "
@@ -97,7 +98,7 @@ def clustering_line(ens, en, fl: FluctuationResult | None) -> str:
     line = (f"E_N(t = {ens.times[-1]:g}) = {e[-1]:.3g}" + ("" if one else f" ± {se[-1]:.2g}")
             + f" (E_N(0) = {e[0]:.3g})")
     N = sum(ens.sizes)
-    if getattr(ens, "kind", "spin") == "qudit":     # E_N = O(1/N): N E_N is the number that converges
+    if fl is None and getattr(ens, "kind", "spin") == "qudit":   # E_N = O(1/N): N E_N converges
         return line + f"; N E_N = {N * e[-1]:.3f}" + ("" if one else f" ± {N * se[-1]:.2g}") + f" (N = {N})"
     if fl is None or noise_breakdown(fl, N):
         return line

@@ -129,6 +129,7 @@ def test_trajectories_match_the_exact_solver_two_blocks():
     assert_agrees(ens, exact_evolution(model, state, TIMES))
 
 
+@pytest.mark.slow
 def test_large_N_follows_mean_field():
     """N = 2000 (the dense path would need ~10^2 GiB): the ensemble mean is the mean-field solution
     within 4 standard errors plus the O(1/N) finite-size bias."""

@@ -134,16 +134,21 @@ def _check_rate(channel: QuditChannel, R: np.ndarray, where: str, key: str) -> N
         raise ValueError(f"{where}.{key} {message} (Delta ranges over [{w[0]:.6g}, {w[-1]:.6g}])") from None
 
 
+def check_channel_table(table, where: str, fields, op_hint: str = "") -> None:
+    """ValueError naming `where` unless `table` is a config table with only `fields` and an op."""
+    if not isinstance(table, dict):
+        raise ValueError(f"{where} must be a table with fields {', '.join(fields)}")
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        raise ValueError(f"{where}.{unknown[0]} is not a channel field (fields: {', '.join(fields)})")
+    if "op" not in table:
+        raise ValueError(f"{where}.op is required{op_hint}")
+
+
 def qudit_channel(table, i: int, d: int, basis: np.ndarray) -> QuditChannel:
     """The QuditChannel of the table [[model.channels]] number i."""
     where = f"model.channels[{i}]"
-    if not isinstance(table, dict):
-        raise ValueError(f"{where} must be a table with fields {', '.join(QUDIT_CHANNEL_FIELDS)}")
-    unknown = sorted(set(table) - set(QUDIT_CHANNEL_FIELDS))
-    if unknown:
-        raise ValueError(f"{where}.{unknown[0]} is not a channel field (fields: {', '.join(QUDIT_CHANNEL_FIELDS)})")
-    if "op" not in table:
-        raise ValueError(f"{where}.op is required (a {d} x {d} matrix)")
+    check_channel_table(table, where, QUDIT_CHANNEL_FIELDS, f" (a {d} x {d} matrix)")
     op = config_matrix(table["op"], f"{where}.op", d)
     R = (config_matrix(table["delta"], f"{where}.delta", d, hermitian=True) if "delta" in table
          else np.zeros((d, d), dtype=complex))

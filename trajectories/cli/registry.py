@@ -34,7 +34,7 @@ from models import (Channel, SpinModel, decay_model, hopfield_model, ising_model
                     transverse_rate_model)
 from models.qudit import QuditModel
 from ..sectors.states import cat_state, classical_state, coherent_state, dicke_state, product_state
-from .qudit import QUDIT_STATES, matrix_entries, qudit_model
+from .qudit import QUDIT_STATES, check_channel_table, matrix_entries, qudit_model
 
 CHANNEL_FIELDS = ("op", "rate", "gamma", "collective")
 
@@ -51,13 +51,7 @@ def _config_operator(op, name: str):
 
 def _config_channel(table, i: int) -> Channel:
     name = f"model.channels[{i}]"
-    if not isinstance(table, dict):
-        raise ValueError(f"{name} must be a table with fields {', '.join(CHANNEL_FIELDS)}")
-    unknown = sorted(set(table) - set(CHANNEL_FIELDS))
-    if unknown:
-        raise ValueError(f"{name}.{unknown[0]} is not a channel field (fields: {', '.join(CHANNEL_FIELDS)})")
-    if "op" not in table:
-        raise ValueError(f"{name}.op is required")
+    check_channel_table(table, name, CHANNEL_FIELDS)
     kw = {k: table[k] for k in ("rate", "gamma") if k in table}
     try:
         return Channel(_config_operator(table["op"], f"{name}.op"), collective=table.get("collective", False), **kw)

@@ -8,8 +8,10 @@ model's basis, as exact_evolution returns them.
 """
 from __future__ import annotations
 
+import copy
 import math
 import time
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,16 +46,14 @@ class QuditRun:
         self.key = model_key(self.irrep_model, self.state)
 
     @property
-    def fingerprint(self):
-        """The run's model as a NamedTuple-like of arrays (io.provenance.model_hash)."""
-        return _Fingerprint(np.frombuffer(bytes.fromhex(self.key), dtype=np.uint8))
+    def fingerprint(self) -> "Fingerprint":
+        """The run's model as a NamedTuple of arrays (io.provenance.model_hash)."""
+        return Fingerprint(np.frombuffer(bytes.fromhex(self.key), dtype=np.uint8))
 
 
-class _Fingerprint(tuple):
-    _fields = ("key",)
-
-    def __new__(cls, key):
-        return super().__new__(cls, (key,))
+class Fingerprint(NamedTuple):
+    """What identifies a QuditModel run's trajectories besides seeds and options (irrep_trajectory.model_key)."""
+    key: np.ndarray
 
 
 def qudit_batch(run: QuditRun, seeds) -> BatchResult:
@@ -127,8 +127,8 @@ def prepare_qudit_run(model: QuditModel, state, times, ntraj: int, root, start: 
     def warm_up(ens, bar, progress):
         # compile (or load) the kernels and build the initial irrep here, before the workers start
         wall, cpu = time.perf_counter(), time.process_time()
-        probe = QuditRun.__new__(QuditRun)
-        probe.__dict__.update(run.__dict__, times=np.zeros(1))
+        probe = copy.copy(run)
+        probe.times = np.zeros(1)
         qudit_batch(probe, SeedRange(0, (), 0, 1))
         ens.meta["warm_up_seconds"] = [time.perf_counter() - wall, time.process_time() - cpu]
     return ens, saver, qudit_batch, run, warm_up

@@ -143,12 +143,12 @@ class InitialSampler:
 
     def __init__(self, N: int, rho1: np.ndarray):
         self.N = N
-        p, U = np.linalg.eigh((rho1 + rho1.conj().T) / 2)
-        self.p = np.clip(p, 0.0, None) / np.clip(p, 0.0, None).sum()
-        self.U = U
         self.diagonal = bool(np.allclose(rho1, np.diag(np.diag(rho1)), rtol=0, atol=1e-14))
-        if self.diagonal:
-            self.p = np.clip(np.diag(rho1).real, 0.0, None) / np.clip(np.diag(rho1).real, 0.0, None).sum()
+        if self.diagonal:   # the letters are the levels themselves: no rotation
+            p, self.U = np.diag(rho1).real, None
+        else:
+            p, self.U = np.linalg.eigh((rho1 + rho1.conj().T) / 2)
+        self.p = np.clip(p, 0.0, None) / np.clip(p, 0.0, None).sum()
         self.pure = np.count_nonzero(self.p > 1e-15) == 1 and not self.diagonal
 
     def sample(self, rng: np.random.Generator) -> tuple[tuple, np.ndarray]:

@@ -12,13 +12,19 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from scipy.optimize import brentq
+from scipy.sparse.linalg import expm_multiply
 
 from models import Channel, SpinModel
 from models.qudit import QuditModel
 from trajectories import MemoryLimitError, clustering, load_ensemble, save_ensemble, exact_evolution, mean_field, product_state, run_ensemble
 from trajectories.analysis import covariance
 from trajectories.cli.main import main
+from trajectories.engine import irrep_kernels, irrep_trajectory
+from trajectories.engine.irrep_trajectory import irrep_data
 from trajectories.reference.sectors import sector_moments
+from trajectories.sectors.irreps import IrrepModel
 from trajectories.symmetry import unitary
 from trajectories.symmetry.tableaux import insert_word, sample_product_pattern, tableau_pattern
 from test_exact_qudit import TIGHT, ladder, random_density, random_model
@@ -135,6 +141,53 @@ def test_seeds_give_the_same_bits_for_any_workers(tmp_path):
     assert (loaded.kind, loaded.components) == ("qudit", 9)
     np.testing.assert_array_equal(loaded.second_stderr, serial.second_stderr)
     np.testing.assert_array_equal(loaded.trajectory_means(), serial.trajectory_means())
+
+
+def test_runs_of_other_sizes_in_one_process_do_not_share_operators():
+    """The process keeps the operators of the irreps of one model (engine/irrep_trajectory.irrep_cache):
+    a run at N = 5 after one at N = 4 of the same single-site model gives the bits of a run in a
+    fresh cache (the operators depend on N through the 1/N of the average operators)."""
+    rho1, times = np.diag([1.0, 0, 0]).astype(complex), np.linspace(0, 1, 3)
+    irrep_trajectory._CACHES.clear()
+    fresh = run_ensemble(ladder(5), rho1, times, ntraj=6, seed=2)
+    irrep_trajectory._CACHES.clear()
+    run_ensemble(ladder(4), rho1, times, ntraj=6, seed=2)
+    again = run_ensemble(ladder(5), rho1, times, ntraj=6, seed=2)
+    np.testing.assert_array_equal(again.second, fresh.second)
+
+
+def _irrep_heff(N, lam):
+    data = irrep_data(IrrepModel(ladder(N)), lam)
+    H = data.heff
+    return H, sp.csr_matrix((H.data, H.indices, H.indptr))
+
+
+@pytest.mark.parametrize("lam", [(12, 0, 0), (7, 3, 2)])
+def test_the_no_jump_step_against_the_matrix_exponential(lam):
+    """irrep_kernels.evolve (Taylor steps about <H_eff>, adaptive) against expm(-i H_eff t) psi of the
+    ladder at N = 12: the normalised state and log ||psi(t)||^2 to 1e-10, over several output times
+    with the step carried from one call to the next; and the jump time where ||psi(t)||^2 = r
+    against a root of the exact norm, to 1e-10."""
+    H, A = _irrep_heff(sum(lam), lam)
+    rng = np.random.default_rng(4)
+    psi0 = rng.normal(size=A.shape[0]) + 1j * rng.normal(size=A.shape[0])
+    psi0 /= np.linalg.norm(psi0)
+    terms, coef, work = np.empty((30, psi0.size), dtype=complex), np.empty(60), np.empty(psi0.size, dtype=complex)
+    psi, t, lognorm, step = psi0.copy(), 0.0, 0.0, 0.0
+    for t_out in (0.05, 0.3, 0.8):
+        t, lognorm, step, outcome = irrep_kernels.evolve(H.indptr, H.indices, H.data, psi, t, t_out, lognorm,
+                                                         -math.inf, step, 1e-12, 1e-12, terms, coef, work)
+        exact = expm_multiply(-1j * t_out * A, psi0)
+        assert outcome == irrep_kernels.REACHED and t == t_out
+        assert abs(lognorm - math.log(np.vdot(exact, exact).real)) < 1e-10
+        assert 1 - abs(np.vdot(exact, psi)) / np.linalg.norm(exact) < 1e-10
+    for r in (0.9, 0.3):
+        psi = psi0.copy()
+        t, lognorm, _, outcome = irrep_kernels.evolve(H.indptr, H.indices, H.data, psi, 0.0, 5.0, 0.0, math.log(r),
+                                                      0.0, 1e-12, 1e-12, terms, coef, work)
+        norm2 = lambda s: np.linalg.norm(expm_multiply(-1j * s * A, psi0)) ** 2   # noqa: E731
+        t_jump = brentq(lambda s: math.log(norm2(s) / r), 0.0, 5.0, xtol=1e-13)
+        assert outcome == irrep_kernels.JUMP and abs(t - t_jump) < 1e-10 and lognorm == math.log(r)
 
 
 def test_the_command_line_shows_and_plots_a_qudit_results_file(tmp_path, capsys):

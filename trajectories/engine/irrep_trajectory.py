@@ -49,13 +49,11 @@ class Csr(NamedTuple):
 class IrrepData:
     """One irrep's operators in the forms a trajectory uses.
 
-    heff: Csr (dim, dim); h_max: the longest no-jump step (2 / ||H_eff||); V: Csr (C dim, dim), the
-    stacked V_a of the basis; jumps: [(G or None, stacked M csr (sum of target dims, dim), row
+    heff: Csr (dim, dim); V: Csr (C dim, dim), the stacked V_a of the basis; jumps: [(G or None, stacked M csr (sum of target dims, dim), row
     offsets (n+1,), [target partitions])], one entry per group of jump operators sharing a dense G."""
     lam: tuple
     dim: int
     heff: Csr
-    h_max: float
     V: Csr
     jumps: list
 
@@ -69,8 +67,6 @@ class IrrepData:
 def irrep_data(model: IrrepModel, lam) -> IrrepData:
     """Build IrrepData of V_lam from sectors/irreps.py."""
     ops = model.operators(lam)
-    heff = sp.csr_matrix(ops.heff)
-    norm = max(abs(heff).sum(axis=0).max(), abs(heff).sum(axis=1).max()) if heff.nnz else 0.0
     groups: dict = {}
     for jump in ops.jumps:
         key = -1 if jump.G is None else jump.channel
@@ -83,8 +79,8 @@ def irrep_data(model: IrrepModel, lam) -> IrrepData:
         if blocks:
             offsets = np.concatenate([[0], np.cumsum([b.shape[0] for b in blocks])]).astype(np.int64)
             jumps.append((G, sp.vstack(blocks, format="csr"), offsets, targets))
-    return IrrepData(tuple(lam), heff.shape[0], Csr.of(heff), 2.0 / norm if norm > 0 else math.inf,
-                     Csr.of(sp.vstack(ops.V, format="csr")), jumps)
+    return IrrepData(tuple(lam), ops.heff.shape[0], Csr.of(ops.heff), Csr.of(sp.vstack(ops.V, format="csr")),
+                     jumps)
 
 
 class IrrepCache:
@@ -199,13 +195,12 @@ def run_irrep_trajectory(cache: IrrepCache, lam, psi, times, rng, options, first
     C = first.shape[1]
     data = cache.get(lam)
     ws = Workspace(data.dim, C, options.max_terms)
-    t, lognorm, logr, njumps, step = 0.0, 0.0, math.log(rng.random()), 0, data.h_max
+    t, lognorm, logr, njumps, step = 0.0, 0.0, math.log(rng.random()), 0, 0.0
     for k, t_out in enumerate(times):
         while True:
             H = data.heff
             t, lognorm, step, outcome = evolve(H.indptr, H.indices, H.data, psi, t, float(t_out), lognorm, logr,
-                                               min(step, 4 * data.h_max), data.h_max, options.tol,
-                                               options.root_tol, ws.terms, ws.coef, ws.work)
+                                               step, options.tol, options.root_tol, ws.terms, ws.coef, ws.work)
             if outcome == REACHED:
                 break
             if outcome != JUMP:
@@ -214,7 +209,7 @@ def run_irrep_trajectory(cache: IrrepCache, lam, psi, times, rng, options, first
             data = cache.get(lam)
             if data.dim != ws.dim:
                 ws = Workspace(data.dim, C, options.max_terms)
-            lognorm, logr, njumps = 0.0, math.log(rng.random()), njumps + 1
+            lognorm, logr, njumps, step = 0.0, math.log(rng.random()), njumps + 1, 0.0
         V = data.V
         record_moments(V.indptr, V.indices, V.data, psi, C, ws.z, first[k], second[k])
     return njumps
@@ -230,10 +225,11 @@ def _failure(outcome: int, t: float, options) -> str:
 
 
 def model_key(model: IrrepModel, state: ProductDensity) -> str:
-    """sha256 of what the trajectories of a run depend on besides the seeds and options: the model's
-    matrices and every Gamma_l tabulated on a grid of its Delta's range, and the initial state."""
+    """sha256 of what the trajectories of a run depend on besides the seeds and options: N, d, the
+    model's matrices and every Gamma_l tabulated on a grid of its Delta's range, and the initial state."""
     h = hashlib.sha256()
     m = model.model
+    h.update(np.array([m.N, m.d], dtype=np.int64).tobytes())
     for a in (m.eps, m.h, m.basis, model.W, state.matrix):
         h.update(np.ascontiguousarray(a).tobytes())
     for ch, op, R in zip(m.channels, model.ops, model.R):

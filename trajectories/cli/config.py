@@ -6,7 +6,8 @@
               name = "qudit_pure", amplitudes = [1, 0, 0]  or  "qudit_density", rho = [[...], ...]
     [times]   stop = 6.0, num = 25 (start = 0.0)  or  values = [0.0, 0.5, ...]
     [run]     ntraj, seed, n_jobs = 1, batch_size, backend = "auto", scheduler, keep_trajectories,
-              checkpoint_every = 10.0
+              checkpoint_every = 10.0; target_stderr (stop once reached, ntraj then a maximum),
+              target = "mean" or "clustering" (the error of E_N against mean field), timeout (seconds)
     [options] TrajectoryOptions fields (tol, root_tol, trim, max_terms, method, memory_limit)
     [record]  distributions = true (P(m_z^b, t) of every block) or a table name = [weights per block];
               observables = table name = "formula of m (m0, m1, ...)" (cli/expressions.py);
@@ -27,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from models.qudit import QuditModel
-from ..base.checks import check_int, check_times
+from ..base.checks import check_int, check_positive, check_times
 from ..base.grid import diagonal_spec
 from ..base.options import ExecutionOptions, TrajectoryOptions
 from .expressions import observable_function
@@ -37,7 +38,7 @@ SECTIONS = {
     "model": None, "state": None,
     "times": {"start", "stop", "num", "values"},
     "run": {"ntraj", "seed", "n_jobs", "batch_size", "backend", "scheduler", "keep_trajectories",
-            "checkpoint_every"},
+            "checkpoint_every", "target_stderr", "target", "timeout"},
     "options": None,
     "output": {"results", "plot", "overwrite"},
     "record": {"distributions", "observables", "records"},
@@ -59,6 +60,9 @@ class RunConfig:
     scheduler: str | None = None
     keep_trajectories: bool = False
     checkpoint_every: float = 10.0
+    target_stderr: float | None = None
+    target: str = "mean"
+    timeout: float | None = None
     options: dict = field(default_factory=dict)
     results: str = "results/run.npz"
     plot: str | None = None
@@ -155,7 +159,20 @@ def _parse_run(run: dict) -> dict:
     except ValueError as err:
         raise ValueError(f"run.{err}") from None
     fields["checkpoint_every"] = float(fields["checkpoint_every"])
-    return fields
+    return fields | _parse_stop(run)
+
+
+def _parse_stop(run: dict) -> dict:
+    """The [run] fields of early stopping (engine/stopping.py)."""
+    target = run.get("target", "mean")
+    if target not in ("mean", "clustering"):
+        raise ValueError(f"run.target must be \"mean\" or \"clustering\" (the error of E_N), got {target!r}")
+    if "target" in run and "target_stderr" not in run:
+        raise ValueError("run.target says what run.target_stderr applies to: give run.target_stderr too")
+    out = dict(target=target)
+    for key in ("target_stderr", "timeout"):
+        out[key] = None if run.get(key) is None else check_positive(f"run.{key}", run[key])
+    return out
 
 
 def _parse_record(rec: dict) -> dict:

@@ -15,6 +15,7 @@ import numpy as np
 from .. import __version__
 from ..base.errors import CheckpointMismatchError, ResultsFileError
 from ..engine.ensemble import run_ensemble
+from ..theory.meanfield import mean_field
 from ..io.files import load_ensemble, save_ensemble
 from ..io.lock import OutputLock
 from .config import load_config
@@ -24,7 +25,7 @@ from .plotting import (clustering_for, distributions_path, fluctuations_for, mea
                        plot_ensemble)
 from .qudit import QUDIT_STATES
 from .registry import MODELS, STATES
-from .summary import clustering_line, diagonal_lines, mean_field_line, populations_line
+from .summary import clustering_line, diagonal_lines, mean_field_line, populations_line, stop_line
 
 DESCRIPTION = """\
 Monte Carlo quantum-jump trajectories of spin systems (and of N d-level particles, [model]
@@ -216,13 +217,14 @@ def _raise_on_sigterm(signum, frame):
 def _run(cfg, args, execution):
     """run_ensemble of the config, with SIGTERM taken as Ctrl-C (the checkpoint is kept)."""
     model, state = cfg.build()
+    target_mf = mean_field(model, state, cfg.times) if cfg.target == "clustering" else None
     previous = signal.signal(signal.SIGTERM, _raise_on_sigterm)
     try:
         return run_ensemble(model, state, cfg.times, ntraj=cfg.ntraj, seed=cfg.seed, start=args.start,
                             keep_trajectories=cfg.keep_trajectories, distributions=cfg.distributions,
                             observables=cfg.observable_functions(len(model.sizes)), records=cfg.records,
-                            options=cfg.options,
-                            execution=execution, describe={"config": cfg.describe()})
+                            options=cfg.options, execution=execution, target_stderr=cfg.target_stderr,
+                            target_mf=target_mf, timeout=cfg.timeout, describe={"config": cfg.describe()})
     except (CheckpointMismatchError, ResultsFileError) as err:
         raise ValueError(f"{err} (or run with --fresh)") from None
     except OSError as err:
@@ -252,6 +254,9 @@ def _summary(ens, cfg, execution, resumed: tuple[int, float | None], seconds: fl
         unknown = "" if before else "; the checkpoint did not record the earlier sessions' time"
         print(f"resumed {done} trajectories from the checkpoint, computed {ens.ntraj - done} more "
               f"in {seconds:.1f} s (total run time {total:.1f} s{unknown})")
+    stopped = ens.meta.get("stopped")
+    if stopped:
+        print(stop_line(stopped, cfg.ntraj))
     print(f"t = {ens.times[-1]:g}: {_at(ens, -1)}")
     populations = populations_line(ens)
     if populations:

@@ -131,3 +131,18 @@ def diagonal_lines(ens, shown) -> list[str]:
         lines.append(f"observable {name}: " + "; ".join(f"t = {ens.times[i]:g}: {value[i]:.4f}{pm(err[i])}"
                                                        for i in shown))
     return lines
+
+
+def stop_line(stopped: dict, ntraj: int) -> str:
+    """Why a run with run.target_stderr or run.timeout stopped (ens.meta["stopped"], engine/stopping.py)."""
+    what = "E_N" if stopped.get("on") == "clustering" else "the means"
+    if stopped["reason"] == "target_stderr":
+        return (f"stopped after {stopped['ntraj']} of at most {ntraj} trajectories: the largest standard error of "
+                f"{what} is {stopped['stderr']:.3g} <= run.target_stderr = {stopped['target_stderr']:g}")
+    if stopped["reason"] == "timeout":
+        return (f"stopped after {stopped['ntraj']} of {ntraj} trajectories: run.timeout = {stopped['timeout']:g} s "
+                "reached (how many depends on the machine)")
+    if "target_stderr" not in stopped:
+        return f"ran all {ntraj} trajectories within run.timeout = {stopped['timeout']:g} s"
+    reached = "" if stopped.get("stderr") is None else f" (largest standard error of {what} {stopped['stderr']:.3g})"
+    return f"ran all {ntraj} trajectories: run.target_stderr = {stopped.get('target_stderr')} not reached{reached}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 
 from models.qudit import QuditModel
 from ..base.checks import check_int, check_times
@@ -29,6 +30,7 @@ from .irrep_ensemble import prepare_qudit_run
 from .parallel import local_workers, map_batches, worker_count
 from .progress import Progress
 from .seeds import SeedRange, root_seed
+from .stopping import STOP_BATCH, StopRule
 
 
 #: shown (with progress on) before a run whose kernels are neither compiled nor cached for its types
@@ -40,6 +42,7 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
                  keep_trajectories: bool = False, distributions=False, observables: dict | None = None,
                  records=None, options: TrajectoryOptions | dict | None = None,
                  execution: ExecutionOptions | dict | None = None,
+                 target_stderr: float | None = None, target_mf=None, timeout: float | None = None,
                  describe: dict | None = None) -> Ensemble:
     """Run `ntraj` quantum-jump trajectories of `model` from `state`, recording at `times`.
 
@@ -65,11 +68,19 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
         (trajectories/io/records.py; read with load_records)
     options : TrajectoryOptions (how a trajectory is integrated)
     execution : ExecutionOptions (workers, backend, batches, progress, checkpoint)
+    target_stderr : stop before `ntraj` (then a maximum) once the largest standard error of the
+        means over components and times, or of E_N(t) over times when `target_mf` is given, is at
+        most this (checked after each batch of 64 trajectories, or execution.batch_size, on at
+        least 32; the same bits for any number of workers and after a resume: engine/stopping.py)
+    target_mf : the mean field (MeanFieldResult or array) E_N is taken against for target_stderr
+    timeout : seconds after which the run stops at the end of the running batch (the prefix then
+        depends on the machine)
     describe : plain data saved in ens.meta["describe"] (e.g. the named model of a config)
 
     Returns
     -------
-    Ensemble with mean, stderr (B, 3, T) and second, second_stderr (B, 3, B, 3, T) (block axes
+    Ensemble (with a target or timeout, ens.meta["stopped"] says why and after how many
+    trajectories it stopped) with mean, stderr (B, 3, T) and second, second_stderr (B, 3, B, 3, T) (block axes
     dropped for a SpinModel; trajectories/base/results.py); for a QuditModel mean (d^2, T) and
     second (d^2, d^2, T), the components in the model's basis (engine/irrep_ensemble.py). What is
     recorded never changes a trajectory: the same seed gives the same moments with or without
@@ -77,6 +88,7 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     """
     ntraj = check_int("ntraj", ntraj, 1)
     start = check_int("start", start, 0)
+    stop = StopRule.of(target_stderr, target_mf, timeout)
     options = TrajectoryOptions.coerce(options, "options")
     execution = ExecutionOptions.coerce(execution, "execution")
     times = check_times(times)
@@ -98,12 +110,14 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
                "stop": start + ens.ntraj}
     ens.segments = [segment]
     todo = SeedRange(root.entropy, tuple(root.spawn_key), start + ens.ntraj, start + ntraj)
-    batch_size = execution.batch_size or max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
-    batches = todo.split(batch_size) if len(todo) else []
+    default = STOP_BATCH if stop.has_target else max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
+    batches = todo.split(execution.batch_size or default) if len(todo) else []
+    if ens.ntraj and stop.reason(ens, 0.0) == "target_stderr":   # a resumed run that had met its target
+        batches = []
     bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
     if batches and execution.scheduler is None:
         warm_up(ens, bar, execution.progress)
-    _fold(ens, map_batches(task, shared, batches, execution), segment, saver, bar, writer)
+    _fold(ens, map_batches(task, shared, batches, execution), segment, saver, bar, writer, stop)
     return ens
 
 
@@ -183,9 +197,10 @@ def rotated_frame(model, state: InitialState, method: str, spec):
     return frame, run_model, state.rotated(model.sizes, frame), "banded"
 
 
-def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None) -> None:
+def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None, stop: StopRule = StopRule()) -> None:
     """Fold batch results into `ens` in order, writing their records (before the checkpoint that
-    counts them) and checkpointing as they arrive.
+    counts them) and checkpointing as they arrive; after each batch, `stop` may end the run (the
+    batches not yet folded are cancelled).
 
     ens.meta["seconds"] accumulates the run time over every session of a resumed run. An
     interruption (Ctrl-C, or SIGTERM turned into KeyboardInterrupt by the command line) writes a
@@ -193,6 +208,7 @@ def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None) -> Non
     """
     before, t0 = ens.meta.get("seconds", 0.0), time.perf_counter()
     folding = False
+    ens.meta.pop("stopped", None)   # decided again by this session (a resumed run's rule may differ)
 
     def stamp():
         ens.meta["seconds"] = before + time.perf_counter() - t0
@@ -210,11 +226,22 @@ def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None) -> Non
                 if saver is not None:
                     stamp()
                     saver.maybe_write(ens)
+                reason = stop.reason(ens, time.perf_counter() - t0)
+                if reason is not None:
+                    stop.record(ens, reason)
+                    break
     except KeyboardInterrupt:
         if saver is not None and not folding:
             stamp()
             saver.write(ens)
         raise
+    finally:
+        with warnings.catch_warnings():   # joblib warns that the batches a stop makes unneeded were cancelled
+            warnings.filterwarnings("ignore", message=".*have been cancelled", category=UserWarning)
+            if hasattr(results, "close"):
+                results.close()
+    if (stop.has_target or stop.timeout is not None) and "stopped" not in ens.meta:
+        stop.record(ens, stop.reason(ens, time.perf_counter() - t0) or "ntraj")
     stamp()
     if saver is not None:
         saver.write(ens)

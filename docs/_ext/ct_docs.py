@@ -117,10 +117,23 @@ class TutorialScript(SphinxDirective):
         return [title, code, caption, output]
 
 
+def check_api_page(app):
+    """Every name a public package exports has an entry in api.rst (a warning names the others)."""
+    import models
+    import trajectories
+    listed = set(re.findall(r"^\s+~?([\w.]+)\s*$", (Path(app.srcdir) / "api.rst").read_text(), flags=re.M))
+    listed = {name.rsplit(".", 1)[-1] for name in listed}
+    for package in (trajectories, models):
+        missing = sorted(set(package.__all__) - listed)
+        if missing:
+            LOG.warning("api.rst lists no entry for %s.%s", package.__name__, ", ".join(missing))
+
+
 def setup(app):
     app.add_directive("experiment-gallery", ExperimentGallery)
     app.add_directive("tutorial-script", TutorialScript)
     app.connect("autodoc-process-docstring", process_docstring, priority=400)
+    app.connect("builder-inited", check_api_page)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 

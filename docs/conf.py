@@ -45,6 +45,7 @@ autosummary_generate = True
 autosummary_imported_members = True
 autodoc_default_options = {"members": True, "show-inheritance": False}
 autodoc_typehints = "none"
+autodoc_preserve_defaults = True          # MEMORY_LIMIT, not the bytes of the machine that built the page
 autodoc_member_order = "bysource"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False

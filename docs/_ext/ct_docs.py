@@ -129,11 +129,19 @@ def check_api_page(app):
             LOG.warning("api.rst lists no entry for %s.%s", package.__name__, ", ".join(missing))
 
 
+def machine_independent_signature(app, what, name, obj, options, signature, return_annotation):
+    """Option classes default memory_limit to half of the building machine's memory: show the name."""
+    if signature and "memory_limit=" in signature:
+        signature = re.sub(r"memory_limit=[0-9.e+]+", "memory_limit=MEMORY_LIMIT", signature)
+    return signature, return_annotation
+
+
 def setup(app):
     app.add_directive("experiment-gallery", ExperimentGallery)
     app.add_directive("tutorial-script", TutorialScript)
     app.connect("autodoc-process-docstring", process_docstring, priority=400)
     app.connect("builder-inited", check_api_page)
+    app.connect("autodoc-process-signature", machine_independent_signature)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 

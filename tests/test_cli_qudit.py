@@ -57,7 +57,7 @@ def comp(A):
 
 
 def ladder(N):
-    """configs/rydberg_ladder.toml's model built by hand (README, d-level example)."""
+    """configs/rydberg_ladder.toml's model built by hand (docs/guide/qudits.md, the d-level example)."""
     drive, n_r, decay, decay_e = np.zeros((3, 3)), np.diag([0, 0, 1.0]), np.zeros((3, 3)), np.zeros((3, 3))
     drive[0, 1] = drive[1, 0] = 1.0
     drive[1, 2] = drive[2, 1] = 0.7
@@ -205,8 +205,8 @@ def test_a_qudit_state_needs_the_qudit_model(tmp_path, capsys):
 
 
 def test_the_docs_describe_the_qudit_config():
-    readme, config_doc = (ROOT / "README.md").read_text(), (ROOT / "trajectories/cli/config.py").read_text()
+    guide, config_doc = (ROOT / "docs/guide/cli.md").read_text(), (ROOT / "trajectories/cli/config.py").read_text()
     for word in ('`qudit`', "`qudit_density`", "`qudit_pure`", "configs/rydberg_ladder.toml", "interaction"):
-        assert word in readme, word
+        assert word in guide, word
     for word in ('name = "qudit"', "qudit_pure", "qudit_density", "spin models only"):
         assert word in config_doc, word

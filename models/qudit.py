@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .spin import PAULI_OPS, BlockModel, evaluate_amplitude, rate_function, real_array
+from .spin import PAULI_OPS, BlockModel, dense_matrix, evaluate_amplitude, rate_function, real_array
 
 
 
@@ -71,7 +71,7 @@ class QuditChannel:
 
     Parameters
     ----------
-    op : array_like (d, d)
+    op : array_like (d, d) or qutip.Qobj
         The single-site operator j (any complex matrix).
     gamma : callable or float, optional
         The amplitude Gamma (real, vectorised; a number for a constant). Give either `gamma` or `rate`
@@ -86,7 +86,7 @@ class QuditChannel:
 
     def __init__(self, op, gamma: Callable | None = None, r=None, rate: Callable | None = None,
                  collective: bool = False):
-        arr = np.asarray(op)
+        arr = np.asarray(dense_matrix(op))
         if arr.ndim != 2 or arr.shape[0] != arr.shape[1] or arr.shape[0] < 2:
             raise ValueError(f"op must be a square (d, d) matrix with d >= 2, got shape {arr.shape}")
         try:

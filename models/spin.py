@@ -32,7 +32,13 @@ _OPERATORS = {
     "y": "y", "sigma_y": "y", "sy": "y",
 }
 _OP_HELP = ("op must be one of 'minus', 'plus', 'z', 'x', 'y' (sigma_-, sigma_+, sigma_z, sigma_x, sigma_y) "
-            "or a non-zero, finite 2x2 complex matrix in the basis (up, down)")
+            "or a non-zero, finite 2x2 complex matrix (or qutip.Qobj) in the basis (up, down)")
+
+
+def dense_matrix(op):
+    """A qutip.Qobj (anything with a .full() method) as its dense matrix; anything else as it is."""
+    full = getattr(op, "full", None)
+    return full() if callable(full) else op
 
 
 def local_operator(op) -> tuple[str, np.ndarray]:
@@ -45,7 +51,7 @@ def local_operator(op) -> tuple[str, np.ndarray]:
         name = _OPERATORS[op]
         return name, PAULI_OPS[name].copy()
     try:
-        arr = np.asarray(op, dtype=complex)
+        arr = np.asarray(dense_matrix(op), dtype=complex)
     except (TypeError, ValueError):
         raise ValueError(f"{_OP_HELP}, got {op!r}") from None
     if arr.shape != (2, 2):
@@ -172,9 +178,9 @@ class Channel:
 
     Parameters
     ----------
-    op : "minus" | "plus" | "z" | "x" | "y" or array_like (2, 2)
+    op : "minus" | "plus" | "z" | "x" | "y" or array_like (2, 2) or qutip.Qobj
         The local operator o: sigma_- = |down><up|, sigma_+ = |up><down|, a Pauli matrix, or any
-        non-zero complex 2x2 matrix in the basis (up, down) ([[0, 1], [0, 0]] is sigma_+,
+        non-zero complex 2x2 matrix in the basis (up, down) (qutip's: qutip.sigmam() is sigma_-) ([[0, 1], [0, 0]] is sigma_+,
         [[1, 0], [0, 0]] the projector n = |up><up|). `matrix` holds it, `op` its name ("matrix"
         for one that is not named).
     gamma : callable or float, optional

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import BlockModel, Channel, HopfieldNetwork, SpinModel, hopfield_model, random_patterns
+from models import BlockModel, Channel, HopfieldNetwork, QuditChannel, SpinModel, hopfield_model, random_patterns
 from trajectories import (ExecutionOptions, MemoryLimitError, ODEOptions, StiffnessWarning, TrajectoryOptions,
-                          classical_state, coherent_state, dicke_state, exact_evolution, mean_field, product_state,
+                          classical_state, clustering, coherent_state, dicke_state, exact_evolution, mean_field, product_state,
                           run_ensemble)
 from trajectories.base.options import TRAJECTORY_MAXIMA
 from trajectories.engine.compiled import STIFF_JUMPS, check_stiffness, compile_model, max_jump_rate
@@ -478,3 +478,30 @@ def test_a_number_is_a_constant_rate():
     np.testing.assert_allclose(exact_evolution(model(gamma=0.7), coherent_state(0.4), times).mean,
                                exact_evolution(ref, coherent_state(0.4), times).mean, atol=1e-12)
     assert "gamma=0.7" in repr(model(gamma=0.7).channels[0])
+
+
+def test_small_frictions_of_a_new_user():
+    """qutip operators are accepted as they are; angles in degrees are refused; a mean field of
+    another N (the same block fractions) serves for E_N; the rotated path is named."""
+    qutip = pytest.importorskip("qutip")
+    assert Channel(qutip.sigmam(), gamma=1.0).op == "minus"
+    np.testing.assert_array_equal(QuditChannel(qutip.destroy(3), rate=0.5).op, qutip.destroy(3).full())
+    with pytest.raises(ValueError, match=r"theta is in radians within \[-2 pi, 2 pi\], got 90.0"):
+        coherent_state(90)
+    with pytest.raises(ValueError, match="phi is in radians"):
+        coherent_state(0.3, phi=[0.1, 180])
+    model, state, times = hopfield_model(6, 1.0, 0.5), coherent_state(0.4), np.linspace(0, 1, 3)
+    ens = run_ensemble(model, state, times, ntraj=4, seed=1)
+    a, b = clustering(ens, mean_field(hopfield_model(60, 1.0, 0.5), state, times)), clustering(
+        ens, mean_field(model, state, times))
+    np.testing.assert_allclose(a[0], b[0], rtol=1e-12)
+    two = BlockModel([4, 2], channels=[Channel("minus", gamma=1.0)])
+    other = BlockModel([3, 3], channels=[Channel("minus", gamma=1.0)])
+    two_ens = run_ensemble(two, coherent_state(0.4), times, ntraj=3, seed=1)
+    with pytest.raises(ValueError, match="block fractions N_b / N, which differ"):
+        clustering(two_ens, mean_field(other, coherent_state(0.4), times))
+    clustering(two_ens, mean_field(BlockModel([8, 4], channels=[Channel("minus", gamma=1.0)]),
+                                   coherent_state(0.4), times))
+    shared = SpinModel(8, h=(0.5, 0, 0), channels=[Channel("minus", rate=lambda x: 1 + 0.5 * x, delta=(0.3, 0, 1))])
+    rotated = run_ensemble(shared, coherent_state(0.4), times, ntraj=1, seed=1)
+    assert rotated.meta["path"] == "rotated" and "frame" in rotated.meta

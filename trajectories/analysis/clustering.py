@@ -25,15 +25,18 @@ def mean_field_bloch(result, mf) -> np.ndarray:
     Parameters
     ----------
     result : Result
-    mf : MeanFieldResult of the same blocks (spin, Pauli units; interpolated with m_at when its
-        times differ from the result's), or an array shaped like result.mean
+    mf : MeanFieldResult of blocks in the same proportions (mean field depends on N only through
+        the fractions N_b / N; spin, Pauli units; interpolated with m_at when its times differ
+        from the result's), or an array shaped like result.mean
     """
     T, B = len(result.times), len(result.sizes)
     if isinstance(mf, MeanFieldResult):
         if mf.kind != "spin":
             raise ValueError("mf must be a spin mean-field result (Pauli units), got a qudit one")
-        if tuple(mf.sizes) != tuple(result.sizes):
-            raise ValueError(f"mf is for blocks {tuple(mf.sizes)}, the result for {tuple(result.sizes)}")
+        ours, theirs = np.asarray(result.sizes, float), np.asarray(mf.sizes, float)
+        if ours.shape != theirs.shape or not np.allclose(ours / ours.sum(), theirs / theirs.sum(), rtol=1e-12):
+            raise ValueError(f"mf is for blocks {tuple(mf.sizes)}, the result for {tuple(result.sizes)}: mean "
+                             "field depends on the block fractions N_b / N, which differ")
         same = len(mf.times) == T and np.allclose(mf.times, result.times, rtol=0, atol=1e-12)
         arr = np.asarray(mf.mean if same else mf.m_at(result.times), dtype=float)
     else:

@@ -144,7 +144,7 @@ def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajec
                        keep_trajectories=keep_trajectories,
                        diagonal={**spec.describe(), "values": [v.tolist() for v in spec.values]})
         ens.meta = run_metadata(model, state, options, identity, describe)
-        ens.meta["path"] = method
+        ens.meta["path"] = method if frame is None else "rotated"   # the banded kernels in a turned frame
         if frame is not None:
             ens.meta["frame"] = frame.tolist()
     writer = None if records is None else RecordsWriter(records, identity, times, start + ens.ntraj)

@@ -385,8 +385,14 @@ class VectorState(InitialState):
 
 
 def coherent_state(theta=0.0, phi=0.0) -> CoherentState:
-    """Spin-coherent product state (one angle pair, or one per block)."""
-    return CoherentState(theta=real_values("theta", theta).tolist(), phi=real_values("phi", phi).tolist())
+    """Spin-coherent product state (one angle pair, or one per block), angles in radians within
+    [-2 pi, 2 pi] (theta = 0: all up)."""
+    angles = {name: real_values(name, value) for name, value in (("theta", theta), ("phi", phi))}
+    for name, value in angles.items():
+        if np.any(np.abs(value) > 2 * np.pi + 1e-12):
+            raise ValueError(f"{name} is in radians within [-2 pi, 2 pi], got {value.tolist()!r} (degrees? use "
+                             f"np.radians)")
+    return CoherentState(theta=angles["theta"].tolist(), phi=angles["phi"].tolist())
 
 
 def product_state(r) -> ProductState:

@@ -78,7 +78,7 @@ def exact_gaps(p: Params) -> dict:
     """lambda_1 and lambda_2 (the two slowest non-zero rates) of the reduced Lindbladian per N."""
     lam1, lam2 = [], []
     for N in sorted(set(p.gap_Ns) | set(p.Ns)):
-        rates = -slowest_rates(model_for(p, N), coherent_state(p.theta), 4).real
+        rates = -slowest_rates(model_for(p, N), coherent_state(p.theta), k=4).real
         lam1.append(rates[1])
         lam2.append(rates[2])
     Ns = np.array(sorted(set(p.gap_Ns) | set(p.Ns)))

@@ -82,9 +82,9 @@ def correlations(p: Params, lags) -> dict:
     for N in p.Ns:
         model, state, rho_tag = setup(p, N)
         t = time.perf_counter()
-        ex = exact_correlation(model, state, p.t0s, lags, a=SIGMA_PLUS, b=SIGMA_MINUS, block=1, options=opts)
+        ex = exact_correlation(model, state, p.t0s, lags=lags, a=SIGMA_PLUS, b=SIGMA_MINUS, block=1, options=opts)
         secs.append(time.perf_counter() - t)
-        loc = local_correlation(model, state, p.t0s, lags, a=SIGMA_PLUS, b=SIGMA_MINUS, local_state=rho_tag,
+        loc = local_correlation(model, state, p.t0s, lags=lags, a=SIGMA_PLUS, b=SIGMA_MINUS, local_state=rho_tag,
                                 block=1, options=opts)
         out[f"N{N}_exact"], out[f"N{N}_local"] = ex.values, loc.values
     return dict(out, exact_seconds=np.array(secs))

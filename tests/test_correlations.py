@@ -45,16 +45,16 @@ def test_sectors_equal_brute_force(case):
         model, state = dense_rate_model(), product_state([[0.3, 0.1, 0.6], [-0.5, 0.2, -0.4]])
     kw = dict(a=a, b=b, block=1, connected=True, options=TIGHT)
     times, lags = [0.0, 0.7, 1.6], np.linspace(0, 2.0, 6)
-    full = exact_correlation(model, state, times, lags, method="full", **kw)
-    sect = exact_correlation(model, state, times, lags, method="sectors", **kw)
+    full = exact_correlation(model, state, times, lags=lags, method="full", **kw)
+    sect = exact_correlation(model, state, times, lags=lags, method="sectors", **kw)
     assert sect.values.shape == (3, 6) and sect.a_mean.shape == (3, 6) and sect.b_mean.shape == (3,)
     np.testing.assert_allclose(sect.values, full.values, atol=1e-9)
     np.testing.assert_allclose(sect.a_mean, full.a_mean, atol=1e-9)
     np.testing.assert_allclose(sect.b_mean, full.b_mean, atol=1e-9)
     # s = 0: <A B>(t), and <A(t + 0)> = <A>(t); the correlation is not trivially factorised
-    ab = exact_correlation(model, state, times, [0.0], a=a @ b, b=np.eye(2), block=1, options=TIGHT)
+    ab = exact_correlation(model, state, times, lags=[0.0], a=a @ b, b=np.eye(2), block=1, options=TIGHT)
     np.testing.assert_allclose(sect.values[:, 0], ab.values[:, 0], atol=1e-10)
-    a_now = exact_correlation(model, state, times, [0.0], a=np.eye(2), b=a, block=1, options=TIGHT).b_mean
+    a_now = exact_correlation(model, state, times, lags=[0.0], a=np.eye(2), b=a, block=1, options=TIGHT).b_mean
     np.testing.assert_allclose(sect.a_mean[:, 0], a_now, atol=1e-10)
     assert np.abs(sect.connected()[:, 1:]).max() > 1e-3
 
@@ -75,8 +75,8 @@ def test_decaying_spin_closed_form():
     # sigma_z(t+s) sigma_z(t): from up (prob p(t)) the spin is up at t+s with e^{-g s}, from down it stays down
     zz = p * (2 * np.exp(-g * lags)[None] - 1) + (1 - p)
     for solve, kw in ((exact_correlation, {}), (local_correlation, dict(local_state=rho_tag))):
-        r1 = solve(model, state, times, lags, a=SP, b=SM, block=1, options=TIGHT, **kw)
-        r2 = solve(model, state, times, lags, a=SZ, b=SZ, block=1, options=TIGHT, **kw)
+        r1 = solve(model, state, times, lags=lags, a=SP, b=SM, block=1, options=TIGHT, **kw)
+        r2 = solve(model, state, times, lags=lags, a=SZ, b=SZ, block=1, options=TIGHT, **kw)
         np.testing.assert_allclose(r1.values, g1, atol=1e-9)
         np.testing.assert_allclose(r2.values, zz, atol=1e-9)
 
@@ -92,9 +92,9 @@ def test_independent_sites_exact_equals_local_generator():
     a, b = random_operator(rng), random_operator(rng)
     r = np.array([0.2, -0.5, 0.6])
     state = product_state([[0.0, 0.3, 0.9], r])
-    args = (model, state, [0.3, 1.2], np.linspace(0, 2.5, 6))
-    ex = exact_correlation(*args, a=a, b=b, block=1, connected=True, options=TIGHT)
-    loc = local_correlation(*args, a=a, b=b, local_state=bloch_density(r), block=1, connected=True, options=TIGHT)
+    args, lags = (model, state, [0.3, 1.2]), np.linspace(0, 2.5, 6)
+    ex = exact_correlation(*args, lags=lags, a=a, b=b, block=1, connected=True, options=TIGHT)
+    loc = local_correlation(*args, lags=lags, a=a, b=b, local_state=bloch_density(r), block=1, connected=True, options=TIGHT)
     np.testing.assert_allclose(ex.values, loc.values, atol=1e-9)
     np.testing.assert_allclose(ex.connected(), loc.connected(), atol=1e-9)
 
@@ -107,9 +107,9 @@ def test_two_local_sites_reduce_to_one():
     rho1, rho2 = bloch_density(np.array([0.6, 0, -0.8])), bloch_density(np.array([0, 0.6, 0.8]))
     rng = np.random.default_rng(11)
     a, b = random_operator(rng), random_operator(rng)
-    args = (model, state, [0.5, 2.0], np.linspace(0, 2, 5))
-    one = local_correlation(*args, a=a, b=b, local_state=rho1, block=1)
-    two = local_correlation(*args, a=np.kron(a, np.eye(2)), b=np.kron(b, np.eye(2)),
+    args, lags = (model, state, [0.5, 2.0]), np.linspace(0, 2, 5)
+    one = local_correlation(*args, lags=lags, a=a, b=b, local_state=rho1, block=1)
+    two = local_correlation(*args, lags=lags, a=np.kron(a, np.eye(2)), b=np.kron(b, np.eye(2)),
                             local_state=np.kron(rho1, rho2), block=[1, 2])
     np.testing.assert_allclose(two.values, one.values, atol=1e-9)
 
@@ -127,8 +127,8 @@ def test_tagged_correlation_converges_to_local_generator():
         model = tagged_hopfield_model(N, 1.0, 0.5)
         state = coherent_state(theta=[0.4, 2.5], phi=[0.0, 1.0])
         rho = bloch_density(np.array([np.sin(2.5) * np.cos(1.0), np.sin(2.5) * np.sin(1.0), np.cos(2.5)]))
-        exact.append(exact_correlation(model, state, [2.0], lags, a=SP, b=SM, block=1).values[0])
-        local.append(local_correlation(model, state, [2.0], lags, a=SP, b=SM, local_state=rho, block=1).values[0])
+        exact.append(exact_correlation(model, state, [2.0], lags=lags, a=SP, b=SM, block=1).values[0])
+        local.append(local_correlation(model, state, [2.0], lags=lags, a=SP, b=SM, local_state=rho, block=1).values[0])
     exact, local = np.array(exact), np.array(local)
     le, ll = richardson(Ns, exact), richardson(Ns, local)
     gap = np.abs(le.limit - ll.limit)
@@ -142,22 +142,22 @@ def test_bad_arguments():
     model, state = tagged_hopfield_model(4, 1.0, 0.5), coherent_state(theta=[0.4, 2.5])
     ok = dict(a=SP, b=SM, block=1)
     with pytest.raises(ValueError, match="block 0 has 4 sites"):
-        exact_correlation(model, state, [0.0], [0.0], a=SP, b=SM, block=0)
+        exact_correlation(model, state, [0.0], lags=[0.0], a=SP, b=SM, block=0)
     with pytest.raises(ValueError, match=r"block must be in 0\.\.1"):
-        exact_correlation(model, state, [0.0], [0.0], a=SP, b=SM, block=2)
+        exact_correlation(model, state, [0.0], lags=[0.0], a=SP, b=SM, block=2)
     with pytest.raises(ValueError, match=r"a must be a \(2, 2\) matrix"):
-        exact_correlation(model, state, [0.0], [0.0], a=np.eye(3), b=SM, block=1)
+        exact_correlation(model, state, [0.0], lags=[0.0], a=np.eye(3), b=SM, block=1)
     with pytest.raises(ValueError, match="b must be finite"):
-        exact_correlation(model, state, [0.0], [0.0], a=SP, b=SM * np.nan, block=1)
+        exact_correlation(model, state, [0.0], lags=[0.0], a=SP, b=SM * np.nan, block=1)
     with pytest.raises(ValueError, match="lags must be >= 0"):
-        exact_correlation(model, state, [0.0], [-1.0, 0.0], **ok)
+        exact_correlation(model, state, [0.0], lags=[-1.0, 0.0], **ok)
     with pytest.raises(ValueError, match="lags must be strictly increasing"):
-        local_correlation(model, state, [0.0], [0.0, 0.0], local_state=np.eye(2) / 2, **ok)
+        local_correlation(model, state, [0.0], lags=[0.0, 0.0], local_state=np.eye(2) / 2, **ok)
     with pytest.raises(ValueError, match="method must be 'sectors' or 'full'"):
-        exact_correlation(model, state, [0.0], [0.0], method="qudit", **ok)
+        exact_correlation(model, state, [0.0], lags=[0.0], method="qudit", **ok)
     with pytest.raises(ValueError, match=r"a must be a \(4, 4\) matrix"):
-        local_correlation(model, state, [0.0], [0.0], a=SP, b=SM, local_state=np.eye(4) / 4, block=[1, 1])
-    r = exact_correlation(model, state, [0.0], [0.0], **ok)
+        local_correlation(model, state, [0.0], lags=[0.0], a=SP, b=SM, local_state=np.eye(4) / 4, block=[1, 1])
+    r = exact_correlation(model, state, [0.0], lags=[0.0], **ok)
     assert isinstance(r, CorrelationResult) and r.a_mean is None
     with pytest.raises(ValueError, match="connected=True"):
         r.connected()

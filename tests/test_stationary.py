@@ -81,7 +81,7 @@ def test_sector_stationary_state_is_the_long_time_limit():
     for model, state in ((hopfield_model(8, 0.8, 0.5), coherent_state(0.3)),
                          (rich_block_model((3, 2)), coherent_state([0.7, 2.0], [0.3, -1.0]))):
         ss = exact_stationary(model, state, distributions=True)
-        gap = -slowest_rates(model, state, 3)[1].real if model.only_z else 0.5
+        gap = -slowest_rates(model, state, k=3)[1].real if model.only_z else 0.5
         t = 40 / gap
         late = exact_evolution(model, state, [0.0, t])
         decay = np.exp(-gap * t)
@@ -136,7 +136,7 @@ def test_spectral_gap_is_the_slowest_decay():
     late times like e^{-lambda_1 t} with the gap of the reduced Lindbladian."""
     model, state = hopfield_model(10, 1.8, 0.1), coherent_state(0.2)
     lam = spectral_gap(model, state)
-    rates = -slowest_rates(model, state, 3).real
+    rates = -slowest_rates(model, state, k=3).real
     assert rates[2] > 5 * lam
     t = np.array([0.0, 40.0, 60.0])
     ex = exact_evolution(model, state, t)
@@ -144,3 +144,14 @@ def test_spectral_gap_is_the_slowest_decay():
     assert abs(measured / lam - 1) < 1e-4 + np.exp(-(rates[2] - lam) * 40)
     with pytest.raises(ValueError, match="not unique"):
         spectral_gap(SpinModel(4, h=(0.3, 0, 0)), coherent_state(0.2))
+
+
+def test_the_spectrum_solvers_take_keyword_options():
+    """spectral_gap and slowest_rates follow the solver contract: options keyword-only, a dict accepted,
+    anything else refused by name."""
+    model, state = SpinModel(4, channels=[Channel("minus", gamma=1.0)]), coherent_state(0.2)
+    assert spectral_gap(model, state, options=dict(rtol=1e-9)) == pytest.approx(spectral_gap(model, state))
+    with pytest.raises(TypeError):
+        slowest_rates(model, state, 3)
+    with pytest.raises(ValueError, match="options must be a ODEOptions or a dict"):
+        spectral_gap(model, state, options=1e-9)

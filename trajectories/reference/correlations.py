@@ -75,7 +75,7 @@ def _full_correlation(model, state, times, lags, a, b, block, connected, options
     return values, b_mean, a_mean
 
 
-def exact_correlation(model, state, times, lags, *, a, b, block: int, method: str = "sectors",
+def exact_correlation(model, state, times, *, lags, a, b, block: int, method: str = "sectors",
                       connected: bool = False, options: ODEOptions | dict | None = None) -> CorrelationResult:
     """Exact <A(t + s) B(t)> for operators A, B of one tagged site (quantum regression).
 

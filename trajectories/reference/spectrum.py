@@ -25,7 +25,7 @@ SHIFT = 1e-3
 DENSE_LIMIT = 800
 
 
-def slowest_rates(model: BlockModel, state, k: int = 4, options: ODEOptions = ODEOptions()) -> np.ndarray:
+def slowest_rates(model: BlockModel, state, *, k: int = 4, options: ODEOptions | dict | None = None) -> np.ndarray:
     """The k eigenvalues of the reduced Lindbladian nearest zero, on the sector tuples reachable
     from `state`, sorted by decreasing real part (the first is the stationary state's ~0).
 
@@ -35,6 +35,7 @@ def slowest_rates(model: BlockModel, state, k: int = 4, options: ODEOptions = OD
     -------
     (k,) complex eigenvalues; -Re of the second is the spectral gap lambda_1.
     """
+    options = ODEOptions.coerce(options, "options")
     spins = state.sector_spins(model.sizes)
     check_memory(model, spins, 1, options)
     lind = SectorLindbladian(model, evolved_tuples(model, spins))
@@ -55,10 +56,10 @@ def slowest_rates(model: BlockModel, state, k: int = 4, options: ODEOptions = OD
     return vals[np.argsort(-vals.real)]
 
 
-def spectral_gap(model: BlockModel, state, options: ODEOptions = ODEOptions()) -> float:
+def spectral_gap(model: BlockModel, state, *, options: ODEOptions | dict | None = None) -> float:
     """lambda_1 = -Re of the slowest non-zero eigenvalue of the reduced Lindbladian (1/time); a
     ValueError when the stationary eigenvalue is not separated (a degenerate stationary state)."""
-    vals = slowest_rates(model, state, 4, options)
+    vals = slowest_rates(model, state, k=4, options=options)
     if abs(vals[0]) > 1e-8 * max(1.0, abs(vals[-1])):
         raise ValueError(f"no eigenvalue at zero found (nearest {vals[0]:.3g}): the solve failed")
     if -vals[1].real < 1e-10 * max(1.0, abs(vals[-1])):

@@ -116,7 +116,7 @@ def local_generator(model, state, times, *, local_state, block=0,
     return LocalResult(times=times, sizes=mf.sizes, rho=rho, blocks=tuple(blocks), mean_field=mf)
 
 
-def local_correlation(model, state, times, lags, *, a, b, local_state, block=0, connected: bool = False,
+def local_correlation(model, state, times, *, lags, a, b, local_state, block=0, connected: bool = False,
                       options: ODEOptions | dict | None = None) -> CorrelationResult:
     """<A(t + s) B(t)> of k sites under the effective local generator (Theorem 2's weak form, paper
     eq. 50 with the quantum regression theorem; docs/theory.md §12).

@@ -36,6 +36,8 @@ from .stopping import STOP_BATCH, StopRule
 #: shown (with progress on) before a run whose kernels are neither compiled nor cached for its types
 #: (driver.kernels_ready; not for a remote dask scheduler, whose workers have their own cache)
 COMPILE_NOTICE = "compiling kernels (first run only) ..."
+#: the kinds of spin runs (_prepare_spin_run) whose kernels this process has compiled or loaded
+_WARMED: set = set()
 
 
 def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, start: int = 0,
@@ -150,9 +152,16 @@ def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajec
     writer = None if records is None else RecordsWriter(records, identity, times, start + ens.ntraj)
     shared = (compiled, run_state, model.sizes, times, options, spec, records is not None, frame)
 
+    # the kernels' argument types follow from these (the path's tuple type, blocks, what is recorded)
+    kind = (type(compiled), len(model.sizes), spec.empty, records is not None)
+
     def warm_up(ens, bar, progress):
         # compile (or load) the kernel here, once, before the workers start: they then load it from
-        # the on-disk cache instead of compiling a copy each
+        # the on-disk cache instead of compiling a copy each; a serial run of a kind this process
+        # has warmed up already needs none (its first trajectory would find the kernel loaded, and
+        # typing the arguments to check that costs ~1 ms, as much as a small run)
+        if execution.resolved_backend == "serial" and kind in _WARMED:
+            return
         args = warm_up_arguments(shared)
         ready = kernels_ready(args)
         if progress and not ready:
@@ -164,6 +173,7 @@ def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajec
             if progress:
                 bar.notice(f"kernels compiled in {ens.meta['compile_seconds'][0]:.0f} s "
                            f"({ens.meta['compile_seconds'][1]:.0f} CPU-s)")
+        _WARMED.add(kind)
     return ens, saver, writer, shared, warm_up
 
 

@@ -219,7 +219,7 @@ def _stiffness_stops_early(monkeypatch):
     """StiffnessWarning above FUZZ_STIFF jumps, steps (trajectories) or integration steps (exact
     solvers), not 1e7 or 1e6: a stiff draw ends at once, as an accepted warning."""
     check = compiled.check_stiffness
-    monkeypatch.setattr(engine, "check_stiffness", lambda c, t: check(c, t, FUZZ_STIFF))
+    monkeypatch.setattr(engine, "check_stiffness", lambda c, t, *run: check(c, t, *run, limit=FUZZ_STIFF))
     monkeypatch.setattr(stiffness, "STIFF_STEPS", FUZZ_STIFF)
 
 

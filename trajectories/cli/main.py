@@ -18,6 +18,7 @@ from ..engine.ensemble import run_ensemble
 from ..theory.meanfield import mean_field
 from ..io.files import load_ensemble, save_ensemble
 from ..io.lock import OutputLock
+from ..io.names import sibling
 from .config import load_config
 from .outputs import (Output, beside, check_distinct, check_figure_suffix, check_folder, check_output,
                       os_error_message)
@@ -169,9 +170,9 @@ def _outputs(args, cfg) -> Outputs:
         plot = Path(args.plot)
     else:  # --output without --plot: beside the results, never over the config's figure
         plot = beside(results) if args.output or not cfg.plot else Path(cfg.plot)
-    checkpoint = results.with_name(results.stem + ".checkpoint.npz")
+    checkpoint = sibling(results, results.stem, ".checkpoint.npz")
     outs = Outputs(results, plot, distributions_path(plot) if plot is not None and cfg.distributions else None,
-                   checkpoint, checkpoint.with_name(checkpoint.name + ".lock"))
+                   checkpoint, sibling(checkpoint, checkpoint.name, ".lock"))
     source, figure = ("--output" if args.output else "output.results"), _plot_option(args, cfg)
     records = None if cfg.records is None else Output("records folder (record.records)", Path(cfg.records), True)
     check_distinct([Output(f"results file ({source})", results), Output(f"checkpoint (of {source})", checkpoint),

@@ -38,8 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..base.errors import MemoryLimitError, StiffnessWarning
-from ..base.options import MEMORY_LIMIT, memory_limit_advice
+from ..base.errors import MemoryLimitError, StiffnessWarning, WorkLimitError
+from ..base.options import MAX_STEPS, MEMORY_LIMIT, memory_limit_advice
 from ..sectors.dicke import dim_squares, no_jump_components
 from ..sectors.operators import SectorOperators, sector_tuples
 from .series import chebyshev_series
@@ -49,8 +49,13 @@ LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
 #: change of k = N/2 - m under T_+, T_-, T_z
 DK = np.array([-1, 1, 0], dtype=np.int64)
 BANDED, DENSE = 0, 1
-#: expected jumps (or no-jump steps) per trajectory above which run_ensemble warns (StiffnessWarning)
-STIFF_JUMPS = 1e7
+#: expected jumps plus no-jump steps per trajectory above which run_ensemble warns (StiffnessWarning):
+#: about a minute per trajectory at SECONDS_PER_STEP
+STIFF_JUMPS = 1e6
+#: seconds of one integration step (a no-jump step or a jump), measured at the upper bounds the estimates
+#: use: 23-45 us (N = 2, 10, 100, 1000 with h = 1e6 S_x, one core); steps of ordinary models are cheaper
+#: per unit of the bounds, so estimated durations are upper estimates
+SECONDS_PER_STEP = 3e-5
 #: peak memory of building the dense path's matrices, in units of the matrices (the matrices, their
 #: per-tuple parts, the packed copy and conversions; trajectory_memory)
 BUILD_FACTOR = 5
@@ -555,10 +560,15 @@ def hamiltonian_norm(compiled, rate: float | None = None) -> float:
         return float(np.sum(lin) + np.sum(quad) + rate / 2)
 
 
-def check_stiffness(compiled, times, limit: float = STIFF_JUMPS) -> float:
-    """Expected jumps per trajectory, at most max_jump_rate * t_final; StiffnessWarning when they or
-    the no-jump steps (at most hamiltonian_norm * t_final) exceed `limit`. A rate or norm above
-    MAX_RATE (or not finite) is a ValueError: such a run could never finish."""
+def check_stiffness(compiled, times, ntraj: int = 1, max_steps: float = MAX_STEPS,
+                    limit: float = STIFF_JUMPS) -> float:
+    """Expected jumps per trajectory (at most max_jump_rate * t_final), checked against the work of the run.
+
+    A trajectory takes up to `jumps` = max_jump_rate * t_final jumps and `steps` = hamiltonian_norm *
+    t_final no-jump steps. StiffnessWarning when jumps + steps exceed `limit` (about a minute per
+    trajectory at SECONDS_PER_STEP); WorkLimitError when ntraj (jumps + steps) exceeds `max_steps`
+    (options.max_steps); ValueError when the rate or norm exceeds MAX_RATE (or is not finite): such a
+    run could never finish. Every message gives the estimate and what to change."""
     span = float(np.max(times)) if len(times) else 0.0
     rate = max_jump_rate(compiled)
     norm = hamiltonian_norm(compiled, rate)
@@ -568,17 +578,31 @@ def check_stiffness(compiled, times, limit: float = STIFF_JUMPS) -> float:
             f"{MAX_RATE:g} (1/time): no run could integrate it; lower the rates (gamma or rate of the "
             "channels) or the fields and couplings (h, J), or rescale time")
     jumps, steps = rate * span, norm * span
-    if jumps > limit:
+    per_trajectory = jumps + steps
+    estimate = (f"up to {jumps:.3g} jumps (largest total jump rate {rate:.3g} times t = {span:g}) and "
+                f"{steps:.3g} no-jump steps (Hamiltonian norm up to {norm:.3g} times t = {span:g}) per trajectory")
+    advice = (("lower the rates (gamma or rate of the channels)" if jumps >= steps else
+               "lower the fields and couplings (h, J)")
+              + ", the number of spins or the final time, or rescale time so the rates are O(1) and the norm O(N)")
+    total = ntraj * per_trajectory
+    if total > max_steps:
+        raise WorkLimitError(
+            f"{estimate}: {total:.3g} steps for {ntraj} trajectories, ~{_duration(total)} at "
+            f"{SECONDS_PER_STEP * 1e6:.0f} us a step, above options.max_steps = {max_steps:.3g}: {advice}; "
+            f"or, to run it anyway, raise options.max_steps to {float(f'{total * 1.1:.2g}'):.2g} "
+            "(a config's [options] max_steps)", total, max_steps)
+    if per_trajectory > limit:
         warnings.warn(
-            f"up to {jumps:.3g} jumps per trajectory expected (largest total jump rate "
-            f"{rate:.3g} times t = {span:g}); steps are no longer than ~1/rate, so the "
-            f"run may take very long or never finish: lower the rates (gamma or rate of the channels), the "
-            f"number of spins or the final time, or rescale time so the largest rate is O(1)",
-            StiffnessWarning, stacklevel=3)
-    elif steps > limit:
-        warnings.warn(
-            f"up to {steps:.3g} no-jump steps per trajectory expected (Hamiltonian norm up to {norm:.3g} "
-            f"times t = {span:g}); a step is no longer than a few times 1/norm, so the run may take very "
-            f"long or never finish: lower the fields and couplings (h, J), the number of spins or the final "
-            f"time, or rescale time so the norm is O(N)", StiffnessWarning, stacklevel=3)
+            f"{estimate}, ~{_duration(per_trajectory)} per trajectory at {SECONDS_PER_STEP * 1e6:.0f} us a "
+            f"step: the run may take very long; {advice}", StiffnessWarning, stacklevel=3)
     return jumps
+
+
+def _duration(steps: float) -> str:
+    """`steps` integration steps as a time on one core, at SECONDS_PER_STEP."""
+    seconds = steps * SECONDS_PER_STEP
+    if seconds < 120:
+        return f"{seconds:.2g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.2g} minutes"
+    return f"{seconds / 3600:.2g} hours" if seconds < 1e7 else f"{seconds / 3.15e7:.2g} years"

@@ -12,7 +12,7 @@ import time
 import warnings
 
 from models.qudit import QuditModel
-from ..base.checks import check_int, check_times
+from ..base.checks import check_bool, check_int, check_model, check_times
 from ..base.ensemble import Ensemble
 from ..base.options import ExecutionOptions, TrajectoryOptions
 from ..base.results import drops_block_axes
@@ -86,9 +86,11 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     recorded never changes a trajectory: the same seed gives the same moments with or without
     distributions or records.
     """
+    check_model(model)
     ntraj = check_int("ntraj", ntraj, 1)
     start = check_int("start", start, 0)
     stop = StopRule.of(target_stderr, target_mf, timeout)
+    keep_trajectories = check_bool("keep_trajectories", keep_trajectories)
     options = TrajectoryOptions.coerce(options, "options")
     execution = ExecutionOptions.coerce(execution, "execution")
     times = check_times(times)
@@ -131,7 +133,7 @@ def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajec
     frame, run_model, run_state, method = rotated_frame(model, state, options.method, spec)
     check_memory(run_model, method, options.max_terms, worker_count(execution), options.memory_limit)
     compiled = compile_model(run_model, method, options.memory_limit, options.tol)
-    check_stiffness(compiled, times)
+    check_stiffness(compiled, times, ntraj, options.max_steps)
     recorded = {} if spec.empty else {"diagonal": diagonal_hash(spec)}
     if records is not None:
         recorded["records"] = True

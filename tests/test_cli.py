@@ -413,7 +413,8 @@ def test_version():
     from trajectories import __version__
     out = subprocess.run([sys.executable, "-m", "trajectories", "--version"], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
-    assert out.strip() == f"python -m trajectories {__version__}"
+    from trajectories.base.kernel_cache import folder
+    assert out.strip() == f"python -m trajectories {__version__}\ncompiled kernels cached in {folder()}"
 
 
 def test_show_into_a_closed_pipe_exits_quietly(tmp_path):

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import __version__
+from ..base import kernel_cache
 from ..base.errors import CheckpointMismatchError, ResultsFileError
 from ..engine.ensemble import run_ensemble
 from ..theory.meanfield import mean_field
@@ -47,7 +48,8 @@ Example: python -m trajectories run configs/hopfield.toml
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m trajectories", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--version", action="version",
+                   version=f"%(prog)s {__version__}\ncompiled kernels cached in {kernel_cache.folder()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 

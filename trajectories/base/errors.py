@@ -53,5 +53,10 @@ class IntegrationError(RuntimeError):
     """An ODE integration (exact reference, mean field, local generator) did not succeed."""
 
 
+class WorkerLostError(RuntimeError):
+    """A worker process died while running trajectories (killed by a signal or the out-of-memory
+    killer); the message says what the checkpoint keeps and how to resume."""
+
+
 class StiffnessWarning(RuntimeWarning):
     """A run whose jump rates make each trajectory so long (too many jumps) that it may never finish."""

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import __version__
 from ..base import kernel_cache
-from ..base.errors import CheckpointMismatchError, ResultsFileError
+from ..base.errors import CheckpointMismatchError, ResultsFileError, WorkerLostError
 from ..engine.ensemble import run_ensemble
 from ..theory.meanfield import mean_field
 from ..io.files import load_ensemble, save_ensemble
@@ -389,7 +389,7 @@ def _main(args) -> int:
         except (OSError, ValueError):  # no real stdout (captured): nothing left to flush
             pass
         return 0
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, WorkerLostError) as err:
         msg = " ".join(str(err).split())
         print(f"error: {msg}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import warnings
 from models.qudit import QuditModel
 from ..base.checks import check_bool, check_int, check_model, check_times
 from ..base.ensemble import Ensemble
+from ..base.errors import WorkerLostError
 from ..base.options import ExecutionOptions, TrajectoryOptions
 from ..base.results import drops_block_axes
 from ..base.grid import diagonal_spec
@@ -199,6 +200,17 @@ def rotated_frame(model, state: InitialState, method: str, spec):
     return frame, run_model, state.rotated(model.sizes, frame), "banded"
 
 
+def _what_is_kept(ens: Ensemble, saver) -> str:
+    """After a lost worker: what the checkpoint keeps and how to resume."""
+    if ens.ntraj == 0:
+        return "no trajectory had finished: run the same command (or call) again"
+    if saver is None:
+        return (f"the {ens.ntraj} trajectories done are lost (no checkpoint: give execution.checkpoint to keep "
+                "them)")
+    return (f"the checkpoint {saver.path} keeps the {ens.ntraj} trajectories done: run the same command (or "
+            "call) again to resume from it")
+
+
 def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None, stop: StopRule = StopRule()) -> None:
     """Fold batch results into `ens` in order, writing their records (before the checkpoint that
     counts them) and checkpointing as they arrive; after each batch, `stop` may end the run (the
@@ -237,6 +249,11 @@ def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None, stop: 
             stamp()
             saver.write(ens)
         raise
+    except WorkerLostError as err:
+        if saver is not None:
+            stamp()
+            saver.write(ens)
+        raise WorkerLostError(f"{err}; {_what_is_kept(ens, saver)}") from None
     finally:
         with warnings.catch_warnings():   # joblib warns that the batches a stop makes unneeded were cancelled
             warnings.filterwarnings("ignore", message=".*have been cancelled", category=UserWarning)

@@ -15,8 +15,10 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from ..base.errors import WorkerLostError
 from ..base.options import ExecutionOptions
 
 
@@ -67,9 +69,24 @@ def map_batches(task, shared, batches: list, execution: ExecutionOptions) -> Ite
         workers = worker_count(execution)
         parent = os.getpid()
         folder = joblib_folder()
-        return iter(Parallel(n_jobs=workers, return_as="generator", temp_folder=folder and str(folder))(
+        return _joblib_failures(Parallel(n_jobs=workers, return_as="generator", temp_folder=folder and str(folder))(
             delayed(orphan_safe)(task, parent, shared, b) for b in batches))
     return _dask_map(task, shared, batches, execution.n_jobs, execution.scheduler)
+
+
+#: the start of a WorkerLostError message
+WORKER_DIED = "a worker process died before its batch of trajectories finished"
+
+
+def _joblib_failures(results) -> Iterator:
+    """`results` of joblib, with a worker that died (loky's TerminatedWorkerError, a BrokenProcessPool)
+    raised as WorkerLostError."""
+    try:
+        yield from results
+    except BrokenProcessPool as err:
+        codes = re.search(r"exit codes of the workers are \{([^}]*)\}", str(err))
+        raise WorkerLostError(f"{WORKER_DIED} (killed by a signal or the out-of-memory killer"
+                              + (f"; exit codes {codes.group(1)})" if codes else ")")) from None
 
 
 def orphan_safe(task, parent: int, shared, batch):
@@ -214,13 +231,18 @@ def dask_client(scheduler=None, n_jobs: int = 1):
 
 
 def _dask_map(task, shared, batches, n_jobs, scheduler):
+    from distributed.scheduler import KilledWorker
     client, owned = dask_client(scheduler, n_jobs)
     futures = []
     try:
         [shared_future] = client.scatter([shared], broadcast=True)
         futures = client.map(task, [shared_future] * len(batches), batches, pure=False)
         for f in futures:
-            yield f.result()
+            try:
+                result = f.result()
+            except KilledWorker as err:
+                raise WorkerLostError(f"{WORKER_DIED} (dask gave up on it: {' '.join(str(err).split())[:120]})") from None
+            yield result
             f.release()
     finally:
         for f in futures:

@@ -10,6 +10,7 @@ import dataclasses
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -219,15 +220,62 @@ def dask_client(scheduler=None, n_jobs: int = 1):
             client = Client(cluster)
             return client, [client, cluster]
     if isinstance(scheduler, str):
+        probe_scheduler(scheduler)
         try:
-            client = Client(scheduler, timeout="20s")
-        except OSError as err:
-            raise ValueError(f"scheduler {scheduler!r}: cannot connect ({err})") from None
+            client = Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+        except (OSError, MemoryError, TimeoutError) as err:  # MemoryError: a foreign reply read as a length
+            raise ValueError(f"scheduler {scheduler!r}: cannot connect ({' '.join(str(err).split())[:160]}); "
+                             f"{SCHEDULER_ADVICE}") from None
         return client, [client]
     if not hasattr(scheduler, "scatter"):
         raise ValueError(f"scheduler must be an address like 'tcp://host:8786' or a distributed.Client, "
                          f"got {type(scheduler).__name__}")
     return scheduler, []
+
+
+#: seconds to connect to a dask scheduler, and to wait for its first bytes (probe_scheduler)
+CONNECT_SECONDS = 20
+#: largest first message (bytes) of a dask scheduler: its handshake is a few hundred bytes
+HANDSHAKE_BYTES = 2 ** 20
+SCHEDULER_ADVICE = ("check the address and port (`dask scheduler` prints them: 'Scheduler at: tcp://HOST:8786') "
+                    "and that a scheduler runs there")
+
+
+def probe_scheduler(address: str, seconds: float | None = None) -> None:
+    """ValueError when a tcp:// `address` is not a dask scheduler: nothing listens, or what answers does
+    not send a dask handshake (8 bytes: the length of a small message) within `seconds` (default
+    CONNECT_SECONDS). A dask scheduler speaks first, so this reads without writing; other schemes
+    (tls://, ...) are left to dask."""
+    if not address.startswith("tcp://"):
+        return
+    seconds = CONNECT_SECONDS if seconds is None else seconds
+    hostport = address[len("tcp://"):].split("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"scheduler {address!r} is not an address like 'tcp://HOST:8786'")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds) as sock:
+            first = _read(sock, 8)
+    except socket.timeout:
+        raise ValueError(f"scheduler {address!r}: something accepts connections there but sends no dask handshake within "
+                         f"{seconds:g} s, as a dask scheduler would at once: {SCHEDULER_ADVICE}") from None
+    except OSError as err:
+        raise ValueError(f"scheduler {address!r}: cannot connect ({err.strerror or err}); {SCHEDULER_ADVICE}") from None
+    size = int.from_bytes(first, "little") if len(first) == 8 else 0
+    if not 0 < size <= HANDSHAKE_BYTES:
+        raise ValueError(f"scheduler {address!r}: what answers there is not a dask scheduler (it sent "
+                         f"{first[:8]!r}): {SCHEDULER_ADVICE}")
+
+
+def _read(sock, n: int) -> bytes:
+    """Up to `n` bytes from `sock` (fewer when it closes first)."""
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def _dask_map(task, shared, batches, n_jobs, scheduler):

@@ -591,3 +591,37 @@ def test_too_many_output_times_are_refused_up_front():
         run_ensemble(hopfield(4), coherent_state(0.4), np.arange(MAX_TIMES + 1.0), ntraj=1, seed=1)
     with pytest.raises(ValueError, match=r"times must have at most"):
         exact_evolution(hopfield(4), coherent_state(0.4), np.arange(MAX_TIMES + 1.0))
+
+
+@pytest.mark.parametrize("T, kwargs, limit", [
+    (300000, dict(ntraj=4), 100e6),                                            # the running sums at many times
+    (1000, dict(ntraj=10 ** 6, keep_trajectories=True), None),                 # every trajectory kept
+    (100000, dict(ntraj=4, distributions=True), 1e9),                          # N + 1 bins at every time
+    (100000, dict(ntraj=4, observables={f"o{k}": (lambda m, k=k: m ** k) for k in range(50)}), 1e9),
+    (100000, dict(ntraj=4096, execution=dict(n_jobs=2, batch_size=256)), 5e9),  # batches in flight
+])
+def test_the_memory_estimate_counts_what_a_run_records(T, kwargs, limit):
+    """Recorded moments, sums, distributions, observables, kept trajectories and batches in flight are
+    part of the estimate: refused before the first trajectory, the message naming them."""
+    options = {} if limit is None else dict(memory_limit=limit)
+    model = hopfield(2000) if kwargs.get("distributions") else hopfield(4)
+    with pytest.raises(MemoryLimitError, match=r"GiB of recorded moments and sums.*fewer output times") as err:
+        run_ensemble(model, coherent_state(0.4), np.linspace(0, 1, T), seed=1, options=options, **kwargs)
+    assert err.value.needed > err.value.limit
+
+
+def test_the_recorded_memory_estimate_bounds_what_a_run_allocates():
+    """tracemalloc's peak of a run at 20000 output times that keeps its trajectories, two per batch, is
+    below trajectory_memory + recorded_memory."""
+    import tracemalloc
+    from trajectories.engine.compiled import recorded_memory, trajectory_memory
+    model, times = hopfield(4), np.linspace(0, 2, 20000)
+    run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1)        # compile the kernels
+    tracemalloc.start()
+    run_ensemble(model, coherent_state(0.3), times, ntraj=4, seed=1, keep_trajectories=True,
+                 execution=dict(batch_size=2))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    per_worker, shared = trajectory_memory(model)
+    recorded = recorded_memory(len(times), 1, 0, 0, 2, 1, 4, True)
+    assert 0.3 * recorded < peak < per_worker + recorded + 4e6, (peak, recorded)

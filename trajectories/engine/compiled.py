@@ -56,6 +56,12 @@ STIFF_JUMPS = 1e6
 #: use: 23-45 us (N = 2, 10, 100, 1000 with h = 1e6 S_x, one core); steps of ordinary models are cheaper
 #: per unit of the bounds, so estimated durations are upper estimates
 SECONDS_PER_STEP = 3e-5
+#: copies of a trajectory's record (recorded_memory) a worker holds while running a batch: complex ladder
+#: moments (2) and their conversion to real moments with its temporaries (4)
+RECORD_COPIES_WORKER = 6
+#: copies of a trajectory's record the parent holds per worker: the batch received (and its pickle), one
+#: waiting, and the squares while folding
+RECORD_COPIES_PARENT = 4
 #: peak memory of building the dense path's matrices, in units of the matrices (the matrices, their
 #: per-tuple parts, the packed copy and conversions; trajectory_memory)
 BUILD_FACTOR = 5
@@ -287,19 +293,41 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     return 16 * G * complex_vectors + 8 * G * real_vectors, dense_matrix_bytes(model) if dense else 0
 
 
-def check_memory(model, method: str, max_terms: int, workers: int, limit: float) -> int:
-    """The estimated total bytes of a run on `workers` processes; MemoryLimitError above `limit`."""
+def recorded_memory(T: int, B: int, nbins: int, K: int, batch: int, workers: int, ntraj: int,
+                    keep: bool) -> int:
+    """Upper estimate (bytes) of what a run records at T output times: the running sums (base/ensemble.py:
+    moments, their squares, the cross sums of (9B)^2 numbers, distributions of nbins values and K
+    diagonal observables), each worker's batch of `batch` trajectories (complex ladder moments and their
+    conversion, batch.py: RECORD_COPIES_WORKER records a trajectory), the batches the parent holds and
+    folds (RECORD_COPIES_PARENT per worker), and with `keep` every trajectory's record (twice: kept and
+    stacked when saved). A record is 3B + 9B^2 + nbins + K + B floats per output time.
+    Measured (hopfield N = 4, serial, peak RSS above the process before the run): T = 300000, 4
+    trajectories +522 MB (estimate 564 MB); T = 100000, 16 trajectories +261 MB (estimate 293 MB); with
+    keep_trajectories, 8 trajectories +242 MB (estimate 354 MB)."""
+    record = 8 * (3 * B + 9 * B * B + nbins + K + B)
+    V = 9 * B
+    sums = 8 * (2 * 3 * B + 2 * 9 * B * B + V * V + 2 * nbins + K + K * K)
+    batches = workers * batch * record * (RECORD_COPIES_WORKER + RECORD_COPIES_PARENT)
+    kept = 2 * ntraj * record if keep else 0
+    return int(T * (sums + batches + kept))
+
+
+def check_memory(model, method: str, max_terms: int, workers: int, limit: float, recorded: int = 0) -> int:
+    """The estimated total bytes of a run on `workers` processes, with `recorded` bytes of recorded
+    quantities (recorded_memory); MemoryLimitError above `limit`."""
     per_worker, shared = trajectory_memory(model, method, max_terms)
-    total = workers * (per_worker + shared) + (BUILD_FACTOR - 1) * shared
+    total = workers * (per_worker + shared) + (BUILD_FACTOR - 1) * shared + recorded
     if total > limit:
         G = math.prod(n + 1 for n in model.sizes)
         raise MemoryLimitError(
             f"trajectories of sizes {model.sizes} would need ~{total / 2**30:.3g} GiB ({workers} worker(s) x "
             f"{per_worker / 2**30:.3g} GiB of buffers over G = {G:.3g} amplitudes"
             + (f", dense sector matrices {shared / 2**30:.3g} GiB each" if shared else "")
+            + (f", {recorded / 2**30:.3g} GiB of recorded moments and sums" if recorded else "")
             + f"), above options.memory_limit = {limit / 2**30:.3g} GiB: use fewer spins or blocks, "
-            f"fewer workers (execution.n_jobs) or a smaller options.max_terms, {memory_limit_advice(total)}",
-            total, limit)
+            f"fewer workers (execution.n_jobs), a smaller options.max_terms"
+            + (", fewer output times or a smaller execution.batch_size" if recorded else "")
+            + f", {memory_limit_advice(total)}", total, limit)
     return total
 
 

@@ -25,7 +25,7 @@ from ..sectors.frame import quantisation_frame, rotate_model
 from ..sectors.states import InitialState
 from .batch import batch_task, warm_up_arguments
 from .compiled import (DENSE_AUTO_BYTES, check_memory, check_stiffness, compile_model, dense_matrix_bytes,
-                       polynomial_channels)
+                       polynomial_channels, recorded_memory)
 from .driver import kernels_ready, run_trajectory
 from .irrep_ensemble import prepare_qudit_run
 from .parallel import local_workers, map_batches, worker_count
@@ -113,8 +113,7 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
                "stop": start + ens.ntraj}
     ens.segments = [segment]
     todo = SeedRange(root.entropy, tuple(root.spawn_key), start + ens.ntraj, start + ntraj)
-    default = STOP_BATCH if stop.has_target else max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
-    batches = todo.split(execution.batch_size or default) if len(todo) else []
+    batches = todo.split(batch_length(execution, ntraj, stop.has_target)) if len(todo) else []
     if ens.ntraj and stop.reason(ens, 0.0) == "target_stderr":   # a resumed run that had met its target
         batches = []
     bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
@@ -122,6 +121,13 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
         warm_up(ens, bar, execution.progress)
     _fold(ens, map_batches(task, shared, batches, execution), segment, saver, bar, writer, stop)
     return ens
+
+
+def batch_length(execution: ExecutionOptions, ntraj: int, stopping: bool = False) -> int:
+    """Trajectories per batch: execution.batch_size, else STOP_BATCH for a run with a stopping target
+    (`stopping`), else ~8 batches per worker, at most 256."""
+    default = STOP_BATCH if stopping else max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
+    return execution.batch_size or default
 
 
 def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajectories, distributions,
@@ -132,7 +138,11 @@ def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajec
     state.validate(model.sizes)
     spec = diagonal_spec(model.sizes, distributions, observables)
     frame, run_model, run_state, method = rotated_frame(model, state, options.method, spec)
-    check_memory(run_model, method, options.max_terms, worker_count(execution), options.memory_limit)
+    workers = worker_count(execution)
+    batch = max(batch_length(execution, ntraj), batch_length(execution, ntraj, True))  # with or without a target
+    recorded = recorded_memory(len(times), len(model.sizes), spec.nbins, len(spec.observables), batch, workers,
+                               ntraj, keep_trajectories)
+    check_memory(run_model, method, options.max_terms, workers, options.memory_limit, recorded)
     compiled = compile_model(run_model, method, options.memory_limit, options.tol)
     check_stiffness(compiled, times, ntraj, options.max_steps)
     recorded = {} if spec.empty else {"diagonal": diagonal_hash(spec)}

@@ -191,7 +191,7 @@ def options(names, bad):
 
 
 TRAJECTORY_FIELDS = ("tol", "root_tol", "trim", "max_terms", "method", "memory_limit", "max_steps")
-ODE_FIELDS = ("rtol", "atol", "memory_limit")
+ODE_FIELDS = ("rtol", "atol", "memory_limit", "max_steps")
 
 
 def run_arguments(bad):

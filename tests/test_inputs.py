@@ -451,11 +451,16 @@ def test_a_huge_hamiltonian_warns_of_the_steps_and_an_absurd_one_is_refused():
 
 @pytest.mark.parametrize("method", ["sectors", "full"])
 def test_the_exact_solvers_know_their_steps_before_integrating(method):
-    """A generator of norm ~1e9 over t = 1 warns (StiffnessWarning); one that overflows is a ValueError."""
+    """A generator of norm ~1e9 over t = 0.01 warns (StiffnessWarning); over t = 1 (~1e9 steps, hours)
+    it is refused with the estimate and options.max_steps; one that overflows is a ValueError."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", StiffnessWarning)
         with pytest.raises(StiffnessWarning, match=r"integration steps expected"):
-            exact_evolution(SpinModel(4, h=(1e8, 0, 0)), coherent_state(0.4), [0, 1], method=method)
+            exact_evolution(SpinModel(4, h=(1e8, 0, 0)), coherent_state(0.4), [0, 0.01], method=method)
+    for model, stop in ((SpinModel(4, h=(1e8, 0, 0)), 1), (stiff_model(N=4, rate=1e6), 100), (hopfield(4), 1e9)):
+        with pytest.raises(WorkLimitError, match=r"integration steps expected .* above options.max_steps = 1e\+08"
+                                                 r".*raise options.max_steps"):
+            exact_evolution(model, coherent_state(0.4), [0, stop], method=method)
     with pytest.raises(ValueError, match=r"generator's norm .* exceeds 1e\+100"):
         exact_evolution(stiff_model(N=4, rate=1e300), coherent_state(0.4), [0, 1], method=method)
     assert exact_evolution(hopfield(4), coherent_state(0.4), [0, 1], method=method).mean.shape == (3, 2)

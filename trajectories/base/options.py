@@ -17,6 +17,9 @@ BACKENDS = ("auto", "serial", "joblib", "dask")
 #: front) of a run: at the measured 20-45 us a step (engine/compiled.py SECONDS_PER_STEP), 1e9 steps
 #: are 6 to 12 hours on one core
 MAX_STEPS = 1e9
+#: default largest number of integration steps of an exact solver (DOP853, 12 evaluations of the
+#: generator a step; estimated up front from the generator's norm, reference/stiffness.py)
+MAX_ODE_STEPS = 1e8
 #: memory limit (bytes) when the machine's memory cannot be read
 FALLBACK_MEMORY_LIMIT = 2 * 1024 ** 3
 #: container memory limits (cgroup v2, v1), read when lower than the physical memory
@@ -185,16 +188,21 @@ class ODEOptions(_FromDict):
         Bytes an exact solver may use; a larger problem is refused up front (MemoryLimitError).
         Default MEMORY_LIMIT: half of this machine's memory, 2 GiB when unknown (as for
         TrajectoryOptions).
+    max_steps : float > 0
+        Integration steps an exact solver may take, estimated up front (generator norm times the
+        final time); more are refused (WorkLimitError) with the estimate. Default MAX_ODE_STEPS = 1e8.
     """
 
     rtol: float = 1e-12
     atol: float = 1e-13
     memory_limit: float = MEMORY_LIMIT
+    max_steps: float = MAX_ODE_STEPS
 
     def __post_init__(self):
         check_positive("options.rtol", self.rtol, upper=1)
         check_positive("options.atol", self.atol)
         check_positive("options.memory_limit", self.memory_limit)
+        check_positive("options.max_steps", self.max_steps)
 
 
 @dataclass(frozen=True)

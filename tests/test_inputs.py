@@ -386,9 +386,10 @@ def test_the_memory_error_names_the_option_and_how_to_raise_it():
     assert raised > err.value.needed
     assert run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1,
                         options=dict(memory_limit=raised, method="dense")).ntraj == 1
-    # "auto" runs a larger one (dense matrices above DENSE_AUTO_BYTES) on the banded path in a few MB
+    # "auto" runs a larger one (dense matrices above DENSE_AUTO_BYTES) on the banded path (in a turned frame:
+    # "rotated") in a few MB
     assert run_ensemble(dense_model(200), coherent_state(), [0, 0.1], ntraj=1, seed=1,
-                        options=dict(memory_limit=1e6)).meta["path"] == "banded"
+                        options=dict(memory_limit=1e6)).meta["path"] == "rotated"
     with pytest.raises(MemoryLimitError, match=r"sector solver.*above options.memory_limit.*memory_limit="):
         exact_evolution(hopfield(40), coherent_state(), [0, 1], options=dict(memory_limit=1e6))
 

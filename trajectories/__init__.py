@@ -41,7 +41,7 @@ __all__ = [
     "linear_functional", "paired_difference", "pattern_overlaps", "CoherentState", "DickeState", "Ensemble", "ExactResult",
     "ExecutionOptions", "FluctuationResult", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
     "MeanFieldResult", "MemoryLimitError", "ODEOptions", "ProductState", "Result", "ResultsFileError",
-    "StiffnessWarning", "TrajectoryOptions", "WorkLimitError", "WorkerLostError", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
+    "StiffnessWarning", "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
     "dicke_state", "exact_evolution", "fit_power_law", "fluctuations", "load_ensemble", "local_generator", "mean_field",
     "product_state", "run_ensemble", "save_ensemble", "variance",
     "Records", "StationaryResult", "exact_stationary", "load_records", "slowest_rates", "spectral_gap",

@@ -383,3 +383,65 @@ def test_of_runs_started_together_exactly_one_takes_the_lock(tmp_path, stale):
         p.join(timeout=20)
     assert outcomes == ["refused"] * 5 + ["took"], outcomes
     assert not path.exists() and not path.with_name(path.name + ".break").exists()
+
+
+def test_a_killed_joblib_worker_is_a_worker_lost_error():
+    """loky's TerminatedWorkerError (a traceback from joblib) becomes one WorkerLostError naming the signal."""
+    from trajectories import ExecutionOptions, WorkerLostError
+    from trajectories.engine.parallel import WORKER_DIED, map_batches
+    task = lambda shared, batch: os.kill(os.getpid(), signal.SIGKILL) if batch == 1 else batch  # noqa: E731
+    results = map_batches(task, None, [0, 1, 2, 3], ExecutionOptions(n_jobs=2, backend="joblib"))
+    with pytest.raises(WorkerLostError, match=rf"{WORKER_DIED} \(killed by a signal .*SIGKILL") as err:
+        list(results)
+    assert err.value.__cause__ is None
+
+
+@pytest.mark.parametrize("done, checkpoint, says", [
+    (2, True, r"the checkpoint .*ck.npz keeps the 10 trajectories done: run the same command \(or call\) again"),
+    (2, False, r"the 10 trajectories done are lost \(no checkpoint"),
+    (0, True, r"no trajectory had finished: run the same command"),
+])
+def test_a_lost_worker_says_what_the_checkpoint_keeps_and_the_run_resumes(tmp_path, monkeypatch, done, checkpoint,
+                                                                          says):
+    import trajectories.engine.ensemble as engine
+    from trajectories import WorkerLostError
+    from trajectories.engine.parallel import WORKER_DIED
+    path = tmp_path / "ck.npz"
+    args = (hopfield(6), coherent_state(0.4), np.linspace(0, 0.5, 3))
+    original = engine.map_batches
+
+    def dying(*a, **k):
+        for i, batch in enumerate(original(*a, **k)):
+            if i == done:
+                raise WorkerLostError(f"{WORKER_DIED} (killed by a signal)")
+            yield batch
+
+    monkeypatch.setattr(engine, "map_batches", dying)
+    execution = dict(batch_size=5, checkpoint=path if checkpoint else None, checkpoint_every=3600)
+    with pytest.raises(WorkerLostError, match=says):
+        run_ensemble(*args, ntraj=20, seed=3, execution=execution)
+    assert path.exists() == (checkpoint and done > 0)
+    if path.exists():
+        assert load_ensemble(path).ntraj == 5 * done
+        monkeypatch.setattr(engine, "map_batches", original)
+        assert run_ensemble(*args, ntraj=20, seed=3, execution=execution).ntraj == 20
+
+
+def test_a_lost_worker_ends_the_command_with_one_line_and_the_resume_hint(tmp_path, capsys, monkeypatch):
+    import trajectories.engine.ensemble as engine
+    from trajectories import WorkerLostError
+    original = engine.map_batches
+
+    def dying(*a, **k):
+        for i, batch in enumerate(original(*a, **k)):
+            if i == 1:
+                raise WorkerLostError("a worker process died")
+            yield batch
+
+    monkeypatch.setattr(engine, "map_batches", dying)
+    config = write_config(tmp_path, ntraj=4, **{"n_jobs = 1": "n_jobs = 1\nbatch_size = 2"})
+    one_line_error(capsys, ["run", config, "--quiet", "--no-plot"], "keeps the 2 trajectories done: run the same command")
+    assert load_ensemble(tmp_path / "r.checkpoint.npz").ntraj == 2 and not (tmp_path / "r.checkpoint.npz.lock").exists()
+    monkeypatch.setattr(engine, "map_batches", original)
+    assert main(["run", str(config), "--quiet", "--no-plot"]) == 0
+    assert "resumed 2 trajectories" in capsys.readouterr().out

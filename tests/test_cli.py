@@ -89,6 +89,16 @@ def test_run_show_plot_merge(tmp_path, capsys):
     ({"n_jobs = 1": "n_jobs = 0"}, "run.n_jobs must be a positive integer or -1"),
     ({"seed = 4": ""}, "run.seed is required"),
     ({"[run]": "[runn]"}, "unknown section [runn]"),
+    # work and sizes bounded up front
+    ({"num = 4": "num = 100000000"}, "times.num must be an integer in 1..1000000"),
+    ({"num = 4": "num = 1000001"}, "times.num must be an integer in 1..1000000"),
+    (dict(extra='[record]\nobservables = { o = "m + 9**9**9" }'), "observable 'o' is not finite"),
+    (dict(extra='[record]\nobservables = { o = "' + "m + " * 300 + 'm" }'), "at most 1000 characters"),
+    (dict(extra='[record]\nobservables = { o = "' + "-" * 900 + 'm" }'), "nested too deeply"),
+    ({"n_jobs = 1": "n_jobs = 1\nkeep_trajectories = \"false\""}, "run.keep_trajectories must be True or False"),
+    ({"n_jobs = 1": "n_jobs = 1\nbackend = \"serial\"\nscheduler = \"tcp://127.0.0.1:1\""},
+     "run.scheduler is used by backend 'dask' only"),
+    ({"n_jobs = 1": "n_jobs = 1\n[options]\nmax_steps = -1"}, "options.max_steps must be a number in (0, inf)"),
 ])
 def test_bad_configs_give_one_line_naming_the_field(tmp_path, capsys, change, match):
     kw = {k: v for k, v in change.items() if k in ("model", "extra", "stop", "ntraj")}
@@ -403,7 +413,8 @@ def test_version():
     from trajectories import __version__
     out = subprocess.run([sys.executable, "-m", "trajectories", "--version"], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
-    assert out.strip() == f"python -m trajectories {__version__}"
+    from trajectories.base.kernel_cache import folder
+    assert out.strip() == f"python -m trajectories {__version__}\ncompiled kernels cached in {folder()}"
 
 
 def test_show_into_a_closed_pipe_exits_quietly(tmp_path):
@@ -488,3 +499,66 @@ def test_summary_flags_a_deviation_beyond_the_finite_N_scale():
     assert "a finite-N effect of the predicted size" in mean_field_line(ens, fl, mf)
     ens.mean[2, -1] += 0.1
     assert "LARGER than the predicted finite-N scale" in mean_field_line(ens, fl, mf)
+
+
+@pytest.mark.parametrize("model, extra, stop, ntraj", [
+    ("decay", "h = 1e6", 10.0, 100),                       # the Hamiltonian's scale
+    ("spin", "h = [0.0, 0.0, 3e6]", 10.0, 100),
+    ("decay", "gamma = 1e9", 1.0, 12),                      # the rates
+    ("hopfield", "beta = 2.0", 1e9, 12),                    # the final time
+])
+def test_a_run_that_would_take_hours_is_refused_before_anything_is_written(tmp_path, capsys, model, extra, stop, ntraj):
+    """One line with the estimate and the option that overrides it; no output, no checkpoint, no lock."""
+    err = one_line_error(capsys, ["run", write_config(tmp_path, model=model, extra=extra, stop=stop, ntraj=ntraj),
+                                  "--quiet"], "raise options.max_steps")
+    assert "steps for" in err and "(a config's [options] max_steps)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.toml"]
+
+
+def test_a_config_path_that_is_not_a_file_says_what_it_is(tmp_path, capsys):
+    one_line_error(capsys, ["run", tmp_path], "is a directory, not a TOML file")
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    one_line_error(capsys, ["run", fifo], "is not a regular file")   # never opened: reading would wait forever
+    one_line_error(capsys, ["run", tmp_path / "none.toml"], "does not exist")
+
+
+def test_a_scheduler_given_on_the_command_line_is_used_not_ignored(tmp_path, capsys, monkeypatch):
+    """--scheduler with the default backend runs on dask (here: a port where nothing answers)."""
+    import trajectories.engine.parallel as parallel
+
+    def reached(task, shared, batches, n_jobs, scheduler):
+        raise ValueError(f"reached dask with {scheduler}")
+    monkeypatch.setattr(parallel, "_dask_map", reached)
+    one_line_error(capsys, ["run", write_config(tmp_path), "--quiet", "--scheduler", "tcp://127.0.0.1:9", "--no-plot"],
+                   "reached dask with tcp://127.0.0.1:9")
+
+
+@pytest.mark.parametrize("length", [200, 240, 251])
+def test_a_long_legal_output_name_works_with_its_derived_files(tmp_path, capsys, length):
+    """The checkpoint, its lock and the temporary files add to the results file's name; a name the file
+    system accepts for the results works, the derived names shortened with a hash (the same every time)."""
+    from trajectories.io.names import sibling
+    name = "r" * (length - 4) + ".npz"
+    out = tmp_path / name
+    assert main(["run", str(write_config(tmp_path, ntraj=2)), "--quiet", "--output", str(out), "--no-plot"]) == 0
+    assert load_ensemble(out).ntraj == 2 and sorted(p.name for p in tmp_path.iterdir()) == sorted([name, "tiny.toml"])
+    ckpt = sibling(out, out.stem, ".checkpoint.npz")
+    assert len(ckpt.name) <= 255 and ckpt == sibling(out, out.stem, ".checkpoint.npz")
+    assert (ckpt.name == out.stem + ".checkpoint.npz") == (length + 11 <= 255)
+    assert len(sibling(ckpt, ckpt.name, ".lock").name) <= 255
+
+
+@pytest.mark.parametrize("z, ntraj, says", [
+    (1.3, 400, "within 1.3 standard errors of c(t)/N"),
+    (3.99, 400, "within 4.0 standard errors"),
+    (4.2, 400, "DIFFERS from c(t)/N by 4.2 standard errors"),
+    (214572.3, 10, "DIFFERS from c(t)/N by 214572.3 standard errors (only 10 trajectories: the standard errors are rough"),
+    (0.5, 10, "within 0.5 standard errors of c(t)/N (only 10 trajectories"),
+    (np.inf, 400, "no standard error to compare with c(t)/N"),
+])
+def test_a_summary_says_whether_a_difference_in_standard_errors_is_agreement(z, ntraj, says):
+    from trajectories.cli.summary import standard_errors_phrase
+    text = standard_errors_phrase(z, ntraj, "c(t)/N")
+    assert says in text
+    assert ("within" in text) == (z <= 4) and ("rough" in text) == (ntraj < 30)

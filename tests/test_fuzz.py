@@ -184,13 +184,14 @@ def options(names, bad):
         keys = st.sampled_from(list(names) + ["tolerance", "", "method "])
         return st.one_of(st.dictionaries(keys, OPTION_VALUES, min_size=1, max_size=2),
                          st.sampled_from(["fast", 3, [("tol", 1e-9)]]))
-    good = {"tol": [1e-12, 1e-8], "method": ["auto", "banded", "dense"], "rtol": [1e-8], "memory_limit": [1e9]}
+    good = {"tol": [1e-12, 1e-8], "method": ["auto", "banded", "dense"], "rtol": [1e-8], "memory_limit": [1e9],
+            "max_steps": [1e9, 1e4]}
     return st.one_of(st.none(), st.fixed_dictionaries({}, optional={k: st.sampled_from(v) for k, v in good.items()
                                                                     if k in names}))
 
 
-TRAJECTORY_FIELDS = ("tol", "root_tol", "trim", "max_terms", "method", "memory_limit")
-ODE_FIELDS = ("rtol", "atol", "memory_limit")
+TRAJECTORY_FIELDS = ("tol", "root_tol", "trim", "max_terms", "method", "memory_limit", "max_steps")
+ODE_FIELDS = ("rtol", "atol", "memory_limit", "max_steps")
 
 
 def run_arguments(bad):
@@ -201,10 +202,12 @@ def run_arguments(bad):
     execution = st.fixed_dictionaries({}, optional={
         "n_jobs": st.sampled_from([0, -3, 1.5, "2", True]), "batch_size": st.sampled_from([0, 2.5, "1"]),
         "backend": st.sampled_from(["spark", None]), "progress": st.sampled_from([1, "yes"]),
+        "scheduler": st.sampled_from([5, "tcp://127.0.0.1:1", "tcp://nowhere"]),
         "workers": st.just(2)}).filter(bool) if "execution" in bad else \
         st.one_of(st.none(), st.fixed_dictionaries({}, optional={"batch_size": st.sampled_from([1, 2])}))
+    keep = st.sampled_from(["false", "True", 0, 1, None]) if "execution" in bad else st.booleans()
     return st.fixed_dictionaries({"ntraj": ntraj, "seed": seed, "execution": execution,
-                                  "options": options(TRAJECTORY_FIELDS, bad)})
+                                  "options": options(TRAJECTORY_FIELDS, bad), "keep_trajectories": keep})
 
 
 class Timeout(Exception):
@@ -219,7 +222,7 @@ def _stiffness_stops_early(monkeypatch):
     """StiffnessWarning above FUZZ_STIFF jumps, steps (trajectories) or integration steps (exact
     solvers), not 1e7 or 1e6: a stiff draw ends at once, as an accepted warning."""
     check = compiled.check_stiffness
-    monkeypatch.setattr(engine, "check_stiffness", lambda c, t: check(c, t, FUZZ_STIFF))
+    monkeypatch.setattr(engine, "check_stiffness", lambda c, t, *run: check(c, t, *run, limit=FUZZ_STIFF))
     monkeypatch.setattr(stiffness, "STIFF_STEPS", FUZZ_STIFF)
 
 
@@ -326,7 +329,7 @@ CLI_MODELS = {"hopfield": ("N", "beta", "omega"), "kinetic": ("N", "gamma_up", "
               "transverse": ("N", "omega", "chi", "beta", "kappa"), "hopfeld": ("N",)}
 CLI_STATES = {"coherent": ("theta", "phi"), "product": ("r",), "classical": ("p_up",), "dicke": ("j", "m"),
               "cat": (), "up": ()}
-TOML_SCALARS = st.one_of(st.integers(-3, 8), st.floats(-5, 5), st.sampled_from([1e300, -1e300, 1e30, 1e-300]),
+TOML_SCALARS = st.one_of(st.integers(-3, 8), st.floats(-5, 5), st.sampled_from([1e300, -1e300, 1e30, 1e-300, 10 ** 8]),
                          st.sampled_from([math.nan, math.inf, -math.inf]), st.booleans(),
                          st.text("abc1 .-\\\"'", max_size=6))
 TOML_VALUES = st.one_of(TOML_SCALARS, TOML_SCALARS, st.lists(TOML_SCALARS, max_size=4))
@@ -346,7 +349,11 @@ def toml_value(v) -> str:
 
 
 #: what a config may get wrong (at most two per example)
-CONFIG_FAULTS = ("model", "state", "times", "run", "options", "missing", "extra", "section", "syntax")
+CONFIG_FAULTS = ("model", "state", "times", "run", "options", "missing", "extra", "section", "syntax", "record")
+#: observable formulas: pieces drawn at random, and ones that would never finish or overflow
+FORMULAS = st.one_of(st.text("m0123456789+-*/(). e", min_size=1, max_size=20),
+                     st.sampled_from(["m + 9**9**9", "9**9**9**9", "m**-1", "exp(exp(exp(m*1000)))", "-" * 900 + "m",
+                                      "(" * 300 + "m" + ")" * 300, "m" * 2000, "1" * 5000, "log(m)", "m**2"]))
 CONFIG_VALID = {
     "N": st.integers(1, 6), "beta": st.floats(-3, 3), "omega": st.floats(0, 2), "gamma": st.floats(0, 2),
     "gamma_up": st.floats(0, 2), "gamma_down": st.floats(0, 2), "h": st.floats(-1, 1), "hx": st.floats(-1, 1),
@@ -355,6 +362,7 @@ CONFIG_VALID = {
     "r": st.lists(st.floats(-0.5, 0.5), min_size=3, max_size=3), "p_up": st.floats(0, 1), "j": st.just(1),
     "m": st.just(0), "stop": st.floats(0.1, 1), "num": st.integers(1, 4), "ntraj": st.integers(1, 3),
     "seed": st.integers(0, 10 ** 6), "n_jobs": st.just(1), "batch_size": st.integers(1, 3), "tol": st.just(1e-10),
+    "keep_trajectories": st.booleans(), "max_steps": st.sampled_from([1e9, 1e3]),
     "method": st.sampled_from(["auto", "banded", "dense"])}
 
 
@@ -382,9 +390,11 @@ def configs(draw):
     parts = {"model": [f'name = "{name}"'] + section(draw, "model", CLI_MODELS[name], faults),
              "state": [f'name = "{state}"'] + section(draw, "state", CLI_STATES[state], faults),
              "times": section(draw, "times", ("stop", "num"), faults),
-             "run": section(draw, "run", ("ntraj", "seed", "n_jobs", "batch_size"), faults)}
+             "run": section(draw, "run", ("ntraj", "seed", "n_jobs", "batch_size", "keep_trajectories"), faults)}
     if draw(st.booleans()) or "options" in faults:
-        parts["options"] = section(draw, "options", ("tol", "method"), faults)
+        parts["options"] = section(draw, "options", ("tol", "method", "max_steps"), faults)
+    if "record" in faults:
+        parts["record"] = [f"observables = {{ o = {json.dumps(draw(FORMULAS))} }}"]
     if "section" in faults:
         parts[draw(st.sampled_from(["output", "runn", "model"]))] = [f"results = {toml_value(draw(TOML_VALUES))}"]
         if draw(st.booleans()):

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from models import BlockModel, Channel, HopfieldNetwork, QuditChannel, SpinModel, hopfield_model, random_patterns
 from trajectories import (ExecutionOptions, MemoryLimitError, ODEOptions, StiffnessWarning, TrajectoryOptions,
-                          classical_state, clustering, coherent_state, dicke_state, exact_evolution, mean_field, product_state,
-                          run_ensemble)
+                          WorkLimitError, classical_state, clustering, coherent_state, dicke_state,
+                          exact_evolution, mean_field, product_state, run_ensemble)
 from trajectories.base.options import TRAJECTORY_MAXIMA
 from trajectories.engine.compiled import STIFF_JUMPS, check_stiffness, compile_model, max_jump_rate
 
@@ -221,15 +221,43 @@ def test_stiffness_estimate_of_a_rate_of_1e8():
     assert max_jump_rate(compile_model(stiff_model())) == pytest.approx(1e9)
     assert max_jump_rate(compile_model(stiff_model(), "dense")) == pytest.approx(1e9)
     assert max_jump_rate(compile_model(stiff_model(delta=(1, 0, 0)))) == pytest.approx(1e9)
-    with pytest.warns(StiffnessWarning, match=r"up to 1e\+09 jumps per trajectory.*lower the rates"):
-        assert check_stiffness(compile_model(stiff_model()), np.linspace(0, 1, 5)) == pytest.approx(1e9)
+    with pytest.warns(StiffnessWarning, match=r"up to 1e\+09 jumps .* per trajectory.*lower the rates"):
+        assert check_stiffness(compile_model(stiff_model()), np.linspace(0, 1, 5), 1, 1e10) == pytest.approx(1e9)
 
 
 def test_a_stiff_run_warns_before_it_starts():
-    """rate 1e8 on N = 10 over t = 0.02 (2e7 > 1e7 expected jumps): a StiffnessWarning naming the estimate."""
-    assert issubclass(StiffnessWarning, RuntimeWarning) and STIFF_JUMPS == 1e7
-    with pytest.warns(StiffnessWarning, match=r"2e\+07 jumps per trajectory"):
-        run_ensemble(stiff_model(), coherent_state(0.4), [0, 0.02], ntraj=1, seed=1)
+    """rate 1e8 on N = 10 over t = 0.002 (2e6 > 1e6 expected jumps): a StiffnessWarning naming the estimate."""
+    assert issubclass(StiffnessWarning, RuntimeWarning) and STIFF_JUMPS == 1e6
+    with pytest.warns(StiffnessWarning, match=r"up to 2e\+06 jumps .* per trajectory, ~.* per trajectory"):
+        run_ensemble(stiff_model(), coherent_state(0.4), [0, 0.002], ntraj=1, seed=1)
+
+
+@pytest.mark.parametrize("model, stop, ntraj, lower", [
+    (SpinModel(2, h=(1e6, 0, 0)), 10, 100, "fields and couplings"),                  # the Hamiltonian's scale
+    (SpinModel(3, J=np.diag([0, 0, 1e7])), 10, 50, "fields and couplings"),           # a coupling
+    (stiff_model(N=10, rate=1e3), 1, 10 ** 6, "rates"),                               # many trajectories
+    (SpinModel(10, channels=[Channel("minus", gamma=lambda x: np.exp(30 * x), delta=(0, 0, 1))]), 1, 1, "rates"),
+    (SpinModel(6, channels=[Channel("z", rate=lambda x: 1e9 + 0 * x, delta=(1, 0, 0))]), 2, 1, "rates"),
+])
+def test_a_run_that_would_take_hours_is_refused_with_the_estimate_and_the_option(model, stop, ntraj, lower):
+    """Jumps and no-jump steps of every trajectory, counted together against options.max_steps: refused
+    before anything runs (WorkLimitError, the estimate and options.max_steps named); raising the option
+    turns the refusal into a warning."""
+    with pytest.raises(WorkLimitError, match=rf"steps for {ntraj} trajectories, ~.* (hours|years) .*lower the "
+                                             rf"{lower}.*raise options.max_steps") as err:
+        run_ensemble(model, coherent_state(0.4), [0, stop], ntraj=ntraj, seed=1)
+    assert err.value.steps > err.value.limit == TrajectoryOptions().max_steps
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", StiffnessWarning)
+        assert check_stiffness(compile_model(model), [0, stop], ntraj, 2 * err.value.steps) >= 0
+
+
+def test_max_steps_is_a_resource_option_outside_a_runs_identity():
+    from trajectories.base.options import numerical_options
+    assert "max_steps" not in numerical_options({"max_steps": 1.0, "tol": 1e-12})
+    for bad in (0, -1, float("nan"), "1e9", True):
+        with pytest.raises(ValueError, match="options.max_steps must be a number"):
+            TrajectoryOptions(max_steps=bad)
 
 
 def test_a_normal_model_does_not_warn():
@@ -358,9 +386,10 @@ def test_the_memory_error_names_the_option_and_how_to_raise_it():
     assert raised > err.value.needed
     assert run_ensemble(model, coherent_state(), [0, 0.1], ntraj=1, seed=1,
                         options=dict(memory_limit=raised, method="dense")).ntraj == 1
-    # "auto" runs a larger one (dense matrices above DENSE_AUTO_BYTES) on the banded path in a few MB
+    # "auto" runs a larger one (dense matrices above DENSE_AUTO_BYTES) on the banded path (in a turned frame:
+    # "rotated") in a few MB
     assert run_ensemble(dense_model(200), coherent_state(), [0, 0.1], ntraj=1, seed=1,
-                        options=dict(memory_limit=1e6)).meta["path"] == "banded"
+                        options=dict(memory_limit=1e6)).meta["path"] == "rotated"
     with pytest.raises(MemoryLimitError, match=r"sector solver.*above options.memory_limit.*memory_limit="):
         exact_evolution(hopfield(40), coherent_state(), [0, 1], options=dict(memory_limit=1e6))
 
@@ -406,15 +435,15 @@ def test_n_jobs_beyond_the_cores_is_capped_with_a_warning():
 
 
 def test_a_huge_hamiltonian_warns_of_the_steps_and_an_absurd_one_is_refused():
-    """The no-jump step is ~1/||H||: a field of 1e8 on N = 10 over t = 1 means ~1e9 steps (a warning
+    """The no-jump step is ~1/||H||: a field of 1e8 on N = 10 over t = 0.01 means ~1e7 steps (a warning
     before the run); 1e200 could never be integrated (a ValueError naming the parameters)."""
     from trajectories.engine.compiled import hamiltonian_norm
     big = SpinModel(10, h=(1e8, 0, 0))
     assert hamiltonian_norm(compile_model(big)) == pytest.approx(1.1e9)  # ||h S_x|| = 1e9 <= h (N + 1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", StiffnessWarning)
-        with pytest.raises(StiffnessWarning, match=r"up to 1.1e\+09 no-jump steps .* lower the fields and couplings"):
-            run_ensemble(big, coherent_state(0.4), [0, 1], ntraj=1, seed=1)
+        with pytest.raises(StiffnessWarning, match=r"1.1e\+07 no-jump steps .* lower the fields and couplings"):
+            run_ensemble(big, coherent_state(0.4), [0, 0.01], ntraj=1, seed=1)
     for model in (SpinModel(10, h=(1e200, 0, 0)), stiff_model(rate=1e300),
                   SpinModel(4, channels=[Channel("minus", gamma=lambda x: -1e300 + 0 * x, delta=(0, 1, 0))])):
         with pytest.raises(ValueError, match=r"largest total jump rate .* or Hamiltonian norm .* exceeds 1e\+100"):
@@ -423,11 +452,16 @@ def test_a_huge_hamiltonian_warns_of_the_steps_and_an_absurd_one_is_refused():
 
 @pytest.mark.parametrize("method", ["sectors", "full"])
 def test_the_exact_solvers_know_their_steps_before_integrating(method):
-    """A generator of norm ~1e9 over t = 1 warns (StiffnessWarning); one that overflows is a ValueError."""
+    """A generator of norm ~1e9 over t = 0.01 warns (StiffnessWarning); over t = 1 (~1e9 steps, hours)
+    it is refused with the estimate and options.max_steps; one that overflows is a ValueError."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", StiffnessWarning)
         with pytest.raises(StiffnessWarning, match=r"integration steps expected"):
-            exact_evolution(SpinModel(4, h=(1e8, 0, 0)), coherent_state(0.4), [0, 1], method=method)
+            exact_evolution(SpinModel(4, h=(1e8, 0, 0)), coherent_state(0.4), [0, 0.01], method=method)
+    for model, stop in ((SpinModel(4, h=(1e8, 0, 0)), 1), (stiff_model(N=4, rate=1e6), 100), (hopfield(4), 1e9)):
+        with pytest.raises(WorkLimitError, match=r"integration steps expected .* above options.max_steps = 1e\+08"
+                                                 r".*raise options.max_steps"):
+            exact_evolution(model, coherent_state(0.4), [0, stop], method=method)
     with pytest.raises(ValueError, match=r"generator's norm .* exceeds 1e\+100"):
         exact_evolution(stiff_model(N=4, rate=1e300), coherent_state(0.4), [0, 1], method=method)
     assert exact_evolution(hopfield(4), coherent_state(0.4), [0, 1], method=method).mean.shape == (3, 2)
@@ -505,3 +539,95 @@ def test_small_frictions_of_a_new_user():
     shared = SpinModel(8, h=(0.5, 0, 0), channels=[Channel("minus", rate=lambda x: 1 + 0.5 * x, delta=(0.3, 0, 1))])
     rotated = run_ensemble(shared, coherent_state(0.4), times, ntraj=1, seed=1)
     assert rotated.meta["path"] == "rotated" and "frame" in rotated.meta
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda v: run_ensemble(hopfield(4), coherent_state(0.4), [0, 0.1], ntraj=1, seed=1, keep_trajectories=v),
+     "keep_trajectories"),
+    (lambda v: ExecutionOptions(progress=v), "progress"),
+    (lambda v: __import__("trajectories").fluctuations(hopfield(4), coherent_state(0.4), [0, 0.1],
+                                                       rate_derivatives=v), "rate_derivatives"),
+    (lambda v: __import__("trajectories").exact_correlation(hopfield(3), coherent_state(0.4), [0.1], [0, 0.1],
+                                                            a=np.eye(2), b=np.eye(2), block=0, connected=v),
+     "connected"),
+])
+@pytest.mark.parametrize("value", ["false", "True", 0, 1, None, [False]])
+def test_a_flag_must_be_a_real_bool(call, name, value):
+    """'false' is truthy: a flag that is not a bool is a ValueError naming it, never read as True."""
+    with pytest.raises(ValueError, match=rf"{name} must be True or False, got {value!r}".replace("[", r"\[")):
+        call(value)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: run_ensemble(m, coherent_state(0.4), [0, 1], ntraj=2, seed=1),
+    lambda m: exact_evolution(m, coherent_state(0.4), [0, 1]),
+    lambda m: mean_field(m, coherent_state(0.4), [0, 1]),
+    lambda m: __import__("trajectories").fluctuations(m, coherent_state(0.4), [0, 1]),
+    lambda m: __import__("trajectories").exact_stationary(m, coherent_state(0.4)),
+    lambda m: __import__("trajectories").spectral_gap(m, coherent_state(0.4)),
+    lambda m: __import__("trajectories").exact_correlation(m, coherent_state(0.4), [0.1], [0, 0.1], a=np.eye(2),
+                                                           b=np.eye(2), block=0),
+    lambda m: __import__("trajectories").stationary_average(m, coherent_state(0.4), burn_in=1, t_total=2, dt=0.5,
+                                                            ntraj=1, seed=1),
+])
+@pytest.mark.parametrize("model", ["hopfield", None, {"name": "hopfield", "N": 4}, 4])
+def test_a_model_that_is_not_a_model_object_names_what_to_pass(call, model):
+    """A model's name (a config's word) or any other object: one ValueError saying what a model is."""
+    with pytest.raises(ValueError, match=r"model must be a SpinModel.*, got " + type(model).__name__) as err:
+        call(model)
+    assert ("build the model object first" in str(err.value)) == isinstance(model, str)
+
+
+@pytest.mark.parametrize("backend", ["auto", "dask"])
+def test_a_scheduler_selects_dask_with_the_default_backend(backend):
+    assert ExecutionOptions(scheduler="tcp://127.0.0.1:1", backend=backend).resolved_backend == "dask"
+    assert ExecutionOptions(backend=backend).resolved_backend == ("dask" if backend == "dask" else "serial")
+
+
+@pytest.mark.parametrize("backend", ["serial", "joblib", "loky"])
+def test_a_scheduler_with_another_backend_is_refused(backend):
+    """A scheduler address is never silently ignored."""
+    with pytest.raises(ValueError, match=rf"scheduler is used by backend 'dask' only, got backend '{backend}'"):
+        ExecutionOptions(scheduler="tcp://127.0.0.1:8786", backend=backend, n_jobs=2)
+
+
+def test_too_many_output_times_are_refused_up_front():
+    from trajectories.base.checks import MAX_TIMES
+    with pytest.raises(ValueError, match=r"times must have at most 1e\+06 entries.*got 1000001"):
+        run_ensemble(hopfield(4), coherent_state(0.4), np.arange(MAX_TIMES + 1.0), ntraj=1, seed=1)
+    with pytest.raises(ValueError, match=r"times must have at most"):
+        exact_evolution(hopfield(4), coherent_state(0.4), np.arange(MAX_TIMES + 1.0))
+
+
+@pytest.mark.parametrize("T, kwargs, limit", [
+    (300000, dict(ntraj=4), 100e6),                                            # the running sums at many times
+    (1000, dict(ntraj=10 ** 6, keep_trajectories=True), None),                 # every trajectory kept
+    (100000, dict(ntraj=4, distributions=True), 1e9),                          # N + 1 bins at every time
+    (100000, dict(ntraj=4, observables={f"o{k}": (lambda m, k=k: m ** k) for k in range(50)}), 1e9),
+    (100000, dict(ntraj=4096, execution=dict(n_jobs=2, batch_size=256)), 5e9),  # batches in flight
+])
+def test_the_memory_estimate_counts_what_a_run_records(T, kwargs, limit):
+    """Recorded moments, sums, distributions, observables, kept trajectories and batches in flight are
+    part of the estimate: refused before the first trajectory, the message naming them."""
+    options = {} if limit is None else dict(memory_limit=limit)
+    model = hopfield(2000) if kwargs.get("distributions") else hopfield(4)
+    with pytest.raises(MemoryLimitError, match=r"GiB of recorded moments and sums.*fewer output times") as err:
+        run_ensemble(model, coherent_state(0.4), np.linspace(0, 1, T), seed=1, options=options, **kwargs)
+    assert err.value.needed > err.value.limit
+
+
+def test_the_recorded_memory_estimate_bounds_what_a_run_allocates():
+    """tracemalloc's peak of a run at 20000 output times that keeps its trajectories, two per batch, is
+    below trajectory_memory + recorded_memory."""
+    import tracemalloc
+    from trajectories.engine.compiled import recorded_memory, trajectory_memory
+    model, times = hopfield(4), np.linspace(0, 2, 20000)
+    run_ensemble(model, coherent_state(0.3), [0, 0.05], ntraj=1, seed=1)        # compile the kernels
+    tracemalloc.start()
+    run_ensemble(model, coherent_state(0.3), times, ntraj=4, seed=1, keep_trajectories=True,
+                 execution=dict(batch_size=2))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    per_worker, shared = trajectory_memory(model)
+    recorded = recorded_memory(len(times), 1, 0, 0, 2, 1, 4, True)
+    assert 0.3 * recorded < peak < per_worker + recorded + 4e6, (peak, recorded)

@@ -91,3 +91,63 @@ def test_dask_local_cluster_gives_the_local_numbers(system, reference):
                                                  batch_size=64))
     assert_same(reference, by_client)
     assert_same(reference, by_address)
+
+
+def _foreign_server(reply):
+    """A local TCP server that answers every connection with `reply` (None: accepts and stays silent)."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if reply is not None:
+                conn.sendall(reply)
+    threading.Thread(target=serve, daemon=True).start()
+    return server, held
+
+
+@pytest.mark.parametrize("reply, says", [
+    (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", r"not a dask scheduler \(it sent b'HTTP/1.1'\)"),
+    (b"SSH-2.0-OpenSSH_8.9\r\n", r"not a dask scheduler \(it sent b'SSH-2.0-'\)"),
+    (b"\xff" * 16, "not a dask scheduler"),                        # a length no handshake has (the 3 EiB array)
+    (None, r"sends no dask handshake within 0.5 s"),                # silent: dask would wait forever
+    (b"\x01", r"sends no dask handshake within 0.5 s"),
+])
+def test_a_scheduler_address_where_something_else_answers_is_one_clear_error(monkeypatch, reply, says):
+    _distributed()
+    import trajectories.engine.parallel as parallel
+    monkeypatch.setattr(parallel, "CONNECT_SECONDS", 0.5)
+    server, held = _foreign_server(reply)
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with pytest.raises(ValueError, match=rf"scheduler '{address}': .*{says}.*check the address and port"):
+            run_ensemble(hopfield(4), product_state((0.2, 0.1, 0.6)), [0, 0.1], ntraj=2, seed=1,
+                         execution=dict(scheduler=address))
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
+@pytest.mark.parametrize("address, says", [
+    ("tcp://127.0.0.1", "is not an address like 'tcp://HOST:8786'"),
+    ("tcp://127.0.0.1:notaport", "is not an address like"),
+    ("tcp://127.0.0.1:{free}", r"cannot connect \(Connection refused\)"),
+])
+def test_a_scheduler_address_without_a_scheduler_is_one_clear_error(address, says):
+    import socket
+    from trajectories.engine.parallel import probe_scheduler
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    with pytest.raises(ValueError, match=says):
+        probe_scheduler(address.format(free=free), 0.5)

@@ -175,3 +175,73 @@ def test_a_step_that_cannot_be_integrated_stops_with_a_reason():
     assert "SeedSequence(7, spawn_key=(3,))" in message and "t = 0.25" in message and "options.max_terms" in message
     ws.state["fail"] = NORM_FAILED
     assert "not finite" in integration_failure(ws.state[0], np.random.SeedSequence(7), TrajectoryOptions())
+
+
+KERNEL_MODULE = """
+from numba import njit
+
+
+@njit(cache=True)
+def add_one(x):
+    return x + 1
+"""
+
+
+def _fresh_kernel(tmp_path):
+    """The cached test kernel of a new import of its module (a new dispatcher reads the disk cache)."""
+    import importlib
+    sys.modules.pop("cache_probe_module", None)
+    module = importlib.import_module("cache_probe_module")
+    return module.add_one
+
+
+@pytest.mark.parametrize("damage", [
+    ("nbi", b""), ("nbi", b"not a pickle at all"), ("nbc", None), ("nbc", b"\x80\x04garbage"),
+])
+def test_a_damaged_kernel_cache_file_is_discarded_and_compiled_again(tmp_path, monkeypatch, damage):
+    """A truncated or foreign index (.nbi) or kernel (.nbc) in the package's cache folder: one warning
+    naming the file, the kernel compiles again, the next process loads it without a word."""
+    import shutil
+    import warnings
+
+    from trajectories.base import kernel_cache
+    (tmp_path / "cache_probe_module.py").write_text(KERNEL_MODULE)
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    monkeypatch.setattr(kernel_cache, "_WARNED", False)
+    assert _fresh_kernel(tmp_path)(1) == 2
+    kind, data = damage
+    files = sorted(kernel_cache.folder().rglob(f"cache_probe_module*.{kind}"))
+    try:
+        assert len(files) == 1
+        files[0].write_bytes(files[0].read_bytes()[: len(files[0].read_bytes()) // 2] if data is None else data)
+        with pytest.warns(RuntimeWarning, match=r"damaged kernel cache file .*cache_probe_module.* discarded"):
+            assert _fresh_kernel(tmp_path)(41) == 42
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            monkeypatch.setattr(kernel_cache, "_WARNED", False)
+            assert _fresh_kernel(tmp_path)(2) == 3
+    finally:
+        sys.modules.pop("cache_probe_module", None)
+        shutil.rmtree(files[0].parent, ignore_errors=True)
+
+
+@pytest.mark.parametrize("variable", ["XDG_CACHE_HOME", "NUMBA_CACHE_DIR"])
+def test_a_cache_folder_that_cannot_be_made_falls_back_with_a_warning(tmp_path, variable):
+    """Under a regular file no folder can be made: Numba would silently cache in the package's own
+    __pycache__ (stale code); the package caches under the temporary directory and says so."""
+    (tmp_path / "file").write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME")}
+    env[variable] = str(tmp_path / "file" / "cache")
+    code = "import trajectories.base.kernel_cache as k; from numba.core import config; print(k.folder(), config.CACHE_DIR)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1])
+    folder, numba_folder = proc.stdout.split()
+    assert folder == numba_folder and not folder.startswith(str(tmp_path))
+    assert "collective-trajectories-" in folder and Path(folder).is_dir()
+    assert proc.stderr.count("cannot be used") == 1 and str(tmp_path / "file") in proc.stderr, proc.stderr
+    assert f"caching compiled kernels in {folder} instead" in proc.stderr
+
+
+def test_usable_folder_keeps_a_writable_folder(tmp_path):
+    from trajectories.base.kernel_cache import usable_folder
+    assert usable_folder(tmp_path / "a" / "b") == tmp_path / "a" / "b" and (tmp_path / "a" / "b").is_dir()

@@ -15,7 +15,7 @@ from .analysis import (PowerLawFit, binder_cumulant, SwitchingRate, TimeAverage,
                        linear_functional, paired_difference, pattern_overlaps, richardson, variance, weighted_mean)
 from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
-                          ResultsFileError, StiffnessWarning)
+                          ResultsFileError, StiffnessWarning, WorkLimitError, WorkerLostError)
 from .base.options import ExecutionOptions, ODEOptions, TrajectoryOptions
 from .base.results import CorrelationResult, ExactResult, FluctuationResult, LocalResult, MeanFieldResult, Result
 from .engine.ensemble import run_ensemble

@@ -3,12 +3,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.qudit import QuditModel
+from models.spin import BlockModel
+
+#: most output times a run or config may ask for: each costs ~1 KB of running sums per block (and a
+#: results file grows with them), so 10^6 times are ~1 GB
+MAX_TIMES = 10 ** 6
+
 
 def check_times(times) -> np.ndarray:
     """Output times as a float array: 1D, finite, >= 0, strictly increasing."""
     t = np.atleast_1d(real_values("times", times))
     if t.ndim != 1 or t.size == 0:
         raise ValueError("times must be a non-empty 1D array")
+    if t.size > MAX_TIMES:
+        raise ValueError(f"times must have at most {MAX_TIMES:.0e} entries (each output time costs memory "
+                         f"in every trajectory and in the results), got {t.size}")
     bad = ~np.isfinite(t)
     if np.any(bad):
         i = int(np.argmax(bad))
@@ -19,6 +29,26 @@ def check_times(times) -> np.ndarray:
         i = int(np.argmax(np.diff(t) <= 0))
         raise ValueError(f"times must be strictly increasing: times[{i}] = {t[i]} >= times[{i + 1}] = {t[i + 1]}")
     return t
+
+
+def check_bool(name: str, value) -> bool:
+    """`value` if it is a real bool (True, False or a numpy bool); strings such as 'false' are refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_model(model, qudit: bool = True):
+    """`model` if it is a SpinModel or BlockModel (or, with `qudit`, a QuditModel); else a ValueError
+    saying what to pass (a model's name is a config's word: build the model object first)."""
+    kinds = (BlockModel, QuditModel) if qudit else (BlockModel,)
+    if isinstance(model, kinds):
+        return model
+    names = "a SpinModel, BlockModel or QuditModel" if qudit else "a SpinModel or BlockModel"
+    hint = (": build the model object first, e.g. models.hopfield_model(N, beta, omega) or "
+            "models.SpinModel(N, h, J, channels) (names like 'hopfield' are for the command line's configs)"
+            if isinstance(model, str) else "")
+    raise ValueError(f"model must be {names}, got {type(model).__name__} {model!r:.60}{hint}")
 
 
 def check_int(name: str, value, low: int, allow_none: bool = False):

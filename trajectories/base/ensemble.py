@@ -102,20 +102,17 @@ class Ensemble(DiagonalResults, Result):
         if hist.shape[1:] != self.hist_sum.shape or obs.shape[1:] != self.obs_sum.shape:
             raise ValueError(f"diagonal quantities of shape {hist.shape[1:]}, {obs.shape[1:]} do not match "
                              f"this ensemble's {self.hist_sum.shape}, {self.obs_sum.shape}")
-        sq_m, sq_s, sq_h = means * means, seconds * seconds, hist * hist
-        oo = obs[..., :, None] * obs[..., None, :]
-        v = block_vector(means, seconds)
-        vv = v[..., :, :, None, None] * v[..., None, None, :, :]
-        for i in range(n):
+        for i in range(n):  # products per trajectory: the batch's outer products would need (V B)^2 T n floats
+            v = block_vector(means[i], seconds[i])
             self.sum1 += means[i]
-            self.sq1 += sq_m[i]
+            self.sq1 += means[i] * means[i]
             self.sum2 += seconds[i]
-            self.sq2 += sq_s[i]
-            self.cross += vv[i]
+            self.sq2 += seconds[i] * seconds[i]
+            self.cross += v[..., :, :, None, None] * v[..., None, None, :, :]
             self.hist_sum += hist[i]
-            self.hist_sq += sq_h[i]
+            self.hist_sq += hist[i] * hist[i]
             self.obs_sum += obs[i]
-            self.obs_cross += oo[i]
+            self.obs_cross += obs[i][..., :, None] * obs[i][..., None, :]
             if self.keep_trajectories:
                 self.traj_mean.append(means[i])
                 self.traj_second.append(seconds[i])

@@ -39,8 +39,23 @@ class MemoryLimitError(ValueError):
         self.needed, self.limit = needed, limit
 
 
+class WorkLimitError(ValueError):
+    """A run refused up front because its estimated integration steps exceed options.max_steps.
+
+    `.steps` is the estimate, `.limit` the option's value."""
+
+    def __init__(self, message: str, steps: float, limit: float):
+        super().__init__(message)
+        self.steps, self.limit = steps, limit
+
+
 class IntegrationError(RuntimeError):
     """An ODE integration (exact reference, mean field, local generator) did not succeed."""
+
+
+class WorkerLostError(RuntimeError):
+    """A worker process died while running trajectories (killed by a signal or the out-of-memory
+    killer); the message says what the checkpoint keeps and how to resume."""
 
 
 class StiffnessWarning(RuntimeWarning):

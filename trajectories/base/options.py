@@ -9,16 +9,23 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields
 
-from .checks import check_int, check_positive, check_real_option
+from .checks import check_bool, check_int, check_positive, check_real_option
 
 #: ways to run batches of trajectories (engine/parallel.py)
 BACKENDS = ("auto", "serial", "joblib", "dask")
+#: default largest number of integration steps (no-jump steps and jumps of all trajectories, estimated up
+#: front) of a run: at the measured 20-45 us a step (engine/compiled.py SECONDS_PER_STEP), 1e9 steps
+#: are 6 to 12 hours on one core
+MAX_STEPS = 1e9
+#: default largest number of integration steps of an exact solver (DOP853, 12 evaluations of the
+#: generator a step; estimated up front from the generator's norm, reference/stiffness.py)
+MAX_ODE_STEPS = 1e8
 #: memory limit (bytes) when the machine's memory cannot be read
 FALLBACK_MEMORY_LIMIT = 2 * 1024 ** 3
 #: container memory limits (cgroup v2, v1), read when lower than the physical memory
 CGROUP_LIMITS = ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 #: option fields that say how much a run may use, not what it computes (left out of a run's identity)
-RESOURCE_FIELDS = ("memory_limit",)
+RESOURCE_FIELDS = ("memory_limit", "max_steps")
 
 
 def machine_memory() -> int | None:
@@ -144,6 +151,12 @@ class TrajectoryOptions(_FromDict):
         memory (the physical memory, or a lower container limit), read once at import; 2 GiB
         when the system does not report it. It does not change the numbers, so it is not part
         of a run's identity (checkpoints and merges ignore it).
+    max_steps : float > 0
+        Integration steps (no-jump steps and jumps, over all trajectories) a run may take, as
+        estimated up front from the largest jump rate and Hamiltonian norm
+        (trajectories.engine.compiled.check_stiffness); a larger run is refused (WorkLimitError)
+        with the estimate. Default MAX_STEPS = 1e9: several hours at the measured 20-45 us a step.
+        Like memory_limit it is not part of a run's identity.
     """
 
     tol: float = 1e-12
@@ -152,6 +165,7 @@ class TrajectoryOptions(_FromDict):
     max_terms: int = 30
     method: str = "auto"
     memory_limit: float = MEMORY_LIMIT
+    max_steps: float = MAX_STEPS
 
     def __post_init__(self):
         for name, (upper, why) in TRAJECTORY_MAXIMA.items():
@@ -161,6 +175,7 @@ class TrajectoryOptions(_FromDict):
         if self.method not in ("auto", "banded", "dense"):
             raise ValueError(f"options.method must be 'auto', 'banded' or 'dense', got {self.method!r}")
         check_positive("options.memory_limit", self.memory_limit)
+        check_positive("options.max_steps", self.max_steps)
 
 
 @dataclass(frozen=True)
@@ -173,16 +188,21 @@ class ODEOptions(_FromDict):
         Bytes an exact solver may use; a larger problem is refused up front (MemoryLimitError).
         Default MEMORY_LIMIT: half of this machine's memory, 2 GiB when unknown (as for
         TrajectoryOptions).
+    max_steps : float > 0
+        Integration steps an exact solver may take, estimated up front (generator norm times the
+        final time); more are refused (WorkLimitError) with the estimate. Default MAX_ODE_STEPS = 1e8.
     """
 
     rtol: float = 1e-12
     atol: float = 1e-13
     memory_limit: float = MEMORY_LIMIT
+    max_steps: float = MAX_ODE_STEPS
 
     def __post_init__(self):
         check_positive("options.rtol", self.rtol, upper=1)
         check_positive("options.atol", self.atol)
         check_positive("options.memory_limit", self.memory_limit)
+        check_positive("options.max_steps", self.max_steps)
 
 
 @dataclass(frozen=True)
@@ -195,7 +215,8 @@ class ExecutionOptions(_FromDict):
         "auto" is serial for n_jobs = 1, else joblib; "dask" runs on dask.distributed.
     scheduler : str, distributed.Client or None
         For "dask": an address such as "tcp://10.0.0.5:8786", a Client, or None (the current
-        client, else a LocalCluster of n_jobs processes).
+        client, else a LocalCluster of n_jobs processes). With backend "auto" a scheduler selects
+        "dask"; with "serial" or "joblib" it is a ValueError.
     batch_size : int >= 1 or None
         Trajectories per task (default ~8 tasks per worker, at most 256).
     progress : bool
@@ -224,10 +245,15 @@ class ExecutionOptions(_FromDict):
         backend = "joblib" if self.backend == "loky" else self.backend
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, got {self.backend!r}")
+        if self.scheduler is not None and backend == "auto":
+            backend = "dask"   # a scheduler is dask's: with the default backend it means dask
+        if self.scheduler is not None and backend != "dask":
+            raise ValueError(f"scheduler is used by backend 'dask' only, got backend {self.backend!r} with "
+                             f"scheduler {self.scheduler!r}: set backend='dask' (a config's [run] backend) or "
+                             "leave the scheduler out")
         object.__setattr__(self, "backend", backend)
         check_int("batch_size", self.batch_size, 1, allow_none=True)
-        if not isinstance(self.progress, bool):
-            raise ValueError(f"progress must be True or False, got {self.progress!r}")
+        check_bool("progress", self.progress)
         every = self.checkpoint_every
         if isinstance(every, bool) or not isinstance(every, (int, float)) or every < 0:
             raise ValueError(f"checkpoint_every must be a number of seconds >= 0, got {every!r}")

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from models.qudit import QuditModel
-from ..base.checks import check_int, check_positive, check_times
+from ..base.checks import MAX_TIMES, check_bool, check_int, check_positive, check_times
 from ..base.grid import diagonal_spec
 from ..base.options import ExecutionOptions, TrajectoryOptions
 from .expressions import observable_function
@@ -130,6 +130,9 @@ def _parse_times(t: dict) -> list:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise ValueError(f"times.{key} must be a finite number, got {v!r}")
         num = check_int("times.num", t["num"], 1)
+        if num > MAX_TIMES:
+            raise ValueError(f"times.num must be an integer in 1..{MAX_TIMES} (each output time costs memory "
+                             f"in every trajectory and in the results file), got {num}")
         values = np.linspace(start, stop, num).tolist()
     try:
         return check_times(values).tolist()
@@ -146,9 +149,7 @@ def _parse_run(run: dict) -> dict:
     scheduler = run.get("scheduler")
     if scheduler is not None and not isinstance(scheduler, str):
         raise ValueError(f"run.scheduler must be an address string like 'tcp://host:8786', got {scheduler!r}")
-    keep = run.get("keep_trajectories", False)
-    if not isinstance(keep, bool):
-        raise ValueError(f"run.keep_trajectories must be true or false, got {keep!r}")
+    keep = check_bool("run.keep_trajectories", run.get("keep_trajectories", False))
     fields = dict(ntraj=check_int("run.ntraj", run["ntraj"], 1), seed=check_int("run.seed", run["seed"], 0),
                   n_jobs=run.get("n_jobs", 1), batch_size=run.get("batch_size"),
                   backend=run.get("backend", "auto"), scheduler=scheduler, keep_trajectories=keep,
@@ -217,8 +218,7 @@ def parse_config(data: dict, where: str = "config") -> RunConfig:
     for key in ("results", "plot"):
         if key in out and not isinstance(out[key], str):
             raise ValueError(f"output.{key} must be a path string, got {out[key]!r}")
-    if not isinstance(out.get("overwrite", False), bool):
-        raise ValueError(f"output.overwrite must be true or false, got {out['overwrite']!r}")
+    check_bool("output.overwrite", out.get("overwrite", False))
     cfg = RunConfig(model=model, state=state, times=times, options=options,
                     results=out.get("results", f"results/{Path(where).stem}.npz"), plot=out.get("plot"),
                     overwrite=out.get("overwrite", False), **run, **_parse_record(data.get("record", {})))
@@ -237,10 +237,16 @@ def parse_config(data: dict, where: str = "config") -> RunConfig:
 def load_config(path) -> RunConfig:
     """Read and validate a TOML config file."""
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise IsADirectoryError(f"config file {path} is a directory, not a TOML file (e.g. configs/hopfield.toml)")
+    if not path.exists():
         raise FileNotFoundError(f"config file {path} does not exist")
+    if not path.is_file():
+        raise ValueError(f"config file {path} is not a regular file (a device, FIFO or socket): give a TOML file")
     try:
         data = tomllib.loads(path.read_text())
+    except PermissionError:
+        raise PermissionError(f"config file {path} cannot be read (permission denied)") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} is not valid TOML ({err})") from None
     return parse_config(data, str(path))

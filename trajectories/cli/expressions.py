@@ -10,7 +10,9 @@
 
 A formula may use numbers, + - * / **, parentheses, pi, e and the functions abs, sqrt, exp, log,
 cos, sin, tan, tanh, cosh, sinh, sign, minimum, maximum; nothing else is evaluated (the formula is
-checked node by node before it is compiled), so a config cannot run code.
+checked node by node before it is compiled), so a config cannot run code. A formula is at most
+MAX_FORMULA characters, and its numbers are evaluated as 64-bit floats (9**9**9 is inf at once, not a
+Python integer of 370 million digits), so no formula runs unbounded.
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ import numpy as np
 FUNCTIONS = {name: getattr(np, name) for name in ("abs", "sqrt", "exp", "log", "cos", "sin", "tan", "tanh",
                                                   "cosh", "sinh", "sign", "minimum", "maximum")}
 CONSTANTS = {"pi": np.pi, "e": np.e}
+#: longest formula (characters)
+MAX_FORMULA = 1000
 _NODES = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.Name, ast.Load, ast.Call, ast.Add, ast.Sub,
           ast.Mult, ast.Div, ast.Pow, ast.USub, ast.UAdd)
 
@@ -31,10 +35,14 @@ def compile_formula(where: str, formula, variables: set, example: str, allowed: 
     (`example` shows a formula, `allowed` says what the variables are)."""
     if not isinstance(formula, str):
         raise ValueError(f"{where} must be a formula string like \"{example}\", got {formula!r}")
+    if len(formula) > MAX_FORMULA:
+        raise ValueError(f"{where} must be a formula of at most {MAX_FORMULA} characters, got {len(formula)}")
     try:
         tree = ast.parse(formula, mode="eval")
-    except SyntaxError:
-        raise ValueError(f"{where}: {formula!r} is not a formula") from None
+    except (SyntaxError, ValueError):  # ValueError: an integer literal of more than 4300 digits
+        raise ValueError(f"{where}: {formula!r:.80} is not a formula") from None
+    except (RecursionError, MemoryError):
+        raise ValueError(f"{where}: the formula is nested too deeply") from None
     for node in ast.walk(tree):
         if not isinstance(node, _NODES):
             raise ValueError(f"{where}: {type(node).__name__} is not allowed in a formula "
@@ -46,11 +54,29 @@ def compile_formula(where: str, formula, variables: set, example: str, allowed: 
             raise ValueError(f"{where}: only the functions {', '.join(FUNCTIONS)} may be called")
         if isinstance(node, ast.Name) and node.id not in variables | set(FUNCTIONS) | set(CONSTANTS):
             raise ValueError(f"{where}: unknown name {node.id!r} ({allowed})")
-    return compile(tree, where, "eval")
+    try:
+        return compile(_FloatConstants().visit(tree), where, "eval")
+    except (RecursionError, MemoryError):
+        raise ValueError(f"{where}: the formula is nested too deeply") from None
+
+
+class _FloatConstants(ast.NodeTransformer):
+    """Every number of a checked formula as a call float64(number): arithmetic of constants (9**9**9)
+    then overflows to inf instead of growing Python integers without bound."""
+
+    def visit_Constant(self, node):
+        call = ast.Call(func=ast.Name(id=_FLOAT, ctx=ast.Load()), args=[ast.Constant(float(node.value))], keywords=[])
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+
+#: the name numbers are converted with (not a name a formula may use: formulas are checked before)
+_FLOAT = "__float64__"
 
 
 def _evaluate(code, scope: dict):
-    return eval(code, {"__builtins__": {}}, {**FUNCTIONS, **CONSTANTS, **scope})  # noqa: S307  (checked)
+    with np.errstate(all="ignore"):  # overflow gives inf, which the callers refuse
+        return eval(code, {"__builtins__": {}, _FLOAT: np.float64},  # noqa: S307  (checked)
+                    {**FUNCTIONS, **CONSTANTS, **scope})
 
 
 def observable_function(name: str, formula, n_blocks: int):

@@ -13,11 +13,13 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import __version__
-from ..base.errors import CheckpointMismatchError, ResultsFileError
+from ..base import kernel_cache
+from ..base.errors import CheckpointMismatchError, ResultsFileError, WorkerLostError
 from ..engine.ensemble import run_ensemble
 from ..theory.meanfield import mean_field
 from ..io.files import load_ensemble, save_ensemble
 from ..io.lock import OutputLock
+from ..io.names import sibling
 from .config import load_config
 from .outputs import (Output, beside, check_distinct, check_figure_suffix, check_folder, check_output,
                       os_error_message)
@@ -46,7 +48,8 @@ Example: python -m trajectories run configs/hopfield.toml
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m trajectories", description=DESCRIPTION,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--version", action="version",
+                   version=f"%(prog)s {__version__}\ncompiled kernels cached in {kernel_cache.folder()}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -169,9 +172,9 @@ def _outputs(args, cfg) -> Outputs:
         plot = Path(args.plot)
     else:  # --output without --plot: beside the results, never over the config's figure
         plot = beside(results) if args.output or not cfg.plot else Path(cfg.plot)
-    checkpoint = results.with_name(results.stem + ".checkpoint.npz")
+    checkpoint = sibling(results, results.stem, ".checkpoint.npz")
     outs = Outputs(results, plot, distributions_path(plot) if plot is not None and cfg.distributions else None,
-                   checkpoint, checkpoint.with_name(checkpoint.name + ".lock"))
+                   checkpoint, sibling(checkpoint, checkpoint.name, ".lock"))
     source, figure = ("--output" if args.output else "output.results"), _plot_option(args, cfg)
     records = None if cfg.records is None else Output("records folder (record.records)", Path(cfg.records), True)
     check_distinct([Output(f"results file ({source})", results), Output(f"checkpoint (of {source})", checkpoint),
@@ -386,7 +389,7 @@ def _main(args) -> int:
         except (OSError, ValueError):  # no real stdout (captured): nothing left to flush
             pass
         return 0
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, WorkerLostError) as err:
         msg = " ".join(str(err).split())
         print(f"error: {msg}", file=sys.stderr)
         return 2

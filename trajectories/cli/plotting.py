@@ -11,6 +11,7 @@ import numpy as np
 
 from ..analysis import clustering
 from ..base.errors import InsufficientDataError
+from ..io.names import sibling
 from ..theory.fluctuations import fluctuations
 from ..theory.meanfield import mean_field
 from .config import RunConfig
@@ -178,9 +179,10 @@ def save_png(fig, out, dpi: int = 110) -> None:
 
 
 def distributions_path(out) -> Path:
-    """Where the heat maps of a figure's distributions go: beside it, <stem>_distributions.png."""
+    """Where the heat maps of a figure's distributions go: beside it, <stem>_distributions.png (a name
+    too long for the file system shortened, io/names.py)."""
     out = Path(out)
-    return out.with_name(out.stem + "_distributions.png")
+    return sibling(out, out.stem, "_distributions.png")
 
 
 def plot_distributions(ens, out, title: str | None = None) -> None:

@@ -61,7 +61,7 @@ def _config_channel(table, i: int) -> Channel:
 
 def spin_model(N, h=(0.0, 0.0, 0.0), J=None, channels=()) -> SpinModel:
     """A SpinModel from plain config data: channels a list of tables (op, rate or gamma, collective)."""
-    if not isinstance(channels, list):
+    if not isinstance(channels, (list, tuple)):  # a tuple: the default, no channels
         raise ValueError(f"channels must be a list of tables ([[model.channels]]), got {channels!r}")
     return SpinModel(N, h=h, J=J, channels=[_config_channel(c, i) for i, c in enumerate(channels)])
 

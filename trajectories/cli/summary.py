@@ -16,6 +16,25 @@ from ..base.results import FluctuationResult
 
 #: a mean-field deviation up to this many times the 1/N scale Sigma_aa / N reads as a finite-N effect
 BIAS_FACTOR = 5.0
+#: a difference of at most this many standard errors reads as agreement
+AGREE_SE = 4.0
+#: below this many trajectories a standard error is itself uncertain by more than ~15 %: said so
+FEW_TRAJECTORIES = 30
+
+
+def standard_errors_phrase(z: float, ntraj: int, what: str) -> str:
+    """How far a result is from `what` in standard errors (`z`): "within z standard errors of what"
+    when z <= AGREE_SE, else "DIFFERS from what by z standard errors"; notes a run of fewer than
+    FEW_TRAJECTORIES trajectories, whose standard errors are rough."""
+    if not np.isfinite(z):
+        text = f"no standard error to compare with {what} (the trajectories do not spread)"
+    elif z <= AGREE_SE:
+        text = f"within {z:.1f} standard errors of {what}"
+    else:
+        text = f"DIFFERS from {what} by {z:.1f} standard errors"
+    if ntraj < FEW_TRAJECTORIES:
+        text += f" (only {ntraj} trajectories: the standard errors are rough, run more for a verdict)"
+    return text
 
 
 def _fmt(x: float) -> str:
@@ -44,7 +63,10 @@ def mean_field_line(ens, fl: FluctuationResult | None, mf_mean: np.ndarray) -> s
     i = np.unravel_index(np.argmax(dev), dev.shape)
     line = f"mean field: max |omega_t(m_a) - m_a^MF(t)| = {dev[i]:.4f} at t = {ens.times[i[-1]]:g}"
     if ens.ntraj >= 2:
-        line += f" ({dev[i] / ens.stderr[i]:.1f} standard errors)"
+        z = dev[i] / ens.stderr[i] if ens.stderr[i] > 0 else np.inf
+        line += f" ({z:.1f} standard errors)" if np.isfinite(z) else " (no spread: no standard error)"
+        if ens.ntraj < FEW_TRAJECTORIES:
+            line += f" (only {ens.ntraj} trajectories: rough standard errors)"
     if fl is None:
         return line
     N = sum(ens.sizes)
@@ -107,10 +129,12 @@ def clustering_line(ens, en, fl: FluctuationResult | None) -> str:
     if one:
         return line
     late = slice(1, None)                                # E_N(0) is exact for product states
-    z = np.abs(N * e[late] - c[late]) / np.maximum(N * se[late], 1e-300)
-    rel = np.max(np.abs(N * e[late] / c[late] - 1))
-    return line + (f"; over t, within {z.max():.1f} standard errors of c(t)/N (largest relative difference "
-                   f"{100 * rel:.1f} %, corrections are O(1/N))")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.abs(N * e[late] - c[late]) / (N * se[late])
+        rel = np.max(np.abs(N * e[late] / c[late] - 1))
+    z = z[np.isfinite(z)]
+    phrase = standard_errors_phrase(float(z.max()) if z.size else np.inf, ens.ntraj, "c(t)/N")
+    return line + f"; over t, {phrase} (largest relative difference {100 * rel:.1f} %, corrections are O(1/N))"
 
 
 def diagonal_lines(ens, shown) -> list[str]:

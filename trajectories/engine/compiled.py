@@ -38,8 +38,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..base.errors import MemoryLimitError, StiffnessWarning
-from ..base.options import MEMORY_LIMIT, memory_limit_advice
+from ..base.errors import MemoryLimitError, StiffnessWarning, WorkLimitError
+from ..base.options import MAX_STEPS, MEMORY_LIMIT, memory_limit_advice
 from ..sectors.dicke import dim_squares, no_jump_components
 from ..sectors.operators import SectorOperators, sector_tuples
 from .series import chebyshev_series
@@ -49,8 +49,19 @@ LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
 #: change of k = N/2 - m under T_+, T_-, T_z
 DK = np.array([-1, 1, 0], dtype=np.int64)
 BANDED, DENSE = 0, 1
-#: expected jumps (or no-jump steps) per trajectory above which run_ensemble warns (StiffnessWarning)
-STIFF_JUMPS = 1e7
+#: expected jumps plus no-jump steps per trajectory above which run_ensemble warns (StiffnessWarning):
+#: about a minute per trajectory at SECONDS_PER_STEP
+STIFF_JUMPS = 1e6
+#: seconds of one integration step (a no-jump step or a jump), measured at the upper bounds the estimates
+#: use: 23-45 us (N = 2, 10, 100, 1000 with h = 1e6 S_x, one core); steps of ordinary models are cheaper
+#: per unit of the bounds, so estimated durations are upper estimates
+SECONDS_PER_STEP = 3e-5
+#: copies of a trajectory's record (recorded_memory) a worker holds while running a batch: complex ladder
+#: moments (2) and their conversion to real moments with its temporaries (4)
+RECORD_COPIES_WORKER = 6
+#: copies of a trajectory's record the parent holds per worker: the batch received (and its pickle), one
+#: waiting, and the squares while folding
+RECORD_COPIES_PARENT = 4
 #: peak memory of building the dense path's matrices, in units of the matrices (the matrices, their
 #: per-tuple parts, the packed copy and conversions; trajectory_memory)
 BUILD_FACTOR = 5
@@ -282,19 +293,41 @@ def trajectory_memory(model, method: str = "auto", max_terms: int = 30) -> tuple
     return 16 * G * complex_vectors + 8 * G * real_vectors, dense_matrix_bytes(model) if dense else 0
 
 
-def check_memory(model, method: str, max_terms: int, workers: int, limit: float) -> int:
-    """The estimated total bytes of a run on `workers` processes; MemoryLimitError above `limit`."""
+def recorded_memory(T: int, B: int, nbins: int, K: int, batch: int, workers: int, ntraj: int,
+                    keep: bool) -> int:
+    """Upper estimate (bytes) of what a run records at T output times: the running sums (base/ensemble.py:
+    moments, their squares, the cross sums of (9B)^2 numbers, distributions of nbins values and K
+    diagonal observables), each worker's batch of `batch` trajectories (complex ladder moments and their
+    conversion, batch.py: RECORD_COPIES_WORKER records a trajectory), the batches the parent holds and
+    folds (RECORD_COPIES_PARENT per worker), and with `keep` every trajectory's record (twice: kept and
+    stacked when saved). A record is 3B + 9B^2 + nbins + K + B floats per output time.
+    Measured (hopfield N = 4, serial, peak RSS above the process before the run): T = 300000, 4
+    trajectories +522 MB (estimate 564 MB); T = 100000, 16 trajectories +261 MB (estimate 293 MB); with
+    keep_trajectories, 8 trajectories +242 MB (estimate 354 MB)."""
+    record = 8 * (3 * B + 9 * B * B + nbins + K + B)
+    V = 9 * B
+    sums = 8 * (2 * 3 * B + 2 * 9 * B * B + V * V + 2 * nbins + K + K * K)
+    batches = workers * batch * record * (RECORD_COPIES_WORKER + RECORD_COPIES_PARENT)
+    kept = 2 * ntraj * record if keep else 0
+    return int(T * (sums + batches + kept))
+
+
+def check_memory(model, method: str, max_terms: int, workers: int, limit: float, recorded: int = 0) -> int:
+    """The estimated total bytes of a run on `workers` processes, with `recorded` bytes of recorded
+    quantities (recorded_memory); MemoryLimitError above `limit`."""
     per_worker, shared = trajectory_memory(model, method, max_terms)
-    total = workers * (per_worker + shared) + (BUILD_FACTOR - 1) * shared
+    total = workers * (per_worker + shared) + (BUILD_FACTOR - 1) * shared + recorded
     if total > limit:
         G = math.prod(n + 1 for n in model.sizes)
         raise MemoryLimitError(
             f"trajectories of sizes {model.sizes} would need ~{total / 2**30:.3g} GiB ({workers} worker(s) x "
             f"{per_worker / 2**30:.3g} GiB of buffers over G = {G:.3g} amplitudes"
             + (f", dense sector matrices {shared / 2**30:.3g} GiB each" if shared else "")
+            + (f", {recorded / 2**30:.3g} GiB of recorded moments and sums" if recorded else "")
             + f"), above options.memory_limit = {limit / 2**30:.3g} GiB: use fewer spins or blocks, "
-            f"fewer workers (execution.n_jobs) or a smaller options.max_terms, {memory_limit_advice(total)}",
-            total, limit)
+            f"fewer workers (execution.n_jobs), a smaller options.max_terms"
+            + (", fewer output times or a smaller execution.batch_size" if recorded else "")
+            + f", {memory_limit_advice(total)}", total, limit)
     return total
 
 
@@ -555,10 +588,15 @@ def hamiltonian_norm(compiled, rate: float | None = None) -> float:
         return float(np.sum(lin) + np.sum(quad) + rate / 2)
 
 
-def check_stiffness(compiled, times, limit: float = STIFF_JUMPS) -> float:
-    """Expected jumps per trajectory, at most max_jump_rate * t_final; StiffnessWarning when they or
-    the no-jump steps (at most hamiltonian_norm * t_final) exceed `limit`. A rate or norm above
-    MAX_RATE (or not finite) is a ValueError: such a run could never finish."""
+def check_stiffness(compiled, times, ntraj: int = 1, max_steps: float = MAX_STEPS,
+                    limit: float = STIFF_JUMPS) -> float:
+    """Expected jumps per trajectory (at most max_jump_rate * t_final), checked against the work of the run.
+
+    A trajectory takes up to `jumps` = max_jump_rate * t_final jumps and `steps` = hamiltonian_norm *
+    t_final no-jump steps. StiffnessWarning when jumps + steps exceed `limit` (about a minute per
+    trajectory at SECONDS_PER_STEP); WorkLimitError when ntraj (jumps + steps) exceeds `max_steps`
+    (options.max_steps); ValueError when the rate or norm exceeds MAX_RATE (or is not finite): such a
+    run could never finish. Every message gives the estimate and what to change."""
     span = float(np.max(times)) if len(times) else 0.0
     rate = max_jump_rate(compiled)
     norm = hamiltonian_norm(compiled, rate)
@@ -568,17 +606,31 @@ def check_stiffness(compiled, times, limit: float = STIFF_JUMPS) -> float:
             f"{MAX_RATE:g} (1/time): no run could integrate it; lower the rates (gamma or rate of the "
             "channels) or the fields and couplings (h, J), or rescale time")
     jumps, steps = rate * span, norm * span
-    if jumps > limit:
+    per_trajectory = jumps + steps
+    estimate = (f"up to {jumps:.3g} jumps (largest total jump rate {rate:.3g} times t = {span:g}) and "
+                f"{steps:.3g} no-jump steps (Hamiltonian norm up to {norm:.3g} times t = {span:g}) per trajectory")
+    advice = (("lower the rates (gamma or rate of the channels)" if jumps >= steps else
+               "lower the fields and couplings (h, J)")
+              + ", the number of spins or the final time, or rescale time so the rates are O(1) and the norm O(N)")
+    total = ntraj * per_trajectory
+    if total > max_steps:
+        raise WorkLimitError(
+            f"{estimate}: {total:.3g} steps for {ntraj} trajectories, ~{_duration(total)} at "
+            f"{SECONDS_PER_STEP * 1e6:.0f} us a step, above options.max_steps = {max_steps:.3g}: {advice}; "
+            f"or, to run it anyway, raise options.max_steps to {float(f'{total * 1.1:.2g}'):.2g} "
+            "(a config's [options] max_steps)", total, max_steps)
+    if per_trajectory > limit:
         warnings.warn(
-            f"up to {jumps:.3g} jumps per trajectory expected (largest total jump rate "
-            f"{rate:.3g} times t = {span:g}); steps are no longer than ~1/rate, so the "
-            f"run may take very long or never finish: lower the rates (gamma or rate of the channels), the "
-            f"number of spins or the final time, or rescale time so the largest rate is O(1)",
-            StiffnessWarning, stacklevel=3)
-    elif steps > limit:
-        warnings.warn(
-            f"up to {steps:.3g} no-jump steps per trajectory expected (Hamiltonian norm up to {norm:.3g} "
-            f"times t = {span:g}); a step is no longer than a few times 1/norm, so the run may take very "
-            f"long or never finish: lower the fields and couplings (h, J), the number of spins or the final "
-            f"time, or rescale time so the norm is O(N)", StiffnessWarning, stacklevel=3)
+            f"{estimate}, ~{_duration(per_trajectory)} per trajectory at {SECONDS_PER_STEP * 1e6:.0f} us a "
+            f"step: the run may take very long; {advice}", StiffnessWarning, stacklevel=3)
     return jumps
+
+
+def _duration(steps: float) -> str:
+    """`steps` integration steps as a time on one core, at SECONDS_PER_STEP."""
+    seconds = steps * SECONDS_PER_STEP
+    if seconds < 120:
+        return f"{seconds:.2g} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.2g} minutes"
+    return f"{seconds / 3600:.2g} hours" if seconds < 1e7 else f"{seconds / 3.15e7:.2g} years"

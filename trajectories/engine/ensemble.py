@@ -12,8 +12,9 @@ import time
 import warnings
 
 from models.qudit import QuditModel
-from ..base.checks import check_int, check_times
+from ..base.checks import check_bool, check_int, check_model, check_times
 from ..base.ensemble import Ensemble
+from ..base.errors import WorkerLostError
 from ..base.options import ExecutionOptions, TrajectoryOptions
 from ..base.results import drops_block_axes
 from ..base.grid import diagonal_spec
@@ -24,7 +25,7 @@ from ..sectors.frame import quantisation_frame, rotate_model
 from ..sectors.states import InitialState
 from .batch import batch_task, warm_up_arguments
 from .compiled import (DENSE_AUTO_BYTES, check_memory, check_stiffness, compile_model, dense_matrix_bytes,
-                       polynomial_channels)
+                       polynomial_channels, recorded_memory)
 from .driver import kernels_ready, run_trajectory
 from .irrep_ensemble import prepare_qudit_run
 from .parallel import local_workers, map_batches, worker_count
@@ -88,9 +89,11 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
     recorded never changes a trajectory: the same seed gives the same moments with or without
     distributions or records.
     """
+    check_model(model)
     ntraj = check_int("ntraj", ntraj, 1)
     start = check_int("start", start, 0)
     stop = StopRule.of(target_stderr, target_mf, timeout)
+    keep_trajectories = check_bool("keep_trajectories", keep_trajectories)
     options = TrajectoryOptions.coerce(options, "options")
     execution = ExecutionOptions.coerce(execution, "execution")
     times = check_times(times)
@@ -112,8 +115,7 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
                "stop": start + ens.ntraj}
     ens.segments = [segment]
     todo = SeedRange(root.entropy, tuple(root.spawn_key), start + ens.ntraj, start + ntraj)
-    default = STOP_BATCH if stop.has_target else max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
-    batches = todo.split(execution.batch_size or default) if len(todo) else []
+    batches = todo.split(batch_length(execution, ntraj, stop.has_target)) if len(todo) else []
     if ens.ntraj and stop.reason(ens, 0.0) == "target_stderr":   # a resumed run that had met its target
         batches = []
     bar = Progress(ntraj, done=ens.ntraj, enabled=execution.progress, warmup=worker_count(execution))
@@ -121,6 +123,13 @@ def run_ensemble(model, state: InitialState, times, *, ntraj: int, seed=None, st
         warm_up(ens, bar, execution.progress)
     _fold(ens, map_batches(task, shared, batches, execution), segment, saver, bar, writer, stop)
     return ens
+
+
+def batch_length(execution: ExecutionOptions, ntraj: int, stopping: bool = False) -> int:
+    """Trajectories per batch: execution.batch_size, else STOP_BATCH for a run with a stopping target
+    (`stopping`), else ~8 batches per worker, at most 256."""
+    default = STOP_BATCH if stopping else max(1, min(256, math.ceil(ntraj / (8 * worker_count(execution)))))
+    return execution.batch_size or default
 
 
 def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajectories, distributions,
@@ -131,9 +140,13 @@ def _prepare_spin_run(model, state, times, ntraj, seed, root, start, keep_trajec
     state.validate(model.sizes)
     spec = diagonal_spec(model.sizes, distributions, observables)
     frame, run_model, run_state, method = rotated_frame(model, state, options.method, spec)
-    check_memory(run_model, method, options.max_terms, worker_count(execution), options.memory_limit)
+    workers = worker_count(execution)
+    batch = max(batch_length(execution, ntraj), batch_length(execution, ntraj, True))  # with or without a target
+    recorded = recorded_memory(len(times), len(model.sizes), spec.nbins, len(spec.observables), batch, workers,
+                               ntraj, keep_trajectories)
+    check_memory(run_model, method, options.max_terms, workers, options.memory_limit, recorded)
     compiled = compile_model(run_model, method, options.memory_limit, options.tol)
-    check_stiffness(compiled, times)
+    check_stiffness(compiled, times, ntraj, options.max_steps)
     recorded = {} if spec.empty else {"diagonal": diagonal_hash(spec)}
     if records is not None:
         recorded["records"] = True
@@ -207,6 +220,17 @@ def rotated_frame(model, state: InitialState, method: str, spec):
     return frame, run_model, state.rotated(model.sizes, frame), "banded"
 
 
+def _what_is_kept(ens: Ensemble, saver) -> str:
+    """After a lost worker: what the checkpoint keeps and how to resume."""
+    if ens.ntraj == 0:
+        return "no trajectory had finished: run the same command (or call) again"
+    if saver is None:
+        return (f"the {ens.ntraj} trajectories done are lost (no checkpoint: give execution.checkpoint to keep "
+                "them)")
+    return (f"the checkpoint {saver.path} keeps the {ens.ntraj} trajectories done: run the same command (or "
+            "call) again to resume from it")
+
+
 def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None, stop: StopRule = StopRule()) -> None:
     """Fold batch results into `ens` in order, writing their records (before the checkpoint that
     counts them) and checkpointing as they arrive; after each batch, `stop` may end the run (the
@@ -245,6 +269,11 @@ def _fold(ens: Ensemble, results, segment: dict, saver, bar, writer=None, stop: 
             stamp()
             saver.write(ens)
         raise
+    except WorkerLostError as err:
+        if saver is not None:
+            stamp()
+            saver.write(ens)
+        raise WorkerLostError(f"{err}; {_what_is_kept(ens, saver)}") from None
     finally:
         with warnings.catch_warnings():   # joblib warns that the batches a stop makes unneeded were cancelled
             warnings.filterwarnings("ignore", message=".*have been cancelled", category=UserWarning)

@@ -10,13 +10,16 @@ import dataclasses
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
 import warnings
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
+from ..base.errors import WorkerLostError
 from ..base.options import ExecutionOptions
 
 
@@ -67,9 +70,24 @@ def map_batches(task, shared, batches: list, execution: ExecutionOptions) -> Ite
         workers = worker_count(execution)
         parent = os.getpid()
         folder = joblib_folder()
-        return iter(Parallel(n_jobs=workers, return_as="generator", temp_folder=folder and str(folder))(
+        return _joblib_failures(Parallel(n_jobs=workers, return_as="generator", temp_folder=folder and str(folder))(
             delayed(orphan_safe)(task, parent, shared, b) for b in batches))
     return _dask_map(task, shared, batches, execution.n_jobs, execution.scheduler)
+
+
+#: the start of a WorkerLostError message
+WORKER_DIED = "a worker process died before its batch of trajectories finished"
+
+
+def _joblib_failures(results) -> Iterator:
+    """`results` of joblib, with a worker that died (loky's TerminatedWorkerError, a BrokenProcessPool)
+    raised as WorkerLostError."""
+    try:
+        yield from results
+    except BrokenProcessPool as err:
+        codes = re.search(r"exit codes of the workers are \{([^}]*)\}", str(err))
+        raise WorkerLostError(f"{WORKER_DIED} (killed by a signal or the out-of-memory killer"
+                              + (f"; exit codes {codes.group(1)})" if codes else ")")) from None
 
 
 def orphan_safe(task, parent: int, shared, batch):
@@ -202,10 +220,12 @@ def dask_client(scheduler=None, n_jobs: int = 1):
             client = Client(cluster)
             return client, [client, cluster]
     if isinstance(scheduler, str):
+        probe_scheduler(scheduler)
         try:
-            client = Client(scheduler, timeout="20s")
-        except OSError as err:
-            raise ValueError(f"scheduler {scheduler!r}: cannot connect ({err})") from None
+            client = Client(scheduler, timeout=f"{CONNECT_SECONDS}s")
+        except (OSError, MemoryError, TimeoutError) as err:  # MemoryError: a foreign reply read as a length
+            raise ValueError(f"scheduler {scheduler!r}: cannot connect ({' '.join(str(err).split())[:160]}); "
+                             f"{SCHEDULER_ADVICE}") from None
         return client, [client]
     if not hasattr(scheduler, "scatter"):
         raise ValueError(f"scheduler must be an address like 'tcp://host:8786' or a distributed.Client, "
@@ -213,14 +233,64 @@ def dask_client(scheduler=None, n_jobs: int = 1):
     return scheduler, []
 
 
+#: seconds to connect to a dask scheduler, and to wait for its first bytes (probe_scheduler)
+CONNECT_SECONDS = 20
+#: largest first message (bytes) of a dask scheduler: its handshake is a few hundred bytes
+HANDSHAKE_BYTES = 2 ** 20
+SCHEDULER_ADVICE = ("check the address and port (`dask scheduler` prints them: 'Scheduler at: tcp://HOST:8786') "
+                    "and that a scheduler runs there")
+
+
+def probe_scheduler(address: str, seconds: float | None = None) -> None:
+    """ValueError when a tcp:// `address` is not a dask scheduler: nothing listens, or what answers does
+    not send a dask handshake (8 bytes: the length of a small message) within `seconds` (default
+    CONNECT_SECONDS). A dask scheduler speaks first, so this reads without writing; other schemes
+    (tls://, ...) are left to dask."""
+    if not address.startswith("tcp://"):
+        return
+    seconds = CONNECT_SECONDS if seconds is None else seconds
+    hostport = address[len("tcp://"):].split("/", 1)[0]
+    host, _, port = hostport.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"scheduler {address!r} is not an address like 'tcp://HOST:8786'")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=seconds) as sock:
+            first = _read(sock, 8)
+    except socket.timeout:
+        raise ValueError(f"scheduler {address!r}: something accepts connections there but sends no dask handshake within "
+                         f"{seconds:g} s, as a dask scheduler would at once: {SCHEDULER_ADVICE}") from None
+    except OSError as err:
+        raise ValueError(f"scheduler {address!r}: cannot connect ({err.strerror or err}); {SCHEDULER_ADVICE}") from None
+    size = int.from_bytes(first, "little") if len(first) == 8 else 0
+    if not 0 < size <= HANDSHAKE_BYTES:
+        raise ValueError(f"scheduler {address!r}: what answers there is not a dask scheduler (it sent "
+                         f"{first[:8]!r}): {SCHEDULER_ADVICE}")
+
+
+def _read(sock, n: int) -> bytes:
+    """Up to `n` bytes from `sock` (fewer when it closes first)."""
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def _dask_map(task, shared, batches, n_jobs, scheduler):
+    from distributed.scheduler import KilledWorker
     client, owned = dask_client(scheduler, n_jobs)
     futures = []
     try:
         [shared_future] = client.scatter([shared], broadcast=True)
         futures = client.map(task, [shared_future] * len(batches), batches, pure=False)
         for f in futures:
-            yield f.result()
+            try:
+                result = f.result()
+            except KilledWorker as err:
+                raise WorkerLostError(f"{WORKER_DIED} (dask gave up on it: {' '.join(str(err).split())[:120]})") from None
+            yield result
             f.release()
     finally:
         for f in futures:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..analysis.autocorrelation import TimeAverage, min_samples, time_average
-from ..base.checks import check_int, check_positive
+from ..base.checks import check_int, check_model, check_positive
 from ..base.errors import InsufficientDataError
 from ..sectors.states import InitialState
 from .ensemble import run_ensemble
@@ -101,6 +101,7 @@ def stationary_average(model, state: InitialState, *, burn_in: float, t_total: f
     """
     t_total = check_positive("t_total", t_total)
     dt = check_positive("dt", dt, t_total)
+    check_model(model, qudit=False)
     ntraj = check_int("ntraj", ntraj, 1)
     if not isinstance(burn_in, (int, float, np.floating, np.integer)) or not 0 <= burn_in < t_total:
         raise ValueError(f"burn_in must be a number in [0, t_total = {t_total:g}), got {burn_in!r}")

@@ -27,6 +27,7 @@ import numpy as np
 from ..base.ensemble import Ensemble
 from ..base.errors import ResultsFileError
 from ..base.results import vector_size
+from .names import sibling
 from .header import Damaged, check_fields, check_kept, check_sums, check_times
 from .provenance import to_json
 
@@ -59,7 +60,7 @@ def save_ensemble(ens: Ensemble, path) -> None:
 def write_npz(path: Path, arrays: dict) -> None:
     """np.savez of `arrays` to `path` atomically: a temporary file in the same folder, synced, then
     os.replace (a reader never sees a half-written file; a crash leaves the old one)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = sibling(path, f".{path.name}", f".{os.getpid()}.tmp")
     try:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)

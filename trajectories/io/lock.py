@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 from ..base.errors import LockedError
+from .names import sibling
 
 #: seconds a lock that cannot be read (being written, or damaged) counts as held
 UNREADABLE_GRACE = 10.0
@@ -139,7 +140,7 @@ class OutputLock:
     def _break(self, info: dict | None) -> None:
         """Remove the stale lock `info` (judged from its content). One run at a time breaks a lock
         (the guard file `<lock>.break`, created with O_EXCL), and only while it still holds `info`."""
-        guard = self.path.with_name(self.path.name + ".break")
+        guard = sibling(self.path, self.path.name, ".break")
         try:
             os.close(os.open(guard, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
         except FileExistsError:              # another run is breaking it: wait, unless that run died

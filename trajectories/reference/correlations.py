@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.spin import BlockModel
-from ..base.checks import check_int, check_lags, check_operator, check_times
+from ..base.checks import check_bool, check_int, check_model, check_lags, check_operator, check_times
 from ..base.options import ODEOptions
 from ..base.results import CorrelationResult
 from ..sectors.states import InitialState
@@ -95,8 +95,8 @@ def exact_correlation(model, state, times, *, lags, a, b, block: int, method: st
     -------
     CorrelationResult with values (T, S), b_mean (T,), a_mean (T, S) or None.
     """
-    if not isinstance(model, BlockModel):
-        raise ValueError(f"model must be a SpinModel or BlockModel, got {type(model).__name__}")
+    check_model(model, qudit=False)
+    connected = check_bool("connected", connected)
     if method not in METHODS:
         raise ValueError(f"method must be 'sectors' or 'full', got {method!r}")
     if not isinstance(state, InitialState):
@@ -107,6 +107,6 @@ def exact_correlation(model, state, times, *, lags, a, b, block: int, method: st
     a, b = check_operator("a", a, 2), check_operator("b", b, 2)
     block = _tagged_block(model, block)
     solve = _full_correlation if method == "full" else _sector_correlation
-    values, b_mean, a_mean = solve(model, state, times, lags, a, b, block, bool(connected), options)
+    values, b_mean, a_mean = solve(model, state, times, lags, a, b, block, connected, options)
     return CorrelationResult(times=times, lags=lags, values=values, b_mean=np.asarray(b_mean), a_mean=a_mean,
                              method=method, sizes=model.sizes)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.qudit import QuditModel
-from ..base.checks import check_times
+from ..base.checks import check_model, check_times
 from ..base.grid import DiagonalSpec, diagonal_spec
 from ..base.options import ODEOptions
 from ..base.results import ExactResult, drops_block_axes
@@ -54,6 +54,7 @@ def exact_evolution(model, state, times, *, method: str | None = None,
     ExactResult: mean (B, 3, T), second (B, 3, B, 3, T), block axes dropped for a SpinModel
     (trajectories/base/results.py); for a QuditModel mean (d^2, T), second (d^2, d^2, T).
     """
+    check_model(model)
     options = ODEOptions.coerce(options)
     qudit = isinstance(model, QuditModel)
     method = "sectors" if method is None else method
@@ -81,6 +82,7 @@ def exact_stationary(model, state, *, options: ODEOptions | dict | None = None, 
     one time, times = [inf]: mean (B, 3, 1), second, populations (1, G), distribution(),
     observable() as for exact_evolution. The sectors are those reachable from `state` (a block
     without channels keeps its total spin)."""
+    check_model(model, qudit=False)
     options = ODEOptions.coerce(options)
     if not isinstance(state, InitialState):
         raise ValueError(f"state must be an initial state (coherent_state(...), ...), got {type(state).__name__}")

@@ -204,7 +204,7 @@ def full_generator(model):
 def full_integrate(rhs, norm: float, X0: np.ndarray, times: np.ndarray,
                    options: ODEOptions = ODEOptions()) -> np.ndarray:
     """X(t) (T, 2^N, 2^N): the operator X0 evolved by the Lindbladian `rhs` to each of `times`."""
-    check_generator(norm, float(times[-1]), "the 2^N solver")
+    check_generator(norm, float(times[-1]), "the 2^N solver", options.max_steps)
     Y = integrate(rhs, X0.ravel(), times, options, "Lindblad")
     return Y.T.reshape((len(times),) + X0.shape)
 

@@ -112,7 +112,7 @@ def qudit_moments(model: QuditModel, state, times, options: ODEOptions = ODEOpti
     Heff_d = Heff.conj().T
     norm = 2 * row_sum_norm(Heff) + sum(N * row_sum_norm(G) ** 2 * row_sum_norm(op) ** 2 for G, op in gammas) \
         + sum(row_sum_norm(L) ** 2 for L in collective)
-    check_generator(norm, float(times[-1]), "the d^N reference")
+    check_generator(norm, float(times[-1]), "the d^N reference", options.max_steps)
 
     def rhs(_t, y):
         rho = y.reshape(dim, dim)

@@ -246,7 +246,7 @@ def check_memory(model: BlockModel, spins, n_times: int, options: ODEOptions) ->
 def propagate(lind: SectorLindbladian, y0: np.ndarray, times: np.ndarray, options: ODEOptions) -> np.ndarray:
     """Y (n, T): the flat vector y0 (any operator, not only a state) evolved by the time-independent
     reduced Lindbladian to each of `times` (measured from y0's time)."""
-    check_generator(lind.norm(), float(times[-1]), "the sector solver")
+    check_generator(lind.norm(), float(times[-1]), "the sector solver", options.max_steps)
     return integrate(lind, y0, times, options, "sector Lindblad")
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from models.spin import BlockModel
+from ..base.checks import check_model
 from ..base.options import ODEOptions
 from .sectors import SectorLindbladian, check_memory, evolved_tuples
 
@@ -36,6 +37,7 @@ def slowest_rates(model: BlockModel, state, *, k: int = 4, options: ODEOptions |
     (k,) complex eigenvalues; -Re of the second is the spectral gap lambda_1.
     """
     options = ODEOptions.coerce(options, "options")
+    check_model(model, qudit=False)
     spins = state.sector_spins(model.sizes)
     check_memory(model, spins, 1, options)
     lind = SectorLindbladian(model, evolved_tuples(model, spins))

@@ -11,7 +11,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 
-from ..base.errors import StiffnessWarning
+from ..base.errors import StiffnessWarning, WorkLimitError
+from ..base.options import MAX_ODE_STEPS
 
 #: estimated integration steps above which the exact solvers warn (StiffnessWarning)
 STIFF_STEPS = 1e6
@@ -28,15 +29,23 @@ def row_sum_norm(M) -> float:
     return float(np.max(sums))
 
 
-def check_generator(norm: float, span: float, what: str) -> float:
+def check_generator(norm: float, span: float, what: str, max_steps: float = MAX_ODE_STEPS) -> float:
     """The estimated steps norm * span of an integration of `what` over [0, span]; ValueError when
-    `norm` exceeds MAX_NORM (or is not finite), StiffnessWarning above STIFF_STEPS steps."""
+    `norm` exceeds MAX_NORM (or is not finite), WorkLimitError above `max_steps` (options.max_steps),
+    StiffnessWarning above STIFF_STEPS steps."""
     if not norm <= MAX_NORM:
         raise ValueError(
             f"{what}: the generator's norm ({norm:.3g}, 1/time) exceeds {MAX_NORM:g}: no integration could "
             "finish; lower the rates (gamma or rate of the channels) or the fields and couplings (h, J), "
             "or rescale time")
     steps = norm * span
+    if steps > max_steps:
+        raise WorkLimitError(
+            f"{what}: about {steps:.3g} integration steps expected (generator norm up to {norm:.3g} times "
+            f"t = {span:g}), above options.max_steps = {max_steps:.3g} (each step evaluates the generator 12 "
+            "times: hours or more): lower the rates, fields or couplings, or the final time, or rescale time; "
+            f"or, to integrate it anyway, raise options.max_steps to {float(f'{steps * 1.1:.2g}'):.2g} (ODEOptions)",
+            steps, max_steps)
     if steps > STIFF_STEPS:
         warnings.warn(
             f"{what}: about {steps:.3g} integration steps expected (generator norm up to {norm:.3g} times "

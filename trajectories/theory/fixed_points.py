@@ -30,7 +30,7 @@ import numpy as np
 from scipy.optimize import brentq, root
 from scipy.stats import qmc
 
-from models.spin import BlockModel
+from ..base.checks import check_model
 from .meanfield import PAULI, dissipator, vector_field
 
 def bloch_dissipator(o: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -96,11 +96,6 @@ class Bifurcation:
 # Jacobian and stability
 # ----------------------------------------------------------------------------------------------
 
-def _check_model(model) -> None:
-    if not isinstance(model, BlockModel):
-        raise ValueError(f"model must be a SpinModel or BlockModel, got {type(model).__name__}")
-
-
 def _bloch(model, m) -> np.ndarray:
     """m as a float array (B, 3) (a SpinModel also takes (3,))."""
     arr = np.asarray(m, dtype=float)
@@ -163,7 +158,7 @@ def jacobian(model, m, amplitudes: np.ndarray | None = None) -> np.ndarray:
     Analytic in the Bloch form of the module docstring (rows/columns 3 b + a); the rate derivatives
     R_l' = 2 Gamma_l Gamma_l' from `amplitudes` (L, 2), by default `amplitudes_at(model, m)`.
     """
-    _check_model(model)
+    check_model(model, qudit=False)
     m = _bloch(model, m)
     B = model.B
     w = np.asarray(model.sizes, dtype=float) / model.N
@@ -208,7 +203,7 @@ def stability(model, m, tol: float = 1e-9) -> FixedPoint:
     Returns a FixedPoint at m as given (not refined): `residual` = max |f(m)| says whether m is a fixed
     point; `stable` = every eigenvalue of the Jacobian has real part < -tol.
     """
-    _check_model(model)
+    check_model(model, qudit=False)
     m = _bloch(model, m)
     Df = jacobian(model, m)
     eig = np.linalg.eigvals(Df)
@@ -264,7 +259,7 @@ def fixed_point_from(model, start, ftol: float = 1e-10, ball_tol: float = 1e-9,
     None when the search fails, ends with max |f| > ftol, or ends outside the Bloch ball
     (|m_b| > 1 + ball_tol). `tol` is the stability margin of `stability`.
     """
-    _check_model(model)
+    check_model(model, qudit=False)
     m = _root(model, vector_field(model), _bloch(model, start), ftol, ball_tol)
     return None if m is None else stability(model, m, tol=tol)
 
@@ -292,7 +287,7 @@ def fixed_points(model, starts=None, n_starts: int = 24, ftol: float = 1e-10, di
     Only the fixed points reached from the starts are found; a continuum of fixed points (or a
     degenerate one at a bifurcation) may show up as several nearby points.
     """
-    _check_model(model)
+    check_model(model, qudit=False)
     B = model.B
     S = default_starts(B, n_starts) if starts is None else np.asarray(starts, dtype=float)
     if B == 1 and S.ndim == 2:

@@ -30,8 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from models.qudit import QuditModel
-from models.spin import BlockModel
-from ..base.checks import check_times
+from ..base.checks import check_bool, check_model, check_times
 from ..base.integration import integrate
 from ..base.options import ODEOptions
 from ..base.results import FluctuationResult, drops_block_axes
@@ -138,10 +137,10 @@ def fluctuations(model, state, times, *, options: ODEOptions | dict | None = Non
     FluctuationResult: sigma (3, 3, T) for a SpinModel, (B, 3, B, 3, T) for a BlockModel, (d^2, d^2, T)
     for a QuditModel; clustering (T,) = lim N E_N(t); mean_field the MeanFieldResult it expands about.
     """
+    check_model(model)
+    rate_derivatives = check_bool("rate_derivatives", rate_derivatives)
     if isinstance(model, QuditModel):
         return qudit_fluctuations(model, state, times, options=options, rate_derivatives=rate_derivatives)
-    if not isinstance(model, BlockModel):
-        raise ValueError(f"model must be a SpinModel, BlockModel or QuditModel, got {type(model).__name__}")
     _check_state(state)
     times = check_times(times)
     options = ODEOptions.coerce(options)

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from models.qudit import QuditModel
-from ..base.checks import check_density, check_lags, check_operator, check_times
+from ..base.checks import check_bool, check_density, check_lags, check_operator, check_times
 from ..base.integration import integrate
 from ..base.options import ODEOptions
 from ..base.results import CorrelationResult, LocalResult
@@ -137,6 +137,7 @@ def local_correlation(model, state, times, *, lags, a, b, local_state, block=0, 
     -------
     CorrelationResult (method "local") with values (T, S), b_mean (T,), a_mean (T, S) or None.
     """
+    connected = check_bool("connected", connected)
     times, lags = check_times(times), check_lags(lags)
     options = ODEOptions.coerce(options)
     rho_s, d, k, blocks = _sites(model, local_state, block)

@@ -40,8 +40,7 @@ from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
 from models.spin import PAULI_OPS
-from models.spin import BlockModel
-from ..base.checks import check_density, check_times, per_block
+from ..base.checks import check_density, check_model, check_times, per_block
 from ..base.errors import IntegrationError
 from ..base.options import ODEOptions
 from ..base.results import MeanFieldResult, drops_block_axes
@@ -103,8 +102,7 @@ def initial_density(model, state) -> np.ndarray:
                              f"got shape {arr.shape}")
         check_density("state", rho)
         return rho
-    if not isinstance(model, BlockModel):
-        raise ValueError(f"model must be a SpinModel, BlockModel or QuditModel, got {type(model).__name__}")
+    check_model(model)
     return bloch_density(initial_bloch(state, model.sizes))
 
 

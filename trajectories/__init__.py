@@ -40,7 +40,7 @@ __all__ = [
     "CatState", "CheckpointMismatchError", "RichardsonLimit", "richardson", "weighted_mean", "CorrelationResult", "exact_correlation", "local_correlation", "PowerLawFit", "bootstrap", "connected_correlations",
     "linear_functional", "paired_difference", "pattern_overlaps", "CoherentState", "DickeState", "Ensemble", "ExactResult",
     "ExecutionOptions", "FluctuationResult", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
-    "MeanFieldResult", "MemoryLimitError", "ODEOptions", "ProductState", "Result", "ResultsFileError",
+    "MeanFieldResult", "MemoryLimitError", "WorkLimitError", "WorkerLostError", "ODEOptions", "ProductState", "Result", "ResultsFileError",
     "StiffnessWarning", "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
     "dicke_state", "exact_evolution", "fit_power_law", "fluctuations", "load_ensemble", "local_generator", "mean_field",
     "product_state", "run_ensemble", "save_ensemble", "variance",

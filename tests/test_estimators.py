@@ -448,8 +448,8 @@ def test_insufficient_data_and_bad_inputs(hop40):
         bootstrap(ens, variance, level=1.5)
     with pytest.raises(ValueError, match="mf.mean must have shape"):
         clustering(ens, np.zeros((2, 3, len(TIMES))))
-    with pytest.raises(ValueError, match="blocks"):
-        clustering(ens, mean_field(hopfield(20), state, TIMES))
+    with pytest.raises(ValueError, match="blocks"):    # another N serves (test_inputs.py), other blocks do not
+        clustering(ens, mean_field(two_block_model(), coherent_state(theta=0.4), TIMES))
     with pytest.raises(ValueError, match="weights"):
         linear_functional(ens, np.zeros((2, 4)))
     with pytest.raises(ValueError, match="2 sites"):

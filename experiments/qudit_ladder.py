@@ -251,9 +251,9 @@ def plot(result: dict, path) -> None:
     plot_clustering(r, axes[0, 1])
     plot_against_n(r, axes[1, 0], "NE", r["NE_exact"], r["NE"], r["NE_se"],
                    [(float(r["theory"][k]), "k+", "linear noise"), (float(r["frozen"][k]), "kx", r"$\Gamma' = 0$")],
-                   rf"$N E_N(t^* = {ts:g})$", rf"(c) $N E_N(t^*)$ against $1/N$")
+                   rf"$N E_N(t^* = {ts:g})$", r"(c) $N E_N(t^*)$ against $1/N$")
     plot_against_n(r, axes[1, 1], "bias", r["bias_exact"], r["bias"], r["bias_se"], [],
-                   rf"$N(\omega_{{t^*}}(n_r) - n_r^{{\rm MF}}(t^*))$", r"(d) the $O(1/N)$ bias of $n_r$ at $t^*$")
+                   r"$N(\omega_{t^*}(n_r) - n_r^{\rm MF}(t^*))$", r"(d) the $O(1/N)$ bias of $n_r$ at $t^*$")
     fig.tight_layout()
     save_png(fig, path)
     plt.close(fig)

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .spin import PAULI_OPS, BlockModel, dense_matrix, evaluate_amplitude, rate_function, real_array
+from .spin import BlockModel, dense_matrix, evaluate_amplitude, rate_function, real_array
 
 
 

@@ -547,7 +547,7 @@ def test_small_frictions_of_a_new_user():
     (lambda v: ExecutionOptions(progress=v), "progress"),
     (lambda v: __import__("trajectories").fluctuations(hopfield(4), coherent_state(0.4), [0, 0.1],
                                                        rate_derivatives=v), "rate_derivatives"),
-    (lambda v: __import__("trajectories").exact_correlation(hopfield(3), coherent_state(0.4), [0.1], [0, 0.1],
+    (lambda v: __import__("trajectories").exact_correlation(hopfield(3), coherent_state(0.4), [0.1], lags=[0, 0.1],
                                                             a=np.eye(2), b=np.eye(2), block=0, connected=v),
      "connected"),
 ])
@@ -565,7 +565,7 @@ def test_a_flag_must_be_a_real_bool(call, name, value):
     lambda m: __import__("trajectories").fluctuations(m, coherent_state(0.4), [0, 1]),
     lambda m: __import__("trajectories").exact_stationary(m, coherent_state(0.4)),
     lambda m: __import__("trajectories").spectral_gap(m, coherent_state(0.4)),
-    lambda m: __import__("trajectories").exact_correlation(m, coherent_state(0.4), [0.1], [0, 0.1], a=np.eye(2),
+    lambda m: __import__("trajectories").exact_correlation(m, coherent_state(0.4), [0.1], lags=[0, 0.1], a=np.eye(2),
                                                            b=np.eye(2), block=0),
     lambda m: __import__("trajectories").stationary_average(m, coherent_state(0.4), burn_in=1, t_total=2, dt=0.5,
                                                             ntraj=1, seed=1),

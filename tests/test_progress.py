@@ -89,6 +89,7 @@ def test_a_resumed_run_counts_only_its_own_trajectories(plain):
 def test_a_first_run_says_it_compiles_once_before_the_progress_line(plain, monkeypatch, capsys):
     args = (hopfield(6), coherent_state(0.4), [0, 0.5])
     monkeypatch.setattr(engine, "kernels_ready", lambda *args: False)
+    monkeypatch.setattr(engine, "_WARMED", set())    # as in a new process
     run_ensemble(*args, ntraj=4, seed=1, execution=dict(progress=True, batch_size=2))
     err = capsys.readouterr().err
     assert err.startswith("compiling kernels (first run only) ...\n") and err.count("compiling") == 1
@@ -97,6 +98,7 @@ def test_a_first_run_says_it_compiles_once_before_the_progress_line(plain, monke
     run_ensemble(*args, ntraj=4, seed=1, execution=dict(progress=True))
     assert "compiling" not in capsys.readouterr().err
     monkeypatch.setattr(engine, "kernels_ready", lambda *args: False)
+    monkeypatch.setattr(engine, "_WARMED", set())
     run_ensemble(*args, ntraj=4, seed=1)  # progress off: nothing at all
     assert capsys.readouterr().err == ""
 

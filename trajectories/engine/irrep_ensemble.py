@@ -26,8 +26,7 @@ from ..sectors.irreps import IrrepModel
 from ..symmetry import unitary
 from .batch import BatchResult
 from .irrep_trajectory import InitialSampler, ProductDensity, irrep_cache, model_key, run_irrep_trajectory
-from .parallel import map_batches, worker_count
-from .progress import Progress
+from .parallel import worker_count
 from .seeds import SeedRange
 
 #: partitions enumerated exactly for the size of the largest irrep; beyond, the staircase estimate

@@ -445,3 +445,29 @@ def test_a_lost_worker_ends_the_command_with_one_line_and_the_resume_hint(tmp_pa
     monkeypatch.setattr(engine, "map_batches", original)
     assert main(["run", str(config), "--quiet", "--no-plot"]) == 0
     assert "resumed 2 trajectories" in capsys.readouterr().out
+
+
+def test_a_lock_created_since_it_was_judged_stale_is_kept(tmp_path):
+    """A run that found the lock missing or unreadable never removes one that another run has created
+    since (the race of runs started together): a fresh lock, complete or half written, stays; an
+    unreadable one older than the grace period is removed; no private file is left behind."""
+    import os
+    import time
+    from trajectories.io.lock import UNREADABLE_GRACE, OutputLock
+    path = tmp_path / "r.checkpoint.npz.lock"
+    first, second = OutputLock(path, "a test"), OutputLock(path, "a test")
+    first.acquire()
+    second._break(None)                     # judged while missing; first has created it since
+    assert path.exists() and first.held
+    first.release()
+    path.write_text('{"pid": ')              # half written, fresh
+    second._break(None)
+    assert path.exists()
+    old = time.time() - 2 * UNREADABLE_GRACE
+    os.utime(path, (old, old))
+    with pytest.warns(UserWarning, match="removed the stale lock"):
+        second._break(None)
+    assert not path.exists()
+    second.acquire()
+    second.release()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -1,7 +1,7 @@
 """A lock file that makes one run the owner of its outputs.
 
-The lock is created atomically (os.open with O_CREAT | O_EXCL: of two runs started together exactly
-one creates it) and holds JSON: the pid, the host, the process's start time (Linux: field 22 of
+The lock is created atomically with its content (a private file hard-linked to the lock's name: of
+two runs started together exactly one creates it, and no run sees it half written) and holds JSON: the pid, the host, the process's start time (Linux: field 22 of
 /proc/<pid>/stat, so a recycled pid is not taken for the owner) and a random token. A second run
 finds it and is refused while its owner lives. A lock whose owner is gone (on this host: no such
 process, a zombie, or another process with that pid) is stale: one run at a time (a guard file
@@ -91,7 +91,26 @@ class OutputLock:
                            "since": datetime.datetime.now().isoformat(timespec="seconds")})
 
     def _create(self) -> bool:
-        """Create the lock atomically; False when it exists."""
+        """Create the lock atomically with its content (written to a private file, then hard-linked to
+        the lock's name, which fails when the name exists: no run ever sees a partial lock); False
+        when it exists. Where hard links are not supported, os.open with O_EXCL."""
+        private = sibling(self.path, self.path.name, f".{self.token}")
+        try:
+            with open(private, "w") as f:
+                f.write(self._content())
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(private, self.path)
+                return True
+            except FileExistsError:
+                return False
+            except OSError:
+                return self._create_exclusive()
+        finally:
+            private.unlink(missing_ok=True)
+
+    def _create_exclusive(self) -> bool:
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
@@ -152,13 +171,26 @@ class OutputLock:
             time.sleep(0.02)
             return
         try:
-            if not self.path.exists() or _read(self.path) != info:
+            if not self._still_stale(info):
                 return
             self.path.unlink()
         finally:
             guard.unlink(missing_ok=True)
         owner = "it could not be read" if info is None else f"its process {info['pid']} is no longer running"
         warnings.warn(f"removed the stale lock {self.path} of {self.what}: {owner}", stacklevel=3)
+
+    def _still_stale(self, info: dict | None) -> bool:
+        """Whether the lock still holds what was judged stale: the same content, or, judged
+        unreadable, still unreadable and older than UNREADABLE_GRACE (never a lock that was missing
+        when read and has been created since)."""
+        try:
+            age = time.time() - self.path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        current = _read(self.path)
+        if info is None:
+            return current is None and age >= UNREADABLE_GRACE
+        return current == info
 
     def release(self) -> None:
         """Remove the lock if this run still owns it."""

@@ -40,7 +40,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from models import QuditChannel, QuditModel, gell_mann  # noqa: E402
+from models import QuditChannel, QuditModel  # noqa: E402
 from trajectories import clustering, exact_evolution, fluctuations, mean_field, run_ensemble  # noqa: E402
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
@@ -78,8 +78,9 @@ def projector(level: int) -> np.ndarray:
 
 
 def components(A: np.ndarray) -> np.ndarray:
-    """The components of a Hermitian 3x3 matrix in the Gell-Mann basis (the models' default)."""
-    return np.einsum("aij,ji->a", gell_mann(3), A).real
+    """The components of a Hermitian 3x3 matrix in the Gell-Mann basis (QuditModel.components, the
+    models' default basis)."""
+    return QuditModel(1, 3).components(A)
 
 
 def ladder(N: int, p: Params) -> QuditModel:
@@ -100,11 +101,17 @@ def populations(mean: np.ndarray) -> np.ndarray:
     return np.array([components(projector(a)) @ mean for a in range(3)])
 
 
+def powers(Ns) -> np.ndarray:
+    """The design matrix (n, 3) of c + d/N + e/N^2 at Ns."""
+    inv = 1 / np.asarray(Ns, dtype=float)
+    return np.stack([np.ones_like(inv), inv, inv ** 2], axis=1)
+
+
 def limit_fit(Ns, values):
     """Least squares of values = c + d/N + e/N^2; (coefficients (3,), their covariance from the
     residuals (RSS / dof times (X^T X)^-1), rms residual). Needs at least 4 points."""
     Ns, values = np.asarray(Ns, dtype=float), np.asarray(values, dtype=float)
-    X = np.stack([np.ones_like(Ns), 1 / Ns, 1 / Ns ** 2], axis=1)
+    X = powers(Ns)
     coef, rss, *_ = np.linalg.lstsq(X, values, rcond=None)
     dof = len(Ns) - 3
     if dof < 1:
@@ -116,7 +123,7 @@ def limit_fit(Ns, values):
 
 def fit_at(coef, cov, Ns):
     """The fit c + d/N + e/N^2 at Ns and its error."""
-    X = np.stack([np.ones(len(Ns)), 1 / np.asarray(Ns, float), 1 / np.asarray(Ns, float) ** 2], axis=1)
+    X = powers(Ns)
     return X @ coef, np.sqrt(np.einsum("ni,ij,nj->n", X, cov, X))
 
 
@@ -156,8 +163,7 @@ def compare(p: Params, k: int, exact, traj, traj_se, Ns, name: str) -> dict:
     the same way, in units of the combined error (z)."""
     exact_Ns = np.asarray(p.exact_Ns)
     coef, cov, rms = limit_fit(exact_Ns[1:], exact[1:, k])
-    narrow = np.linalg.lstsq(np.stack([np.ones(len(exact_Ns) - 2), 1 / exact_Ns[2:], 1 / exact_Ns[2:] ** 2], axis=1),
-                             exact[2:, k], rcond=None)[0]
+    narrow = np.linalg.lstsq(powers(exact_Ns[2:]), exact[2:, k], rcond=None)[0]
     window = abs(coef[0] - narrow[0])
     pred, pred_stat = fit_at(coef, cov, Ns)
     pred_err = np.hypot(pred_stat, pred - fit_at(narrow, np.zeros((3, 3)), Ns)[0])

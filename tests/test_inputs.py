@@ -7,12 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models import BlockModel, Channel, HopfieldNetwork, QuditChannel, SpinModel, hopfield_model, random_patterns
+from models import (BlockModel, Channel, HopfieldNetwork, QuditChannel, QuditModel, SpinModel, hopfield_model,
+                    random_patterns)
 from trajectories import (ExecutionOptions, MemoryLimitError, ODEOptions, StiffnessWarning, TrajectoryOptions,
                           WorkLimitError, classical_state, clustering, coherent_state, dicke_state,
                           exact_evolution, mean_field, product_state, run_ensemble)
 from trajectories.base.options import TRAJECTORY_MAXIMA
-from trajectories.engine.compiled import STIFF_JUMPS, check_stiffness, compile_model, max_jump_rate
+from trajectories.engine.compiled import check_stiffness, compile_model, max_jump_rate
+from trajectories.engine.work import STIFF_JUMPS
 
 from systems import hopfield
 
@@ -250,6 +252,38 @@ def test_a_run_that_would_take_hours_is_refused_with_the_estimate_and_the_option
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StiffnessWarning)
         assert check_stiffness(compile_model(model), [0, stop], ntraj, 2 * err.value.steps) >= 0
+
+
+def test_qudit_work_bounds_hold_on_every_irrep():
+    """The rate and Hamiltonian bounds of a QuditModel's run (irrep_ensemble.work_bounds) are upper bounds
+    of the exact ones on every irrep of U(3) at N = 4, and the rate bound is reached by a constant-rate
+    ladder channel (N ||a^+ a||)."""
+    from trajectories.engine.irrep_ensemble import work_bounds
+    from trajectories.sectors.irreps import IrrepModel
+    from trajectories.symmetry import unitary
+    rng = np.random.default_rng(3)
+    a = np.diag(np.sqrt([1.0, 2.0]), 1)
+    h = rng.normal(size=(9, 9))
+    model = QuditModel(4, 3, eps=rng.normal(size=9), h=h + h.T, channels=[QuditChannel(a, rate=0.5)])
+    rate, norm = work_bounds(model)
+    assert rate == pytest.approx(4 * 0.5 * 2)
+    irreps = IrrepModel(model)
+    largest = max(np.linalg.norm(irreps.hamiltonian(lam).toarray(), 2) for lam in unitary.partitions(4, 3))
+    assert largest <= norm - rate / 2 < 10 * largest
+
+
+def test_a_qudit_run_that_would_take_hours_is_refused_or_warned_up_front():
+    """An exponential rate: WorkLimitError with the estimate and options.max_steps, before anything runs;
+    fields of 1e4 over t = 100 on N = 60: a StiffnessWarning naming the fields."""
+    a, rho = np.diag(np.sqrt([1.0, 2.0]), 1), np.diag([1.0, 0, 0]).astype(complex)
+    steep = QuditModel(20, 3, channels=[QuditChannel(a, gamma=lambda x: np.exp(30 * x), r=np.eye(9)[2])])
+    with pytest.raises(WorkLimitError, match=r"steps for 100 trajectories, ~.* years .*lower the rates.*"
+                                             r"raise options.max_steps"):
+        run_ensemble(steep, rho, [0, 5], ntraj=100, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StiffnessWarning)
+        with pytest.raises(StiffnessWarning, match=r"no-jump steps .* hours per trajectory.*lower the fields"):
+            run_ensemble(QuditModel(60, 3, eps=1e4 * np.eye(9)[3]), rho, [0, 100], ntraj=1, seed=1)
 
 
 def test_max_steps_is_a_resource_option_outside_a_runs_identity():

@@ -14,7 +14,7 @@ from .checks import check_bool, check_int, check_positive, check_real_option
 #: ways to run batches of trajectories (engine/parallel.py)
 BACKENDS = ("auto", "serial", "joblib", "dask")
 #: default largest number of integration steps (no-jump steps and jumps of all trajectories, estimated up
-#: front) of a run: at the measured 20-45 us a step (engine/compiled.py SECONDS_PER_STEP), 1e9 steps
+#: front) of a run: at the measured 20-45 us a step (engine/work.py SECONDS_PER_STEP), 1e9 steps
 #: are 6 to 12 hours on one core
 MAX_STEPS = 1e9
 #: default largest number of integration steps of an exact solver (DOP853, 12 evaluations of the

@@ -38,24 +38,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..base.errors import MemoryLimitError, StiffnessWarning, WorkLimitError
+from ..base.errors import MemoryLimitError
 from ..base.options import MAX_STEPS, MEMORY_LIMIT, memory_limit_advice
 from ..sectors.dicke import dim_squares, no_jump_components
 from ..sectors.operators import SectorOperators, sector_tuples
 from .series import chebyshev_series
+from .work import STIFF_JUMPS, check_work
 
 #: S_a = sum_q U[a, q] T_q with T = (J_+, J_-, J_z)
 LADDER = np.array([[1, 1, 0], [-1j, 1j, 0], [0, 0, 2]], dtype=complex)
 #: change of k = N/2 - m under T_+, T_-, T_z
 DK = np.array([-1, 1, 0], dtype=np.int64)
 BANDED, DENSE = 0, 1
-#: expected jumps plus no-jump steps per trajectory above which run_ensemble warns (StiffnessWarning):
-#: about a minute per trajectory at SECONDS_PER_STEP
-STIFF_JUMPS = 1e6
-#: seconds of one integration step (a no-jump step or a jump), measured at the upper bounds the estimates
-#: use: 23-45 us (N = 2, 10, 100, 1000 with h = 1e6 S_x, one core); steps of ordinary models are cheaper
-#: per unit of the bounds, so estimated durations are upper estimates
-SECONDS_PER_STEP = 3e-5
 #: copies of a trajectory's record (recorded_memory) a worker holds while running a batch: complex ladder
 #: moments (2) and their conversion to real moments with its temporaries (4)
 RECORD_COPIES_WORKER = 6
@@ -70,9 +64,6 @@ BUILD_FACTOR = 5
 #: two-axes model, one core) the dense path is 5x faster at N = 10, 6x at N = 60 (1.9 MB), 2.8x slower at
 #: N = 100 (8 MB); for two-block models (tests/systems.rich_block_model) 10x faster at 2.3 MB
 DENSE_AUTO_BYTES = 4 * 2 ** 20
-#: largest total jump rate or Hamiltonian norm (1/time) a run accepts: beyond, squares in the step
-#: kernels overflow (~1e154) and no time span could be integrated anyway
-MAX_RATE = 1e100
 
 
 class Grid(NamedTuple):
@@ -590,47 +581,8 @@ def hamiltonian_norm(compiled, rate: float | None = None) -> float:
 
 def check_stiffness(compiled, times, ntraj: int = 1, max_steps: float = MAX_STEPS,
                     limit: float = STIFF_JUMPS) -> float:
-    """Expected jumps per trajectory (at most max_jump_rate * t_final), checked against the work of the run.
-
-    A trajectory takes up to `jumps` = max_jump_rate * t_final jumps and `steps` = hamiltonian_norm *
-    t_final no-jump steps. StiffnessWarning when jumps + steps exceed `limit` (about a minute per
-    trajectory at SECONDS_PER_STEP); WorkLimitError when ntraj (jumps + steps) exceeds `max_steps`
-    (options.max_steps); ValueError when the rate or norm exceeds MAX_RATE (or is not finite): such a
-    run could never finish. Every message gives the estimate and what to change."""
+    """Expected jumps per trajectory (at most max_jump_rate * t_final), checked against the work of the
+    run (work.check_work with the bounds max_jump_rate and hamiltonian_norm)."""
     span = float(np.max(times)) if len(times) else 0.0
     rate = max_jump_rate(compiled)
-    norm = hamiltonian_norm(compiled, rate)
-    if not rate <= MAX_RATE or not norm <= MAX_RATE:
-        raise ValueError(
-            f"the model's largest total jump rate ({rate:.3g}) or Hamiltonian norm ({norm:.3g}) exceeds "
-            f"{MAX_RATE:g} (1/time): no run could integrate it; lower the rates (gamma or rate of the "
-            "channels) or the fields and couplings (h, J), or rescale time")
-    jumps, steps = rate * span, norm * span
-    per_trajectory = jumps + steps
-    estimate = (f"up to {jumps:.3g} jumps (largest total jump rate {rate:.3g} times t = {span:g}) and "
-                f"{steps:.3g} no-jump steps (Hamiltonian norm up to {norm:.3g} times t = {span:g}) per trajectory")
-    advice = (("lower the rates (gamma or rate of the channels)" if jumps >= steps else
-               "lower the fields and couplings (h, J)")
-              + ", the number of spins or the final time, or rescale time so the rates are O(1) and the norm O(N)")
-    total = ntraj * per_trajectory
-    if total > max_steps:
-        raise WorkLimitError(
-            f"{estimate}: {total:.3g} steps for {ntraj} trajectories, ~{_duration(total)} at "
-            f"{SECONDS_PER_STEP * 1e6:.0f} us a step, above options.max_steps = {max_steps:.3g}: {advice}; "
-            f"or, to run it anyway, raise options.max_steps to {float(f'{total * 1.1:.2g}'):.2g} "
-            "(a config's [options] max_steps)", total, max_steps)
-    if per_trajectory > limit:
-        warnings.warn(
-            f"{estimate}, ~{_duration(per_trajectory)} per trajectory at {SECONDS_PER_STEP * 1e6:.0f} us a "
-            f"step: the run may take very long; {advice}", StiffnessWarning, stacklevel=3)
-    return jumps
-
-
-def _duration(steps: float) -> str:
-    """`steps` integration steps as a time on one core, at SECONDS_PER_STEP."""
-    seconds = steps * SECONDS_PER_STEP
-    if seconds < 120:
-        return f"{seconds:.2g} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.2g} minutes"
-    return f"{seconds / 3600:.2g} hours" if seconds < 1e7 else f"{seconds / 3.15e7:.2g} years"
+    return check_work(rate, hamiltonian_norm(compiled, rate), span, ntraj, max_steps, limit)

@@ -28,9 +28,15 @@ from .batch import BatchResult
 from .irrep_trajectory import InitialSampler, ProductDensity, irrep_cache, model_key, run_irrep_trajectory
 from .parallel import worker_count
 from .seeds import SeedRange
+from .work import check_work
 
 #: partitions enumerated exactly for the size of the largest irrep; beyond, the staircase estimate
 MAX_ENUMERATED = 300_000
+#: seconds of one integration step per state of the largest irrep, at the bounds of `work_bounds`
+#: (measured: SECONDS_PER_STATE_STEP)
+SECONDS_PER_STATE_STEP = 1e-7
+#: points at which a channel's Gamma is evaluated on the range of its Delta (work_bounds)
+GAMMA_POINTS = 257
 
 
 class QuditRun:
@@ -100,6 +106,36 @@ def check_qudit_memory(model: QuditModel, options: TrajectoryOptions, workers: i
     return max(options.memory_limit / workers - vectors, operators) / 2
 
 
+def work_bounds(model: QuditModel) -> tuple[float, float]:
+    """(rate, norm): upper bounds on the total jump rate and on ||H_eff - c|| in every irrep (1/time).
+
+    ||V_a|| <= N ||v_a||, so ||H|| <= N (sum_a |eps_a| ||v_a|| + sum_ab |h_ab| ||v_a|| ||v_b||); a channel
+    jumps at most at N ||j||^2 max Gamma^2, the maximum taken on GAMMA_POINTS points of the spectrum's
+    range of its Delta, [min eig R, max eig R] (R = sum_a r_a v_a). norm = ||H|| + rate / 2.
+    """
+    N = model.N
+    size = np.array([np.linalg.norm(v, 2) for v in model.basis])
+    with np.errstate(over="ignore", invalid="ignore"):
+        hamiltonian = N * (np.abs(model.eps) @ size + size @ np.abs(model.h) @ size)
+        rate = 0.0
+        for ch in model.channels:
+            w = np.linalg.eigvalsh(np.einsum("a,aij->ij", ch.r, model.basis))
+            x = np.linspace(w[0], w[-1], GAMMA_POINTS if w[-1] > w[0] else 1)
+            rate += N * np.linalg.norm(ch.op, 2) ** 2 * float(np.max(np.abs(ch.amplitude(x)) ** 2))
+        return float(rate), float(hamiltonian + rate / 2)
+
+
+def check_qudit_work(model: QuditModel, times: np.ndarray, ntraj: int, options: TrajectoryOptions) -> float:
+    """work.check_work with the bounds of `work_bounds`, each step costing SECONDS_PER_STATE_STEP per
+    state of the largest irrep: StiffnessWarning above a minute per trajectory, WorkLimitError above
+    options.max_steps."""
+    rate, norm = work_bounds(model)
+    seconds = SECONDS_PER_STATE_STEP * largest_irrep(model.N, model.d)
+    span = float(np.max(times)) if len(times) else 0.0
+    return check_work(rate, norm, span, ntraj, options.max_steps, max(60 / seconds, 1.0), seconds,
+                      f"the QuditModel of N = {model.N}")
+
+
 def prepare_qudit_run(model: QuditModel, state, times, ntraj: int, root, start: int, keep_trajectories: bool,
                       options: TrajectoryOptions, execution: ExecutionOptions, describe):
     """(ens, saver, task, shared, warm_up) of a QuditModel's run (engine/ensemble.py run_ensemble);
@@ -112,6 +148,7 @@ def prepare_qudit_run(model: QuditModel, state, times, ntraj: int, root, start: 
     rho1 = rho1.astype(complex)
     check_density("state", rho1)
     cache_bytes = check_qudit_memory(model, options, worker_count(execution))
+    check_qudit_work(model, times, ntraj, options)
     run = QuditRun(model, rho1, times, options, cache_bytes)
     identity = run_identity(run.fingerprint, run.state, times, options, root, start, ntraj, keep_trajectories)
     saver = None if execution.checkpoint is None else Checkpoint(execution.checkpoint, identity,

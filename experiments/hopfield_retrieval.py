@@ -132,7 +132,7 @@ class Params:
 
 FAST = Params(pd_n_omega=31, pd_n_T=29, pd_t_check=60.0, pd_window=20.0, b_Ns=(50, 200), b_ntraj=(150, 80), b_t_end=5.0,
               b_n_times=11, c_Ns=(16, 64), c_ntraj=(300, 300), c_t_end=(30.0, 46.0), c_nboot=300,
-              d_Ns=(40, 100), d_ntraj=(1500, 1500), d_t_end=5.0, d_n_times=21, d_check_N=40, d_check_ntraj=200)
+              d_Ns=(40, 100), d_ntraj=(800, 800), d_t_end=5.0, d_n_times=21, d_check_N=40, d_check_ntraj=200)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ run_ensemble(hopfield(60), coherent_state(0.4), np.linspace(0, 3, 4), ntraj={ntr
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_killed_run_resumes_with_identical_statistics(tmp_path):
-    ntraj, path = 1500, tmp_path / "run.checkpoint.npz"
+    ntraj, path = 600, tmp_path / "run.checkpoint.npz"
     script = tmp_path / "run.py"
     script.write_text(textwrap.dedent(SCRIPT.format(tests=str(ROOT / "tests"), ntraj=ntraj, path=str(path))))
     env = dict(os.environ, PYTHONPATH=str(ROOT))

@@ -433,7 +433,7 @@ def test_show_into_a_closed_pipe_exits_quietly(tmp_path):
 
 
 def test_sigterm_stops_a_run_like_ctrl_c_and_the_run_resumes(tmp_path, capsys):
-    config = write_config(tmp_path, ntraj=2000, extra="",
+    config = write_config(tmp_path, ntraj=600, extra="",
                           **{"n_jobs = 1": "n_jobs = 1\nbatch_size = 1\ncheckpoint_every = 0"})
     checkpoint = tmp_path / "r.checkpoint.npz"
     proc = subprocess.Popen([sys.executable, "-m", "trajectories", "run", str(config), "--quiet", "--no-plot"],
@@ -447,10 +447,10 @@ def test_sigterm_stops_a_run_like_ctrl_c_and_the_run_resumes(tmp_path, capsys):
     assert proc.returncode == 130, err
     assert "run the same command again to resume" in err
     done = load_ensemble(checkpoint).ntraj
-    assert 0 < done < 2000 and not (tmp_path / "r.npz").exists()
+    assert 0 < done < 600 and not (tmp_path / "r.npz").exists()
     assert run_quiet(config, "--no-plot") == 0
     assert f"resumed {done} trajectories" in capsys.readouterr().out
-    assert load_ensemble(tmp_path / "r.npz").ntraj == 2000 and not checkpoint.exists()
+    assert load_ensemble(tmp_path / "r.npz").ntraj == 600 and not checkpoint.exists()
 
 
 def test_a_config_may_declare_its_own_outputs_rewritable(tmp_path):

@@ -321,6 +321,7 @@ def _scaling(Ns, ntraj, times):
     return [fit_power_law(Ns, E[:, k], Err[:, k]) for k in range(1, len(times))]
 
 
+@pytest.mark.slow  # the fast checks of 1/N: test_exact_clustering_times_N_approaches_a_constant, tests/test_fluctuations.py
 def test_clustering_falls_like_1_over_N():
     fits = _scaling([20, 50, 100, 200, 400], 200, np.array([0, 1.0, 3.0]))
     for fit in fits:

@@ -316,6 +316,7 @@ def _ensemble_vs_mean_field(N, ntraj, seed):
     return ens, mf
 
 
+@pytest.mark.slow  # the fast check: tests/test_frame.py::test_large_N_follows_mean_field
 def test_ensemble_agrees_with_mean_field_N400():
     _ensemble_vs_mean_field(400, 300, seed=21)
 

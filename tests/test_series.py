@@ -106,8 +106,10 @@ def test_same_seed_as_the_dense_path(model, state):
     np.testing.assert_allclose(a.second, b.second, atol=1e-8)
 
 
-@pytest.mark.parametrize("state", [coherent_state(theta=0.7, phi=0.3), product_state([0.3, -0.2, 0.6])],
-                         ids=["coherent", "mixed"])
+@pytest.mark.parametrize("state", [
+    coherent_state(theta=0.7, phi=0.3),
+    pytest.param(product_state([0.3, -0.2, 0.6]), marks=pytest.mark.slow),   # mixed states: test_trajectories_exact
+], ids=["coherent", "mixed"])
 def test_trajectories_match_the_exact_solver_one_block(state):
     model = two_axes_model(10)
     ens = run_ensemble(model, state, TIMES, ntraj=800, seed=31, options={"method": "banded"})
@@ -115,6 +117,7 @@ def test_trajectories_match_the_exact_solver_one_block(state):
     assert_agrees(ens, exact_evolution(model, state, TIMES))
 
 
+@pytest.mark.slow  # the fast check of the series path: test_trajectories_match_the_exact_solver_one_block
 def test_trajectories_match_the_full_2N_evolution():
     """The brute-force 2^N Lindblad evolution (N = 6, no sector reduction) as the reference."""
     model, state = two_axes_model(6), coherent_state(theta=1.1, phi=-0.4)

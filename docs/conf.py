@@ -42,8 +42,10 @@ myst_heading_anchors = 3
 myst_dmath_double_inline = True
 
 autosummary_generate = True
+templates_path = ["_templates"]
+nitpicky = True                           # a reference that resolves nowhere fails the build
 autosummary_imported_members = True
-autodoc_default_options = {"members": True, "show-inheritance": False}
+autodoc_default_options = {"members": True}
 autodoc_typehints = "none"
 autodoc_preserve_defaults = True          # MEMORY_LIMIT, not the bytes of the machine that built the page
 autodoc_member_order = "bysource"

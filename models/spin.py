@@ -135,6 +135,19 @@ def rate_function(gamma, rate) -> tuple:
     return (fn, None) if name == "gamma" else (None, fn)
 
 
+#: points at which `largest_rate` evaluates a rate on the range of its Delta
+RATE_POINTS = 257
+
+
+def largest_rate(channel, lo: float, hi: float) -> float:
+    """max Gamma^2 of `channel` (a Channel or QuditChannel) over RATE_POINTS points of [lo, hi], the
+    range of its Delta: the rate bound of the work estimates (a peak narrower than the grid spacing
+    can be missed; the estimate is not a guarantee)."""
+    x = np.linspace(lo, hi, RATE_POINTS if hi > lo else 1)
+    with np.errstate(over="ignore"):
+        return float(np.max(np.abs(channel.amplitude(x)) ** 2))
+
+
 def evaluate_amplitude(gamma: Callable | None, rate: Callable | None, x) -> np.ndarray:
     """Gamma(x) from the amplitude `gamma` or the rate `rate` (Gamma = sqrt(rate)) on real values x,
     checked: vectorised, real, finite, and rate >= 0; a ValueError names the function otherwise."""

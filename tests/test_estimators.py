@@ -16,7 +16,7 @@ from models import HopfieldNetwork, hopfield_model
 from trajectories import (ExactResult, MeanFieldResult, cat_state, coherent_state, exact_evolution, integrated_time,
                           mean_field, product_state, run_ensemble, stationary_average, time_average)
 from trajectories.analysis import (InsufficientDataError, PowerLawFit, bootstrap, clustering, clustering_components,
-                                   connected_correlations, covariance, fit_power_law, linear_functional,
+                                   connected_correlations, covariance, fit_inverse_n, fit_power_law, linear_functional,
                                    paired_difference, pattern_overlaps, richardson, variance,
                                    weighted_mean)
 
@@ -413,6 +413,40 @@ def test_fit_power_law_scales_errors_when_the_model_does_not_fit():
     assert fit.exponent_err == pytest.approx(factor * fit.exponent_err_unscaled, rel=1e-12)
     assert fit.prefactor_err == pytest.approx(factor * fit.prefactor_err_unscaled, rel=1e-12)
 
+
+def test_fit_inverse_n_covers_the_limit_at_its_stated_rate():
+    """Noisy c + d/N data (errors sigma): over 400 draws the fitted c lies within 1 stated error in
+    68 +- 4 % of them (the errors are honest), chi2 follows its dof; data that are not c + d/N get a
+    chi^2-scaled error; too few sizes and bad input are refused."""
+    Ns, c, d = np.array([10, 30, 100, 300, 1000]), 0.35, -1.2
+    sigma = np.array([0.01, 0.008, 0.006, 0.006, 0.01])
+    rng = np.random.default_rng(12)
+    hits, chi2 = 0, []
+    for _ in range(400):
+        fit = fit_inverse_n(Ns, c + d / Ns + sigma * rng.normal(size=5), sigma)
+        hits += abs(fit.limit - c) < fit.limit_err
+        chi2.append(fit.chi2)
+        assert fit.dof == 3
+    assert abs(hits / 400 - 0.683) < 4 * np.sqrt(0.683 * 0.317 / 400), hits
+    assert abs(np.mean(chi2) - 3) < 4 * np.sqrt(6 / 400)
+    exact = fit_inverse_n(Ns, c + d / Ns + 0.5 / Ns ** 2, sigma, order=2)
+    np.testing.assert_allclose(exact.coefficients, [c, d, 0.5], atol=1e-12)
+    value, err = exact.at([50, 500])
+    np.testing.assert_allclose(value, c + d / np.array([50, 500]) + 0.5 / np.array([50, 500]) ** 2, atol=1e-12)
+    assert np.all(err > 0)
+    curved = fit_inverse_n(Ns, c + 3 / np.sqrt(Ns), sigma)         # not c + d/N
+    assert curved.reduced_chi2 > 10 and "scaled" in str(curved)
+    unscaled = np.sqrt(np.linalg.inv((np.vander(1 / Ns, 2, increasing=True).T / sigma ** 2)
+                                     @ np.vander(1 / Ns, 2, increasing=True))[0, 0])
+    assert curved.limit_err == pytest.approx(unscaled * np.sqrt(curved.reduced_chi2), rel=1e-10)
+    with pytest.raises(InsufficientDataError, match="at least 3 distinct N"):
+        fit_inverse_n([10, 10, 20], [1, 1, 1], [1, 1, 1], order=2)
+    for bad in (dict(errors=[0.1, 0, 0.1]), dict(Ns=[10, -20, 30]), dict(values=[1, np.nan, 1])):
+        args = dict(Ns=[10, 20, 30], values=[1.0, 1.0, 1.0], errors=[0.1, 0.1, 0.1]) | bad
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            fit_inverse_n(**args)
+    with pytest.raises(ValueError, match="order must be an integer >= 1"):
+        fit_inverse_n([10, 20, 30], [1, 1, 1], [1, 1, 1], order=0)
 
 # ------------------------------------------------------------------------------------------------
 # errors and inputs

@@ -52,6 +52,14 @@ def check_exponents(r, cat_tol):
     assert np.all(np.abs(r["cat_exponent"]) < cat_tol), r["cat_exponent"]
 
 
+def check_cat_limit(r):
+    """The cat's E_N(t*) = a + b/N over N >= fit_nmin: a = |m_up(t*)|^2/2 within 4 (chi^2-scaled) errors,
+    and the error resolves it (below 10 % of a)."""
+    z = (r["cat_limit"] - r["cat_limit_theory"]) / r["cat_limit_err"]
+    assert np.all(np.abs(z) < 4), z
+    assert np.all(r["cat_limit_err"] < 0.1 * r["cat_limit_theory"]), r["cat_limit_err"]
+
+
 def test_theory_values(run):
     check_theory(run[0])
 
@@ -61,8 +69,12 @@ def test_cat_keeps_order_one_clustering(run):
 
 
 def test_exponents(run):
-    # fast mode: the cat's fit has N = 10, 100 only, where the O(1/N) part shifts it to -0.07
+    # fast mode: the cat's power law over N = 10, 100, 316, where the O(1/N) part shifts it below 0
     check_exponents(run[0], cat_tol=0.1)
+
+
+def test_cat_limit(run):
+    check_cat_limit(run[0])
 
 
 def test_plot_from_saved_data(run):
@@ -76,5 +88,7 @@ def test_full_mode():
     check_theory(r)
     check_cat(r)
     check_exponents(r, cat_tol=0.06)
+    check_cat_limit(r)
+    assert np.all(r["cat_lin_dof"] >= 1)
     # the cat's exponent is 0 within 4 chi^2-scaled errors
     assert np.all(np.abs(r["cat_exponent"]) < 4 * r["cat_exponent_err"])

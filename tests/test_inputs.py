@@ -286,6 +286,26 @@ def test_a_qudit_run_that_would_take_hours_is_refused_or_warned_up_front():
             run_ensemble(QuditModel(60, 3, eps=1e4 * np.eye(9)[3]), rho, [0, 100], ntraj=1, seed=1)
 
 
+def test_mean_field_estimates_its_work_up_front():
+    """mean_field bounds its generator's norm (fields, couplings, the largest rate over the range of each
+    Delta): a field of 1e300 is refused, a rate of 1e9 over t = 1 exceeds ODEOptions.max_steps, a rate of
+    1e7 warns; the bound is above the Jacobian's norm of the vector field where it is evaluated."""
+    from trajectories.theory.fixed_points import jacobian
+    from trajectories.theory.meanfield import generator_norm
+    with pytest.raises(ValueError, match=r"mean field: the generator's norm \(inf, 1/time\) exceeds 1e\+100"):
+        mean_field(SpinModel(2, h=(0, 1, 1e300)), coherent_state(0.3), [0, 1])
+    fast = SpinModel(3, channels=[Channel("minus", rate=lambda x: 1e9 * np.exp(x), delta=(0, 0, 1))])
+    with pytest.raises(WorkLimitError, match="mean field: about .* integration steps .*raise options.max_steps"):
+        mean_field(fast, coherent_state(0.3), [0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StiffnessWarning)
+        with pytest.raises(StiffnessWarning, match=r"mean field: about 2e\+07 integration steps"):
+            mean_field(SpinModel(3, channels=[Channel("minus", rate=1e7)]), coherent_state(0.3), [0, 1])
+    model = hopfield(10)
+    for m in ([0.3, -0.2, 0.5], [0, 0, 1], [0.6, 0.6, -0.5]):
+        assert np.linalg.norm(jacobian(model, np.array([m])), 2) <= generator_norm(model)
+
+
 def test_max_steps_is_a_resource_option_outside_a_runs_identity():
     from trajectories.base.options import numerical_options
     assert "max_steps" not in numerical_options({"max_steps": 1.0, "tol": 1e-12})

@@ -11,7 +11,7 @@ from .base.kernel_cache import configure as _configure_kernel_cache
 
 _configure_kernel_cache()   # before any kernel is defined: a cache folder per source version
 
-from .analysis import (PowerLawFit, binder_cumulant, SwitchingRate, TimeAverage, integrated_time, switching_rate, time_average, RichardsonLimit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
+from .analysis import (InverseNFit, fit_inverse_n, PowerLawFit, binder_cumulant, SwitchingRate, TimeAverage, integrated_time, switching_rate, time_average, RichardsonLimit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
                        linear_functional, paired_difference, pattern_overlaps, richardson, variance, weighted_mean)
 from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
@@ -42,7 +42,7 @@ __all__ = [
     "ExecutionOptions", "FluctuationResult", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
     "MeanFieldResult", "MemoryLimitError", "WorkLimitError", "WorkerLostError", "ODEOptions", "ProductState", "Result", "ResultsFileError",
     "StiffnessWarning", "TrajectoryOptions", "cat_state", "classical_state", "clustering", "coherent_state", "covariance",
-    "dicke_state", "exact_evolution", "fit_power_law", "fluctuations", "load_ensemble", "local_generator", "mean_field",
+    "dicke_state", "exact_evolution", "fit_inverse_n", "InverseNFit", "fit_power_law", "fluctuations", "load_ensemble", "local_generator", "mean_field",
     "product_state", "run_ensemble", "save_ensemble", "variance",
     "Records", "StationaryResult", "exact_stationary", "load_records", "slowest_rates", "spectral_gap",
     "stationary_average", "switching_rate", "binder_cumulant", "time_average", "integrated_time", "TimeAverage", "SwitchingRate",

@@ -5,7 +5,8 @@ moments      variance, covariance, connected_correlations, linear_functional, pa
 clustering   clustering (E_N, paper eq. 24), clustering_components, mean_field_bloch
 bootstrap    bootstrap, resampled_ensembles
 extrapolation richardson, RichardsonLimit (N -> oo limits of exact values)
-fits         fit_power_law, PowerLawFit, fit_signed_power_law, SignedPowerLawFit, weighted_mean
+fits         fit_power_law, PowerLawFit, fit_signed_power_law, SignedPowerLawFit, fit_inverse_n, InverseNFit,
+             weighted_mean
 propagation  the standard-error machinery shared by the estimators
 autocorrelation time_average, integrated_time, autocorrelation_function, TimeAverage (stationary series)
 diagonal     binder_cumulant (from recorded diagonal observables)
@@ -20,14 +21,15 @@ from .diagonal import binder_cumulant
 from .bootstrap import bootstrap, resampled_ensembles
 from .clustering import clustering, clustering_components, mean_field_bloch
 from .extrapolation import RichardsonLimit, richardson
-from .fits import PowerLawFit, SignedPowerLawFit, fit_power_law, fit_signed_power_law, weighted_mean
+from .fits import (InverseNFit, PowerLawFit, SignedPowerLawFit, fit_inverse_n, fit_power_law, fit_signed_power_law,
+                   weighted_mean)
 from .switching import SwitchingRate, branches, switch_events, switching_rate
 from .moments import (connected_correlations, covariance, linear_functional, paired_difference, pattern_overlaps,
                       trajectory_values, variance)
 
 __all__ = [
     "InsufficientDataError", "PowerLawFit", "RichardsonLimit", "richardson", "SignedPowerLawFit", "bootstrap", "clustering", "clustering_components",
-    "connected_correlations", "covariance", "fit_power_law", "fit_signed_power_law", "linear_functional", "mean_field_bloch",
+    "connected_correlations", "covariance", "fit_inverse_n", "InverseNFit", "fit_power_law", "fit_signed_power_law", "linear_functional", "mean_field_bloch",
     "paired_difference", "pattern_overlaps", "resampled_ensembles", "trajectory_values", "variance", "weighted_mean",
     "SwitchingRate", "TimeAverage", "binder_cumulant", "autocorrelation_function", "branches", "integrated_time", "switch_events",
     "switching_rate", "time_average",

@@ -1,5 +1,6 @@
-"""Power-law fits with goodness of fit (docs/theory.md §4): values ~ prefactor * N^exponent in
-log-log, and several signed series sharing one exponent; the weighted mean of independent estimates."""
+"""Fits of estimates with errors, with goodness of fit (docs/theory.md §4): values ~ prefactor * N^exponent
+in log-log, several signed series sharing one exponent, a polynomial in 1/N (c + d/N + ...), and the
+weighted mean of independent estimates. (Exact values, without errors: extrapolation.py.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -183,3 +184,84 @@ def weighted_mean(values, errors):
     if v.ndim == 1:
         return float(mean), float(err), float(chi2), dof
     return mean, err, chi2, dof
+
+
+@dataclass
+class InverseNFit:
+    """values ~ c + d/N + ... (coefficients in powers of 1/N), weighted least squares.
+
+    coefficients, errors : (order + 1,) c, d, ... and their errors, scaled by sqrt(chi2/dof) when
+        chi2/dof > 1, else the propagated ones; covariance (order + 1, order + 1) likewise
+    chi2, dof : chi^2 of the fit and its degrees of freedom (points - order - 1)
+    """
+
+    coefficients: np.ndarray
+    errors: np.ndarray
+    covariance: np.ndarray
+    chi2: float
+    dof: int
+
+    @property
+    def limit(self) -> float:
+        """c, the N -> oo limit."""
+        return float(self.coefficients[0])
+
+    @property
+    def limit_err(self) -> float:
+        return float(self.errors[0])
+
+    @property
+    def reduced_chi2(self) -> float:
+        """chi2 / dof (NaN when dof = 0)."""
+        return self.chi2 / self.dof if self.dof > 0 else float("nan")
+
+    def at(self, Ns) -> tuple[np.ndarray, np.ndarray]:
+        """(value, error), each (n,): the fit at sizes Ns (n,) with its error from the covariance."""
+        X = np.vander(1.0 / np.atleast_1d(np.asarray(Ns, dtype=float)), len(self.coefficients), increasing=True)
+        return X @ self.coefficients, np.sqrt(np.einsum("ni,ij,nj->n", X, self.covariance, X))
+
+    def __str__(self) -> str:
+        quality = ("dof = 0: the points determine the fit, errors propagated only" if self.dof == 0 else
+                   f"chi2/dof = {self.chi2:.2f}/{self.dof} = {self.reduced_chi2:.2f}"
+                   + (", errors scaled by sqrt(chi2/dof)" if self.reduced_chi2 > 1 else ""))
+        terms = " + ".join(f"({c:.4g} +- {e:.2g})/N^{k}" if k else f"{c:.4g} +- {e:.2g}"
+                           for k, (c, e) in enumerate(zip(self.coefficients, self.errors)))
+        return f"{terms} ({quality})"
+
+
+def fit_inverse_n(Ns, values, errors, order: int = 1) -> InverseNFit:
+    """Fit values = c + d/N + ... + (order-th)/N^order by weighted least squares (weights 1/errors^2).
+
+    Parameters
+    ----------
+    Ns : (K,) positive sizes, at least order + 1 distinct
+    values : (K,) finite estimates (any sign)
+    errors : (K,) their standard errors, > 0
+    order : highest power of 1/N (1: c + d/N)
+
+    Returns
+    -------
+    InverseNFit; the covariance is (X^T W X)^{-1}, multiplied by chi2/dof when that exceeds 1.
+    Raises InsufficientDataError for fewer than order + 1 distinct N.
+    """
+    N, v, e = (np.asarray(x, dtype=float).ravel() for x in (Ns, values, errors))
+    if not (N.size == v.size == e.size):
+        raise ValueError(f"Ns, values and errors must have equal lengths, got {N.size}, {v.size}, {e.size}")
+    if isinstance(order, (bool, np.bool_)) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"order must be an integer >= 1 (1: c + d/N), got {order!r}")
+    for name, x, low in (("Ns", N, 0.0), ("errors", e, 0.0)):
+        if not np.all(np.isfinite(x)) or np.any(x <= low):
+            raise ValueError(f"{name} must be finite and > 0, got {x.tolist()}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"values must be finite, got {v.tolist()}")
+    if np.unique(N).size < order + 1:
+        raise InsufficientDataError(f"a fit of order {order} in 1/N needs at least {order + 1} distinct N, "
+                                    f"got {N.tolist()}")
+    X = np.vander(1.0 / N, order + 1, increasing=True)
+    W = 1.0 / e ** 2
+    cov = np.linalg.inv(X.T @ (W[:, None] * X))
+    coef = cov @ X.T @ (W * v)
+    chi2, dof = float(np.sum(W * (v - X @ coef) ** 2)), int(N.size - order - 1)
+    if dof > 0 and chi2 > dof:
+        cov = cov * (chi2 / dof)
+    return InverseNFit(coefficients=coef, errors=np.sqrt(np.diag(cov)), covariance=cov, chi2=chi2, dof=dof)

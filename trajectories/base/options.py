@@ -18,7 +18,7 @@ BACKENDS = ("auto", "serial", "joblib", "dask")
 #: are 6 to 12 hours on one core
 MAX_STEPS = 1e9
 #: default largest number of integration steps of an exact solver (DOP853, 12 evaluations of the
-#: generator a step; estimated up front from the generator's norm, reference/stiffness.py)
+#: generator a step; estimated up front from the generator's norm, base/integration.py)
 MAX_ODE_STEPS = 1e8
 #: memory limit (bytes) when the machine's memory cannot be read
 FALLBACK_MEMORY_LIMIT = 2 * 1024 ** 3

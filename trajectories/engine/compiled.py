@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from typing import NamedTuple
 
 import numpy as np

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from models.qudit import QuditModel
+from models.spin import largest_rate
 from ..base.checks import check_density
 from ..base.ensemble import Ensemble
 from ..base.errors import MemoryLimitError
@@ -35,8 +36,6 @@ MAX_ENUMERATED = 300_000
 #: seconds of one integration step per state of the largest irrep, at the bounds of `work_bounds`
 #: (measured: SECONDS_PER_STATE_STEP)
 SECONDS_PER_STATE_STEP = 1e-7
-#: points at which a channel's Gamma is evaluated on the range of its Delta (work_bounds)
-GAMMA_POINTS = 257
 
 
 class QuditRun:
@@ -110,8 +109,8 @@ def work_bounds(model: QuditModel) -> tuple[float, float]:
     """(rate, norm): upper bounds on the total jump rate and on ||H_eff - c|| in every irrep (1/time).
 
     ||V_a|| <= N ||v_a||, so ||H|| <= N (sum_a |eps_a| ||v_a|| + sum_ab |h_ab| ||v_a|| ||v_b||); a channel
-    jumps at most at N ||j||^2 max Gamma^2, the maximum taken on GAMMA_POINTS points of the spectrum's
-    range of its Delta, [min eig R, max eig R] (R = sum_a r_a v_a). norm = ||H|| + rate / 2.
+    jumps at most at N ||j||^2 max Gamma^2, the maximum taken on the range of its Delta, [min eig R,
+    max eig R] (R = sum_a r_a v_a; models.spin.largest_rate). norm = ||H|| + rate / 2.
     """
     N = model.N
     size = np.array([np.linalg.norm(v, 2) for v in model.basis])
@@ -120,8 +119,7 @@ def work_bounds(model: QuditModel) -> tuple[float, float]:
         rate = 0.0
         for ch in model.channels:
             w = np.linalg.eigvalsh(np.einsum("a,aij->ij", ch.r, model.basis))
-            x = np.linspace(w[0], w[-1], GAMMA_POINTS if w[-1] > w[0] else 1)
-            rate += N * np.linalg.norm(ch.op, 2) ** 2 * float(np.max(np.abs(ch.amplitude(x)) ** 2))
+            rate += N * np.linalg.norm(ch.op, 2) ** 2 * largest_rate(ch, w[0], w[-1])
         return float(rate), float(hamiltonian + rate / 2)
 
 

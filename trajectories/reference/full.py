@@ -25,7 +25,7 @@ from ..base.integration import integrate
 from ..base.options import ODEOptions
 from ..sectors.operators import hermitian_eigh
 from ..sectors.states import CatState, CoherentState, DickeState, ProductState
-from .stiffness import check_generator, row_sum_norm
+from ..base.integration import check_generator, row_sum_norm
 
 MAX_N = 10
 

@@ -21,7 +21,7 @@ from ..base.checks import check_density, check_times
 from ..base.errors import MemoryLimitError
 from ..base.integration import integrate
 from ..base.options import ODEOptions, memory_limit_advice
-from .stiffness import check_generator, row_sum_norm
+from ..base.integration import check_generator, row_sum_norm
 
 
 def memory_estimate(model: QuditModel, n_times: int) -> int:

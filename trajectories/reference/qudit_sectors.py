@@ -37,7 +37,7 @@ from ..base.integration import integrate_measured
 from ..base.options import ODEOptions, memory_limit_advice
 from ..sectors.irreps import IrrepModel
 from ..symmetry import unitary
-from .stiffness import check_generator, row_sum_norm
+from ..base.integration import check_generator, row_sum_norm
 
 #: state-sized vectors held at once (DOP853's 13 stages, y, f, the error estimate and its temporaries,
 #: the dense output at an output time; measured peak ~35)

@@ -57,7 +57,7 @@ from ..base.integration import integrate
 from ..base.options import ODEOptions, memory_limit_advice
 from ..sectors.dicke import dim_squares
 from ..sectors.operators import SectorOperators, tuple_dim
-from .stiffness import check_generator, row_sum_norm
+from ..base.integration import check_generator, row_sum_norm
 
 
 def reachable_spins(model: BlockModel, initial_spins) -> list:

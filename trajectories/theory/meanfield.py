@@ -39,9 +39,10 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from models.qudit import QuditModel
-from models.spin import PAULI_OPS
+from models.spin import PAULI_OPS, largest_rate
 from ..base.checks import check_density, check_model, check_times, per_block
 from ..base.errors import IntegrationError
+from ..base.integration import check_generator
 from ..base.options import ODEOptions
 from ..base.results import MeanFieldResult, drops_block_axes
 from ..sectors.states import InitialState
@@ -141,6 +142,30 @@ def single_site_terms(model, rho: np.ndarray):
         else:
             out[b][1].append((rate, o))
     return out
+
+
+def generator_norm(model) -> float:
+    """An upper bound (1/time) on the norm of the single-site generator over all states, which sets
+    the integrator's steps (base/integration.py check_generator): 2 ||F|| for the field F of the
+    Hamiltonian (|m| <= 1 per block: ||h_b|| + sum_g w_g (||J_bg|| + ||J_gb||) for spins,
+    ||eps|| + ||h + h^T|| times sqrt(sum_a ||v_a||^2) for qudits) plus 2 ||o||^2 max Gamma^2 per channel, the
+    maximum over the range of its Delta (models.spin.largest_rate)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if isinstance(model, QuditModel):
+            size = np.sqrt(sum(np.linalg.norm(v, 2) ** 2 for v in model.basis))
+            field_ = (np.linalg.norm(model.eps) + np.linalg.norm(model.h + model.h.T, 2)) * size
+            rates = [2 * np.linalg.norm(ch.op, 2) ** 2 * largest_rate(ch, -np.linalg.norm(ch.r), np.linalg.norm(ch.r))
+                     for ch in model.channels]
+            return float(2 * field_ + sum(rates))
+        w = np.asarray(model.sizes, dtype=float) / model.N
+        J = np.linalg.norm(model.J, axis=(2, 3))                       # (B, B) ||J_bg||
+        field_ = np.linalg.norm(model.h, axis=1) + J @ w + J.T @ w       # (B,)
+        norm = 2 * field_
+        for l, ch in enumerate(model.channels):
+            reach = float(np.sum(np.abs(model.delta(l))))
+            norm[ch.block] += 2 * np.linalg.norm(ch.matrix, 2) ** 2 * largest_rate(ch, ch.offset - reach,
+                                                                                     ch.offset + reach)
+        return float(np.max(norm))
 
 
 def collective_hamiltonian(rate: float, o: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -314,6 +339,7 @@ def mean_field(model, state, times, *, method: str | None = None,
     method = _check_method(model, method)
     options = ODEOptions.coerce(options)
     ode = _Trajectory(model, method, initial_density(model, state))
+    check_generator(generator_norm(model), float(times[-1]), "mean field", options.max_steps)
     interpolant = None
     if times[-1] == 0:
         ys = ode.y0[:, None]

@@ -33,9 +33,10 @@ from .work import check_work
 
 #: partitions enumerated exactly for the size of the largest irrep; beyond, the staircase estimate
 MAX_ENUMERATED = 300_000
-#: seconds of one integration step per state of the largest irrep, at the bounds of `work_bounds`
-#: (measured: SECONDS_PER_STATE_STEP)
-SECONDS_PER_STATE_STEP = 1e-7
+#: seconds of one integration step per state of the largest irrep, counting the steps at the bounds of
+#: `work_bounds`: measured 2.7e-8 to 4.1e-8 (experiments/qudit_ladder.py's model, N = 20 and 40, t = 2,
+#: operators built, one core with the other busy), so estimated durations are upper estimates
+SECONDS_PER_STATE_STEP = 5e-8
 
 
 class QuditRun:

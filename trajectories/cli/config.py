@@ -42,6 +42,7 @@ SECTIONS = {
     "options": None,
     "output": {"results", "plot", "overwrite"},
     "record": {"distributions", "observables", "records"},
+    "compare": {"exact"},
 }
 
 
@@ -70,6 +71,7 @@ class RunConfig:
     distributions: bool | dict = False
     observables: dict = field(default_factory=dict)
     records: str | None = None
+    exact: bool = False
 
     def build(self):
         """(model, state) of the configuration."""
@@ -221,11 +223,15 @@ def parse_config(data: dict, where: str = "config") -> RunConfig:
     check_bool("output.overwrite", out.get("overwrite", False))
     cfg = RunConfig(model=model, state=state, times=times, options=options,
                     results=out.get("results", f"results/{Path(where).stem}.npz"), plot=out.get("plot"),
-                    overwrite=out.get("overwrite", False), **run, **_parse_record(data.get("record", {})))
+                    overwrite=out.get("overwrite", False), **run, **_parse_record(data.get("record", {})),
+                    exact=check_bool("compare.exact", data.get("compare", {}).get("exact", False)))
     model, state = cfg.build()  # model and state parameters are checked here (model.x / state.x)
     check_state(model, state)
     if isinstance(model, QuditModel):
         _refuse_record(cfg)
+        if cfg.exact:
+            raise ValueError("compare.exact is drawn for spin models only: for model 'qudit' compare with "
+                             "trajectories.exact_evolution(model, rho1, times) in Python, or remove [compare]")
     functions = cfg.observable_functions(len(model.sizes))  # errors name record.observables.<name>
     try:
         diagonal_spec(model.sizes, cfg.distributions, functions)

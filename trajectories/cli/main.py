@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import signal
 import sys
@@ -15,6 +16,7 @@ import numpy as np
 from .. import __version__
 from ..base import kernel_cache
 from ..base.errors import CheckpointMismatchError, ResultsFileError, WorkerLostError
+from ..analysis import clustering
 from ..engine.ensemble import run_ensemble
 from ..theory.meanfield import mean_field
 from ..io.files import load_ensemble, save_ensemble
@@ -23,11 +25,11 @@ from ..io.names import sibling
 from .config import load_config
 from .outputs import (Output, beside, check_distinct, check_figure_suffix, check_folder, check_output,
                       os_error_message)
-from .plotting import (clustering_for, distributions_path, fluctuations_for, mean_field_for, plot_distributions,
-                       plot_ensemble)
+from .plotting import (clustering_for, distributions_path, exact_for, fluctuations_for, mean_field_for,
+                       plot_distributions, plot_ensemble)
 from .qudit import QUDIT_STATES
 from .registry import MODELS, STATES
-from .summary import clustering_line, diagonal_lines, mean_field_line, populations_line, stop_line
+from .summary import clustering_line, diagonal_lines, exact_line, mean_field_line, populations_line, stop_line
 
 DESCRIPTION = """\
 Monte Carlo quantum-jump trajectories of spin systems (and of N d-level particles, [model]
@@ -87,8 +89,23 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _angle(value: float) -> str | None:
+    """An angle as a multiple of pi when it is one (k pi / q, q <= 12): "pi/2", "3pi/4", "-pi"; else None."""
+    for q in range(1, 13):
+        k = round(value * q / math.pi)
+        if k and abs(value - k * math.pi / q) < 1e-12 * max(1.0, abs(value)):
+            g = math.gcd(k, q)
+            k, q = k // g, q // g
+            head = {1: "", -1: "-"}.get(k, str(k))
+            return f"{head}pi" + (f"/{q}" if q > 1 else "")
+    return None
+
+
 def _param(key: str, value) -> str:
-    """One config parameter for a label: tables and matrices summarised by their size."""
+    """One config parameter for a label: tables and matrices summarised by their size, angles (theta,
+    phi) that are multiples of pi written as such."""
+    if key in ("theta", "phi") and isinstance(value, float) and _angle(value):
+        return f"{key} = {_angle(value)}"
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         return f"{len(value)} {key[:-1] if len(value) == 1 and key.endswith('s') else key}"  # tables
     if key == "interaction" and isinstance(value, list):
@@ -127,17 +144,21 @@ def _plot(ens, out) -> list[str]:
     fl, note = fluctuations_for(ens)
     mf, note1 = (fl.mean_field, None) if fl is not None else mean_field_for(ens)
     en, note2 = clustering_for(ens, mf)
+    exact, note3 = exact_for(ens)
+    en_exact = clustering(exact, mf) if exact is not None and mf is not None else None
     plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens),  # plot_ensemble adds ntraj and seed
-                  en_limit=None if fl is None else fl.clustering)
-    lines = [n for n in (note, note1, note2) if n]
+                  en_limit=None if fl is None else fl.clustering, exact=exact, en_exact=en_exact)
+    lines = [n for n in (note, note1, note2, note3) if n]
     if ens.diagonal.get("distributions"):
         heat = distributions_path(out)
-        plot_distributions(ens, heat, title=_label(ens))
+        plot_distributions(ens, heat, title=_label(ens), exact=exact)
         lines.append(f"distributions: {heat}")
     if mf is not None:
         lines.append(mean_field_line(ens, fl, np.asarray(mf.mean)))
     if en is not None:
         lines.append(clustering_line(ens, en, fl))
+    if exact is not None:
+        lines.append(exact_line(ens, exact, en, en_exact))
     return lines
 
 

@@ -1,7 +1,8 @@
 """Plots of saved ensembles: omega_t(m_a) with 2-standard-error bands against mean-field, and the
 clustering quantity E_N(t). Mean-field needs the named model of the run (stored by the command
-line); without it the plot is drawn without mean field and a note says so. The title always names
-the number of trajectories and the seed(s); one trajectory is drawn without bands (no error).
+line); without it the plot is drawn without mean field and a note says so. A config with
+`[compare] exact = true` adds the exact evolution (the sector solver) to every panel. The title
+always names the number of trajectories and the seed(s); one trajectory is drawn without bands.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 from ..analysis import clustering
 from ..base.errors import InsufficientDataError
 from ..io.names import sibling
+from ..reference.exact import exact_evolution
 from ..theory.fluctuations import fluctuations
 from ..theory.meanfield import mean_field
 from .config import RunConfig
@@ -54,6 +56,24 @@ def fluctuations_for(ens):
         return None, f"finite-N prediction skipped: {err}"
 
 
+def exact_for(ens):
+    """(ExactResult or None, note): the exact evolution of the run's model and state at its output times,
+    with its distributions and observables, when its config asks for it ([compare] exact = true)."""
+    cfg = (ens.meta.get("describe") or {}).get("config") or {}
+    if not cfg.get("exact"):
+        return None, None
+    built, note = _named_model(ens)
+    if built is None:
+        return None, note.replace("mean-field curve", "exact comparison")
+    model, state = built
+    config = RunConfig(**cfg)
+    try:
+        return exact_evolution(model, state, ens.times, distributions=config.distributions,
+                               observables=config.observable_functions(len(model.sizes))), None
+    except (ValueError, NotImplementedError) as err:
+        return None, f"exact comparison skipped: {err}"
+
+
 def clustering_for(ens, mf):
     """((E_N, stderr) or None, note); one trajectory gives E_N with a NaN error and a note."""
     if mf is None:
@@ -76,9 +96,11 @@ def run_tag(ens) -> str:
     return f"{ens.ntraj} trajector{'y' if ens.ntraj == 1 else 'ies'}, {seed}, N = {sum(ens.sizes)}"
 
 
-def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit=None) -> None:
+def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit=None, exact=None,
+                  en_exact=None) -> None:
     """Write a PNG: one panel per component a = x, y, z (every block), plus E_N(t) when given, with
-    `en_limit` (T,) = lim N E_N(t) (linear-noise theory) drawn as c(t)/N."""
+    `en_limit` (T,) = lim N E_N(t) (linear-noise theory) drawn as c(t)/N; `exact` (an ExactResult) and
+    `en_exact` ((E_N, 0)) add the exact evolution."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -94,10 +116,12 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit
         return
     mean, err = ens.mean, ens.stderr
     mfm = None if mf is None else np.asarray(mf.mean)
+    exm = None if exact is None else np.asarray(exact.mean)
     bands = ens.ntraj >= 2  # one trajectory has no standard error: no bands
     if ens.single_block:
         mean, err = mean[None], err[None]
         mfm = None if mfm is None else mfm[None]
+        exm = None if exm is None else exm[None]
     B = mean.shape[0]
     ncols = 4 if en is not None else 3
     fig, axes = plt.subplots(1, ncols, figsize=(3.6 * ncols, 3.4), constrained_layout=True)
@@ -112,26 +136,46 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit
             if mfm is not None:
                 ax.plot(t, mfm[b, a], "--", color="k" if B == 1 else f"C{b}", lw=1,
                         label="mean field" if b == 0 else None)
+            if exm is not None:
+                ax.plot(t, exm[b, a], ":", color="C3", lw=1.5, label="exact (sector solver)" if b == 0 else None)
         ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
         ax.set_ylabel(rf"$\omega_t(m_{'xyz'[a]})$")
     axes[0].legend(fontsize=8, frameon=False)
     if en is not None:
-        e, se = (np.asarray(x).reshape(-1, len(t)) for x in en)
-        ax = axes[3]
-        for b in range(e.shape[0]):
-            if bands:
-                ax.fill_between(t, e[b] - 2 * se[b], e[b] + 2 * se[b], color=f"C{b + 2}", alpha=0.35, lw=0)
-            ax.plot(t, e[b], color=f"C{b + 2}", lw=1.2, label="trajectories (2 s.e.)" if b == 0 else None)
-        if en_limit is not None:
-            ax.plot(t, np.asarray(en_limit) / sum(ens.sizes), "k--", lw=1, label="linear noise, c(t)/N")
-            ax.legend(fontsize=8, frameon=False)
-        ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
-        ax.set_ylabel(r"$E_N(t)$")
+        _clustering_panel(axes[3], ens, en, en_limit, en_exact, bands)
     tag = run_tag(ens)
     fig.suptitle(tag if not title else title if tag in title else f"{title}\n{tag}")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def _clustering_panel(ax, ens, en, en_limit, en_exact, bands: bool) -> None:
+    """E_N(t) with 2-standard-error bands, the linear-noise c(t)/N and the exact E_N where given; a
+    logarithmic axis when the values span more than two decades (an unstable mean field)."""
+    t = ens.times
+    e, se = (np.asarray(x).reshape(-1, len(t)) for x in en)
+    for b in range(e.shape[0]):
+        if bands:
+            ax.fill_between(t, e[b] - 2 * se[b], e[b] + 2 * se[b], color=f"C{b + 2}", alpha=0.35, lw=0)
+        ax.plot(t, e[b], color=f"C{b + 2}", lw=1.2, label="trajectories (2 s.e.)" if b == 0 else None)
+    if en_limit is not None:
+        ax.plot(t, np.asarray(en_limit) / sum(ens.sizes), "k--", lw=1, label="linear noise, c(t)/N")
+    if en_exact is not None:
+        ax.plot(t, np.asarray(en_exact[0]).reshape(-1, len(t))[0], ":", color="C3", lw=1.5, label="exact")
+    if en_limit is not None or en_exact is not None:
+        ax.legend(fontsize=8, frameon=False)
+    data = [e.ravel()] + ([] if en_exact is None else [np.ravel(en_exact[0])])
+    limit = [] if en_limit is None else [np.ravel(en_limit) / sum(ens.sizes)]
+    values = np.concatenate(data + limit)
+    positive = values[values > 0]
+    if positive.size and positive.max() > 100 * positive.min():
+        ax.set_yscale("log")
+        top = np.concatenate(data).max()
+        if positive.max() > 30 * top > 0:      # a diverging linear-noise curve leaves the panel
+            ax.set_ylim(top=30 * top)
+    ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
+    ax.set_ylabel(r"$E_N(t)$")
 
 
 def _qudit_figure(ens, mf, en, plt):
@@ -185,19 +229,22 @@ def distributions_path(out) -> Path:
     return sibling(out, out.stem, "_distributions.png")
 
 
-def plot_distributions(ens, out, title: str | None = None) -> None:
+def plot_distributions(ens, out, title: str | None = None, exact=None) -> None:
     """Write a PNG of heat maps P(value, t), one per recorded distribution (at most 6), the
-    ensemble mean <value>(t) drawn over each."""
+    ensemble mean <value>(t) drawn over each; with `exact` (an ExactResult) a second row compares
+    P(value) at the last output time with the exact one, and the exact mean is drawn too."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     names = ens.diagonal.get("distributions", [])[:6]
-    fig, axes = plt.subplots(1, len(names), figsize=(max(7.0, 4.2 * len(names)), 4.0), constrained_layout=True,
-                             squeeze=False)
+    rows = 1 if exact is None else 2
+    fig, axes = plt.subplots(rows, len(names), figsize=(max(7.0, 4.2 * len(names)), 4.0 * rows),
+                             constrained_layout=True, squeeze=False)
     t = ens.times
-    for ax, name in zip(axes[0], names):
-        values, P, _ = ens.distribution(name=name)
+    for k, name in enumerate(names):
+        ax = axes[0, k]
+        values, P, err = ens.distribution(name=name)
         edges_v = np.concatenate([[values[0] - 0.5 * np.diff(values[:2]).sum()],
                                   (values[1:] + values[:-1]) / 2,
                                   [values[-1] + 0.5 * np.diff(values[-2:]).sum()]]) if len(values) > 1 else \
@@ -208,7 +255,22 @@ def plot_distributions(ens, out, title: str | None = None) -> None:
         fig.colorbar(mesh, ax=ax, label="P")
         label = ("m_z" if ens.single_block else name.replace("block ", "m_z^")) if name.startswith("block ") else name
         ax.set(xlabel="t", ylabel=label, title=f"P({label}, t)")
+        if exact is not None:
+            ex_values, ex_P, _ = exact.distribution(name=name)
+            ax.plot(t, ex_values @ ex_P, "w:", lw=1.5, label="exact mean")
+            _final_distribution(axes[1, k], t[-1], label, (values, P[:, -1], err[:, -1]),
+                                (ex_values, ex_P[:, -1]), ens.ntraj >= 2)
         ax.legend(fontsize=7, frameon=False, loc="upper right")
     tag = run_tag(ens)
     fig.suptitle(tag if not title else f"{title}\n{tag}")
     save_png(fig, out)
+
+
+def _final_distribution(ax, t_last: float, label: str, traj, exact, bars: bool) -> None:
+    """P(value) at the last output time: trajectories (values, P, s.e.; 1-s.e. bars) against the exact
+    (values, P)."""
+    values, P, err = traj
+    ax.errorbar(values, P, err if bars else None, fmt="o", ms=3, color="C0", label="trajectories (1 s.e.)")
+    ax.plot(exact[0], exact[1], "-", color="C3", lw=1, label="exact (sector solver)")
+    ax.set(xlabel=label, ylabel="P", title=f"P({label}) at t = {t_last:g}")
+    ax.legend(fontsize=7, frameon=False)

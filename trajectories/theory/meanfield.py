@@ -154,15 +154,17 @@ def generator_norm(model) -> float:
         if isinstance(model, QuditModel):
             size = np.sqrt(sum(np.linalg.norm(v, 2) ** 2 for v in model.basis))
             field_ = (np.linalg.norm(model.eps) + np.linalg.norm(model.h + model.h.T, 2)) * size
-            rates = [2 * np.linalg.norm(ch.op, 2) ** 2 * largest_rate(ch, -np.linalg.norm(ch.r), np.linalg.norm(ch.r))
-                     for ch in model.channels]
+            rates = []
+            for ch in model.channels:        # Delta = tr(rho R) lies in the spectrum's range of R = sum_a r_a v_a
+                w = np.linalg.eigvalsh(np.einsum("a,aij->ij", ch.r, model.basis))
+                rates.append(2 * np.linalg.norm(ch.op, 2) ** 2 * largest_rate(ch, w[0], w[-1]))
             return float(2 * field_ + sum(rates))
         w = np.asarray(model.sizes, dtype=float) / model.N
         J = np.linalg.norm(model.J, axis=(2, 3))                       # (B, B) ||J_bg||
         field_ = np.linalg.norm(model.h, axis=1) + J @ w + J.T @ w       # (B,)
         norm = 2 * field_
         for l, ch in enumerate(model.channels):
-            reach = float(np.sum(np.abs(model.delta(l))))
+            reach = float(np.sum(np.linalg.norm(model.delta(l), axis=1)))   # |m_b| <= 1: Delta within +-reach
             norm[ch.block] += 2 * np.linalg.norm(ch.matrix, 2) ** 2 * largest_rate(ch, ch.offset - reach,
                                                                                      ch.offset + reach)
         return float(np.max(norm))

@@ -25,11 +25,12 @@ from ..io.names import sibling
 from .config import load_config
 from .outputs import (Output, beside, check_distinct, check_figure_suffix, check_folder, check_output,
                       os_error_message)
-from .plotting import (clustering_for, distributions_path, exact_for, fluctuations_for, mean_field_for,
-                       plot_distributions, plot_ensemble)
+from .plotting import (bias_for, clustering_for, distributions_path, exact_for, fluctuations_for,
+                       mean_field_for, plot_distributions, plot_ensemble)
 from .qudit import QUDIT_STATES
 from .registry import MODELS, STATES
-from .summary import clustering_line, diagonal_lines, exact_line, mean_field_line, populations_line, stop_line
+from .summary import (bias_line, clustering_line, diagonal_lines, exact_line, mean_field_line, populations_line,
+                      stop_line)
 
 DESCRIPTION = """\
 Monte Carlo quantum-jump trajectories of spin systems (and of N d-level particles, [model]
@@ -146,15 +147,18 @@ def _plot(ens, out) -> list[str]:
     en, note2 = clustering_for(ens, mf)
     exact, note3 = exact_for(ens)
     en_exact = clustering(exact, mf) if exact is not None and mf is not None else None
+    bias, note4 = bias_for(ens)
     plot_ensemble(ens, out, mf=mf, en=en, title=_label(ens),  # plot_ensemble adds ntraj and seed
-                  en_limit=None if fl is None else fl.clustering, exact=exact, en_exact=en_exact)
-    lines = [n for n in (note, note1, note2, note3) if n]
+                  en_limit=None if fl is None else fl.clustering, exact=exact, en_exact=en_exact, bias=bias)
+    lines = [n for n in (note, note1, note2, note3, note4) if n]
     if ens.diagonal.get("distributions"):
         heat = distributions_path(out)
         plot_distributions(ens, heat, title=_label(ens), exact=exact)
         lines.append(f"distributions: {heat}")
     if mf is not None:
         lines.append(mean_field_line(ens, fl, np.asarray(mf.mean)))
+        if bias is not None:
+            lines.append(bias_line(ens, np.asarray(mf.mean), bias))
     if en is not None:
         lines.append(clustering_line(ens, en, fl))
     if exact is not None:

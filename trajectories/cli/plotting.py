@@ -14,6 +14,8 @@ from ..analysis import clustering
 from ..base.errors import InsufficientDataError
 from ..io.names import sibling
 from ..reference.exact import exact_evolution
+from ..sectors.states import CatState, DickeState
+from ..theory.bias import hopfield_bias
 from ..theory.fluctuations import fluctuations
 from ..theory.meanfield import mean_field
 from .config import RunConfig
@@ -74,6 +76,23 @@ def exact_for(ens):
         return None, f"exact comparison skipped: {err}"
 
 
+def bias_for(ens):
+    """((3, T) b(t) or None, note): the O(1/N) bias of mean field, omega_t(m) = m_MF + b/N, where the
+    package predicts it (the single-block Hopfield model from a product state, theory/bias.py)."""
+    cfg = (ens.meta.get("describe") or {}).get("config") or {}
+    if (cfg.get("model") or {}).get("name") != "hopfield":
+        return None, None
+    built, note = _named_model(ens)
+    if built is None or isinstance(built[1], (CatState, DickeState)):
+        return None, None
+    model, state = built
+    params = {k: v for k, v in cfg["model"].items() if k in ("beta", "omega")}
+    try:
+        return hopfield_bias(params.get("beta", 2.0), params.get("omega", 0.5), state, ens.times), None
+    except (ValueError, NotImplementedError) as err:
+        return None, f"finite-N bias skipped: {err}"
+
+
 def clustering_for(ens, mf):
     """((E_N, stderr) or None, note); one trajectory gives E_N with a NaN error and a note."""
     if mf is None:
@@ -97,10 +116,11 @@ def run_tag(ens) -> str:
 
 
 def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit=None, exact=None,
-                  en_exact=None) -> None:
+                  en_exact=None, bias=None) -> None:
     """Write a PNG: one panel per component a = x, y, z (every block), plus E_N(t) when given, with
     `en_limit` (T,) = lim N E_N(t) (linear-noise theory) drawn as c(t)/N; `exact` (an ExactResult) and
-    `en_exact` ((E_N, 0)) add the exact evolution."""
+    `en_exact` ((E_N, 0)) add the exact evolution; `bias` (3, T) = b(t) adds m_MF + b/N and a row of
+    residuals from it in standard errors."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -123,8 +143,10 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit
         mfm = None if mfm is None else mfm[None]
         exm = None if exm is None else exm[None]
     B = mean.shape[0]
-    ncols = 4 if en is not None else 3
-    fig, axes = plt.subplots(1, ncols, figsize=(3.6 * ncols, 3.4), constrained_layout=True)
+    ncols, rows = 4 if en is not None else 3, 2 if bias is not None and mfm is not None and bands else 1
+    fig, grid = plt.subplots(rows, ncols, figsize=(3.6 * ncols, 3.4 * rows), constrained_layout=True,
+                             squeeze=False)
+    axes = grid[0]
     for a in range(3):
         ax = axes[a]
         for b in range(B):
@@ -138,16 +160,39 @@ def plot_ensemble(ens, out, mf=None, en=None, title: str | None = None, en_limit
                         label="mean field" if b == 0 else None)
             if exm is not None:
                 ax.plot(t, exm[b, a], ":", color="C3", lw=1.5, label="exact (sector solver)" if b == 0 else None)
+            if rows == 2:
+                ax.plot(t, mfm[b, a] + bias[a] / sum(ens.sizes), "-.", color="C1", lw=1.2,
+                        label="mean field + b/N" if b == 0 else None)
         ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
         ax.set_ylabel(rf"$\omega_t(m_{'xyz'[a]})$")
     axes[0].legend(fontsize=8, frameon=False)
     if en is not None:
         _clustering_panel(axes[3], ens, en, en_limit, en_exact, bands)
+    if rows == 2:
+        _residual_panels(grid[1], ens, mean[0] - mfm[0], err[0], bias / sum(ens.sizes))
     tag = run_tag(ens)
     fig.suptitle(tag if not title else title if tag in title else f"{title}\n{tag}")
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def _residual_panels(axes, ens, dev, err, shift) -> None:
+    """(omega_t(m_a) - m_MF - shift) / s.e. per component (dev, err, shift (3, T)), against the
+    deviation from mean field alone; the last axis (E_N's column) is removed."""
+    t = ens.times
+    safe = np.where(err > 0, err, np.nan)
+    for a in range(3):
+        ax = axes[a]
+        ax.axhspan(-2, 2, color="0.9", lw=0)
+        ax.plot(t, dev[a] / safe[a], "o", ms=2.5, color="0.5", label="from mean field")
+        ax.plot(t, (dev[a] - shift[a]) / safe[a], "o", ms=3, color="C1", label="from mean field + b/N")
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_xlabel("t (1 = inverse unit of the rates and fields)")
+        ax.set_ylabel(rf"residual of $\omega_t(m_{'xyz'[a]})$ (s.e.)")
+    axes[0].legend(fontsize=8, frameon=False)
+    for ax in axes[3:]:
+        ax.remove()
 
 
 def _clustering_panel(ax, ens, en, en_limit, en_exact, bands: bool) -> None:

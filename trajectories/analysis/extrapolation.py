@@ -136,7 +136,7 @@ class LimitEstimate(NamedTuple):
     window_change: np.ndarray       # (...) abs(c - c of the window without its smallest N)
     truncation: np.ndarray          # (...) window_change converted to the miss of c it implies (see below)
     rms: np.ndarray                 # (...) root-mean-square residual of the fit on the window
-    converged: np.ndarray           # (...) bool: the last increment ratio is that of the 1/N term
+    converged: np.ndarray           # (...) bool: the last two increment ratios are those of the 1/N term
     ratios: np.ndarray              # (K - 2, ...) observed increment ratios (increment_ratios)
     predicted_ratios: np.ndarray    # (K - 2,) the pure-1/N ratios
     tail_limit: np.ndarray          # (...) limit of the observed approach c + d N^-a (nan: none)
@@ -164,8 +164,9 @@ def extrapolate_limit(Ns, values, order: int = 2, window: int | None = None, rat
     change of c when the window loses its smallest N (the terms of higher order the form leaves out),
     converted to the miss of c it implies if those terms start with 1/N^(order + 1) (`truncation`: the
     change times a factor of the sizes alone, about 1.25 for doubling N, 2.6 for N = 6 ... 14).
-    Convergence check: the last ratio of successive increments (over all K sizes) must be positive and at
-    most (1 + ratio_tol) times that of a pure 1/N (0.5 when N doubles). Where it is larger the approach
+    Convergence check: the last two ratios of successive increments (over all K sizes; the only one when
+    K = 3) must be positive and at most (1 + ratio_tol) times those of a pure 1/N (0.5 when N doubles),
+    unless the last increment is round-off (below 1e-12 of the largest abs(value) of the whole array). Where it is larger the approach
     is not yet asymptotic: `converged` is False and the error also joins tail_gap, the distance to the
     limit of c + d N^-a through the last three points with the observed ratio (infinite if no a > 0 fits).
 
@@ -200,9 +201,11 @@ def extrapolate_limit(Ns, values, order: int = 2, window: int | None = None, rat
     fit_error, window_change = np.sqrt(covariance[0, 0]), np.abs(coef[0] - narrow[0])
     truncation = window_change * _truncation_factor(N[-w:], terms)
     ratios, predicted = increment_ratios(N, v)
-    last, scale = ratios[-1], np.max(np.abs(v), axis=0)
-    settled = np.abs(v[-1] - v[-2]) <= 1e-13 * np.where(scale > 0, scale, 1)        # constant to round-off
-    converged = settled | ((np.real(last) > 0) & (np.abs(last) <= (1 + ratio_tol) * predicted[-1]))
+    last, recent = ratios[-1], ratios[-2:]
+    settled = np.abs(v[-1] - v[-2]) <= 1e-12 * np.max(np.abs(v))      # constant to round-off of the largest value
+    bound = (1 + ratio_tol) * predicted[-2:].reshape((-1,) + (1,) * (v.ndim - 1))
+    with np.errstate(invalid="ignore"):
+        converged = settled | np.all((np.real(recent) > 0) & (np.abs(recent) <= bound), axis=0)
     tail = np.array([_effective_tail(N[-3:], col, r) for col, r in
                      zip(v[-3:].reshape(3, -1).T, np.ravel(last))]).reshape(last.shape)
     gap = np.where(converged, 0.0, np.where(np.isfinite(tail), np.abs(tail - coef[0]), np.inf))

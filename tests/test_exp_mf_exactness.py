@@ -1,11 +1,11 @@
 """Claims of experiments/mf_exactness.py (the O(1/N) bias of mean field), on its fast mode (one run per
 module, fixed seeds) and, with -m slow, on the full mode of the committed figure.
 
-The exact bias is noise-free: N D(t) converges to its Richardson limit (docs/theory.md §4), which agrees with
-b(t) of the second-order system-size expansion (the module docstring) within twice the extrapolation error;
-the ordering terms of that expansion are resolved. Trajectory points: within 4 standard errors of the exact
-finite-N value (plus twice the extrapolation error beyond the exact N); the trajectories' own estimate of b
-within 4 of its (chi^2-scaled) errors.
+The exact bias is noise-free: N D(t) converges to its N -> oo limit (the fit of `extrapolate_limit`,
+docs/theory.md §4), which agrees with b(t) of the second-order system-size expansion (the module docstring)
+within 4 of its errors; the ordering terms of that expansion are resolved. Trajectory points: within 4
+combined errors of the exact finite-N value (their s.e. and, beyond the exact N, the fit's error there); the
+trajectories' own estimate of b within 4 of its (chi^2-scaled) errors.
 """
 import numpy as np
 import pytest
@@ -26,34 +26,38 @@ def fast(tmp_path_factory):
     return dict(result=result, out=out, data=data, tmp=tmp)
 
 
-def check_exact_bias(r, rel_err_max):
-    """N D_z(t*) converges: its increments between successive exact N shrink and the Richardson limit's
-    error is below rel_err_max of it (fast: b_z(1) = -0.2042 +- 0.0003, b_z(2) = -0.3360 +- 0.002); the bias is
-    O(1/N), not smaller: |b| is far from 0."""
+def check_exact_bias(r, rel_err_max, converged):
+    """N D_z(t*) converges: its increments between successive exact N shrink, the convergence check gives
+    `converged` (per t*, as the summary states it), and the limit's error is below rel_err_max (per t*) of it;
+    the bias is O(1/N), not smaller: |b| is far from 0."""
     Nex = r["exact_Ns"]
-    for k in r["k_stars"]:
+    for j, k in enumerate(r["k_stars"]):
         nd = Nex * r["D_exact"][:, 2, k]
         steps = np.abs(np.diff(nd))
         assert np.all(steps[1:] < steps[:-1]), (k, nd)                   # increments shrink
         b, e = r["b"][2, k], r["b_err"][2, k]
-        assert e < rel_err_max * abs(b) and abs(b) > 0.1, (b, e)
+        assert e < rel_err_max[j] * abs(b) and abs(b) > 0.1, (b, e)
+        assert r["b_converged"][2, k] == converged[j], r["b_ratios"][:, 2, k]
 
 
-def check_theory(r):
-    """The derived b(t) against the Richardson limit: over all t the largest difference per component is below
-    twice the largest extrapolation error (fast, z: 2.0e-3 against 2.0e-3; full: 1.2e-4 against 3.8e-4), and at
-    each t* within twice the error there; without the ordering terms the prediction misses by > 20 errors."""
-    diff, err = np.abs(r["b"] - r["b_theory"]), r["b_err"]
-    assert np.all(diff.max(axis=1) < 2 * err.max(axis=1)), (diff.max(axis=1), err.max(axis=1))
+def check_theory(r, resolved):
+    """The derived b(t) against the fit's limit: at every t within 4 of the component's largest error over t, and
+    at each t* within 4 of the error there; without the ordering terms the prediction misses by > 20 of the
+    largest errors for the components listed in `resolved` (fast, N <= 40: x, y; b_z's error, 0.028 at t = 2 where
+    the increments do not yet shrink at the 1/N rate, leaves the z miss, 0.067, at 2.4 errors)."""
+    z = load_experiment(NAME).z_theory(r)
+    assert np.all(z < 4), z.max(axis=1)
     ks = r["k_stars"]
-    assert np.all(diff[:, ks] <= 2 * err[:, ks] + 1e-9), (diff[:, ks], err[:, ks])
+    diff = np.abs(r["b"] - r["b_theory"])[:, ks]
+    assert np.all(diff < 4 * r["b_err"][:, ks]), (diff, r["b_err"][:, ks])
+    err = np.where(np.isfinite(r["b_err"]), r["b_err"], 0.0)
     miss = np.abs(r["b"] - r["b_theory_local"]).max(axis=1)
-    assert np.all(miss > 20 * err.max(axis=1)), (miss, err.max(axis=1))
+    assert np.all((miss > 20 * err.max(axis=1))[list(resolved)]), (miss, err.max(axis=1))
 
 
 def check_trajectories(r):
-    """Every trajectory N D_a(t) agrees with the exact finite-N value within 4 s.e. (plus twice the extrapolation
-    error beyond the exact N) (fast: largest ratio 0.57); the trajectories' estimate of b(t*) is within 4 of its
+    """Every trajectory N D_a(t) agrees with the exact finite-N value within 4 combined errors (s.e. and, beyond
+    the exact N, the fit's error at N) (fast: largest ratio 0.57); the trajectories' estimate of b(t*) is within 4 of its
     errors of the derived b (fast, z: -0.217 +- 0.044 against -0.204, -0.390 +- 0.064 against -0.338); at
     N = 10 the bias is resolved (|b|/N > 2 s.e.)."""
     assert np.all(r["z_allow"] < 1), r["z_allow"].max()
@@ -64,11 +68,13 @@ def check_trajectories(r):
 
 
 def test_fast_exact_bias(fast):
-    check_exact_bias(fast["result"], rel_err_max=0.02)
+    # fast (N = 10 .. 40): b_z(1) = -0.2043 +- 0.0002 (converged), b_z(2) = -0.335 +- 0.028 (increment ratios
+    # 0.98, 0.83, 0.89 against 0.75, 0.67, 0.75 for 1/N: not converged)
+    check_exact_bias(fast["result"], rel_err_max=(0.02, 0.1), converged=(True, False))
 
 
 def test_fast_theory(fast):
-    check_theory(fast["result"])
+    check_theory(fast["result"], resolved=(0, 1))
 
 
 def test_fast_trajectories(fast):
@@ -89,6 +95,6 @@ def test_ordering_rate_small_field():
 @pytest.mark.slow
 def test_full_mode(experiment):
     r = experiment.compute(experiment.Params())
-    check_exact_bias(r, rel_err_max=0.02)
-    check_theory(r)
+    check_exact_bias(r, rel_err_max=(0.02, 0.02, 0.02), converged=(True, True, True))
+    check_theory(r, resolved=(0, 1, 2))
     check_trajectories(r)

@@ -23,9 +23,8 @@ def fast(tmp_path_factory):
 def check_exact(r):
     """N E_N(t*) of the exact solver grows with N by shrinking increments (it approaches its limit from
     below); the fit's limit is within 4 of its errors of the linear-noise value and removes at least
-    90% of the gap between the largest exact N and it (fast: 2.56709 +- 2.8e-4 against 2.56809,
-    3.6 errors, gap 0.023; full: 2.56775 +- 1.5e-4, 2.3 errors), whose frozen-rate variant is more
-    than three gaps away."""
+    90% of the gap between the largest exact N and it (full: 2.56775 +- 3.6e-4 against 2.56809, 0.9
+    errors, gap 0.015), whose frozen-rate variant is more than three gaps away."""
     k = int(r["k_star"])
     ne = r["NE_exact"][:, k]
     steps = np.diff(ne)
@@ -58,13 +57,20 @@ def test_fast_figure_and_data(fast):
     assert_replots(NAME, fast["result"], fast["out"], fast["data"], fast["tmp"])
 
 
-def test_limit_fit_refuses_too_few_points():
+def test_compare_fits_every_exact_N_but_the_smallest():
+    """compare(): the fit c + d/N + e/N^2 over exact N >= the second smallest recovers exact data of that form
+    (limit, prediction at the trajectories' N, zero errors) and refuses too few exact N."""
     experiment = load_experiment(NAME)
-    with pytest.raises(ValueError, match="at least 4 values of N"):
-        experiment.limit_fit([4, 6, 8], [1.0, 2.0, 3.0])
-    coef, cov, rms = experiment.limit_fit([4, 6, 8, 10, 12], [2 + 3 / N - 1 / N ** 2 for N in (4, 6, 8, 10, 12)])
-    np.testing.assert_allclose(coef, [2, 3, -1], atol=1e-12)
-    assert rms < 1e-13 and np.all(np.abs(cov) < 1e-20)
+    p = experiment.Params(exact_Ns=(4, 6, 8, 10, 12), Ns=(20, 40))
+    exact = np.array([[2 + 3 / N - 1 / N ** 2] for N in p.exact_Ns])             # (nEx, T = 1)
+    traj, se = np.array([[2 + 3 / 20 - 1 / 400], [2.1]]), np.array([[0.01], [0.01]])
+    out = experiment.compare(p, 0, exact, traj, se, np.array(p.Ns), "NE")
+    np.testing.assert_allclose(out["NE_coef"], [2, 3, -1], atol=1e-10)
+    assert abs(out["NE_lim"] - 2) < 1e-12 and out["NE_lim_err"] < 1e-11 and out["NE_rms"] < 1e-13
+    np.testing.assert_allclose(out["NE_pred"], [2 + 3 / 20 - 1 / 400, 2 + 3 / 40 - 1 / 1600], atol=1e-12)
+    assert abs(out["NE_z"][0]) < 1e-8 and out["NE_z"][1] > 2
+    with pytest.raises(ValueError, match="window must be in 4"):
+        experiment.compare(experiment.Params(exact_Ns=(4, 6, 8, 10)), 0, exact[:4], traj, se, np.array(p.Ns), "NE")
 
 
 @pytest.mark.slow

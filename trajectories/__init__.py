@@ -11,7 +11,7 @@ from .base.kernel_cache import configure as _configure_kernel_cache
 
 _configure_kernel_cache()   # before any kernel is defined: a cache folder per source version
 
-from .analysis import (InverseNFit, fit_inverse_n, PowerLawFit, binder_cumulant, SwitchingRate, TimeAverage, integrated_time, switching_rate, time_average, RichardsonLimit, bootstrap, clustering, connected_correlations, covariance, fit_power_law,
+from .analysis import (InverseNFit, fit_inverse_n, PowerLawFit, binder_cumulant, SwitchingRate, TimeAverage, integrated_time, switching_rate, time_average, LimitEstimate, RichardsonLimit, bootstrap, extrapolate_limit, increment_ratios, clustering, connected_correlations, covariance, fit_power_law,
                        linear_functional, paired_difference, pattern_overlaps, richardson, variance, weighted_mean)
 from .base.ensemble import Ensemble
 from .base.errors import (CheckpointMismatchError, InsufficientDataError, IntegrationError, MemoryLimitError,
@@ -37,7 +37,7 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
     __version__ = "0+unknown"
 
 __all__ = [
-    "CatState", "CheckpointMismatchError", "RichardsonLimit", "richardson", "weighted_mean", "CorrelationResult", "exact_correlation", "local_correlation", "PowerLawFit", "bootstrap", "connected_correlations",
+    "CatState", "CheckpointMismatchError", "LimitEstimate", "RichardsonLimit", "extrapolate_limit", "increment_ratios", "richardson", "weighted_mean", "CorrelationResult", "exact_correlation", "local_correlation", "PowerLawFit", "bootstrap", "connected_correlations",
     "linear_functional", "paired_difference", "pattern_overlaps", "CoherentState", "DickeState", "Ensemble", "ExactResult",
     "ExecutionOptions", "FluctuationResult", "InitialState", "InsufficientDataError", "IntegrationError", "LocalResult",
     "MeanFieldResult", "MemoryLimitError", "WorkLimitError", "WorkerLostError", "ODEOptions", "ProductState", "Result", "ResultsFileError",

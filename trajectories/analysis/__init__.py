@@ -4,7 +4,8 @@ moments      variance, covariance, connected_correlations, linear_functional, pa
              paired_difference, trajectory_values
 clustering   clustering (E_N, paper eq. 24), clustering_components, mean_field_bloch
 bootstrap    bootstrap, resampled_ensembles
-extrapolation richardson, RichardsonLimit (N -> oo limits of exact values)
+extrapolation extrapolate_limit, LimitEstimate, increment_ratios (N -> oo limits of exact values
+             with an error), richardson, RichardsonLimit (the polynomial through the k largest N)
 fits         fit_power_law, PowerLawFit, fit_signed_power_law, SignedPowerLawFit, fit_inverse_n, InverseNFit,
              weighted_mean
 propagation  the standard-error machinery shared by the estimators
@@ -20,7 +21,7 @@ from .autocorrelation import TimeAverage, autocorrelation_function, integrated_t
 from .diagonal import binder_cumulant
 from .bootstrap import bootstrap, resampled_ensembles
 from .clustering import clustering, clustering_components, mean_field_bloch
-from .extrapolation import RichardsonLimit, richardson
+from .extrapolation import LimitEstimate, RichardsonLimit, extrapolate_limit, increment_ratios, richardson
 from .fits import (InverseNFit, PowerLawFit, SignedPowerLawFit, fit_inverse_n, fit_power_law, fit_signed_power_law,
                    weighted_mean)
 from .switching import SwitchingRate, branches, switch_events, switching_rate
@@ -28,7 +29,7 @@ from .moments import (connected_correlations, covariance, linear_functional, pai
                       trajectory_values, variance)
 
 __all__ = [
-    "InsufficientDataError", "PowerLawFit", "RichardsonLimit", "richardson", "SignedPowerLawFit", "bootstrap", "clustering", "clustering_components",
+    "InsufficientDataError", "LimitEstimate", "PowerLawFit", "RichardsonLimit", "extrapolate_limit", "increment_ratios", "richardson", "SignedPowerLawFit", "bootstrap", "clustering", "clustering_components",
     "connected_correlations", "covariance", "fit_inverse_n", "InverseNFit", "fit_power_law", "fit_signed_power_law", "linear_functional", "mean_field_bloch",
     "paired_difference", "pattern_overlaps", "resampled_ensembles", "trajectory_values", "variance", "weighted_mean",
     "SwitchingRate", "TimeAverage", "binder_cumulant", "autocorrelation_function", "branches", "integrated_time", "switch_events",

@@ -182,7 +182,7 @@ def convergence_text(res, name: str, k=None) -> str:
 
 
 def plot(res: dict, out) -> None:
-    t, k = res["times"], int(res["k_star"])
+    t = res["times"]
     fig, ax = plt.subplots(1, 4, figsize=(17, 4), constrained_layout=True)
     for a, name in enumerate("xyz"):
         ax[0].plot(t, res["mf"][a], "-", color=f"C{a}", lw=1.2, label=f"$m_{name}$ mean field" if a == 0 else None)

@@ -23,7 +23,7 @@ of site k needs). For a clustering state omega(F(m)) = F(omega(m)) + (1/2) F'' :
     (1/2) f'' : Sigma = (0, 0, -beta^2 tanh(beta m_z) sech^2(beta m_z) Sigma_zz),
 
 with A the mean-field Jacobian and Sigma(t) = lim N Cov(m) the linear-noise covariance (`fluctuations`,
-docs/theory.md §10), all along the mean-field solution (`bias_theory`).
+docs/theory.md §10), all along the mean-field solution (`hopfield_bias`, trajectories/theory/bias.py).
 
 Claims (full mode; exact: sector solver N = 10 ... 160; trajectories N = 10 ... 10^4):
 
@@ -63,13 +63,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from scipy.integrate import solve_ivp  # noqa: E402
-from scipy.interpolate import CubicSpline  # noqa: E402
 
 from models import hopfield_model  # noqa: E402
-from trajectories import (coherent_state, exact_evolution, extrapolate_limit, fluctuations, mean_field,  # noqa: E402
+from trajectories import (coherent_state, exact_evolution, extrapolate_limit, mean_field,  # noqa: E402
                           run_ensemble, weighted_mean)
 from trajectories.cli.experiment import run_experiment  # noqa: E402
+from trajectories.theory.bias import hopfield_bias  # noqa: E402
 from trajectories.cli.plotting import save_png  # noqa: E402
 
 #: the N -> oo fit: c + d/N + ... + (FIT_ORDER-th)/N^FIT_ORDER over the FIT_WINDOW largest exact N
@@ -91,49 +90,18 @@ class Params:
     t_max: float = 4.0
     n_times: int = 41
     t_stars: tuple = (1.0, 2.0, 4.0)
-    theory_steps: int = 801           # grid of the linear-noise covariance that drives b(t)
     seed: int = 2000                  # N index i uses seed + i
 
 
 FAST = Params(exact_Ns=(10, 14, 20, 28, 40), Ns=(10, 28, 100), ntraj=(3000, 3000, 1000), t_max=2.0, n_times=11,
-              t_stars=(1.0, 2.0), theory_steps=401)
-
-
-def ordering_rate(beta, mz):
-    """g(m_z) of the O(1/N) ordering part of the transverse drift (module docstring)."""
-    th, se = np.tanh(beta * mz), 1.0 / np.cosh(beta * mz) ** 2
-    return 0.5 * beta * se - 0.25 * beta ** 2 * se * (1 + mz * th)
+              t_stars=(1.0, 2.0))
 
 
 def bias_theory(params, times, ordering=True):
-    """b(t) = lim N (omega_t(m) - m_MF(t)) (3, T) from db/dt = A b + (1/2) f'':Sigma + g (m_x, m_y, 0), b(0) = 0.
-
-    Parameters
-    ----------
-    params : Params (beta, omega, theta, t_max, theory_steps)
-    times : (T,) output times in [0, t_max]
-    ordering : keep the O(1/N) ordering terms g of the drift (False: only (1/2) f'':Sigma, for comparison)
-
-    Returns
-    -------
-    (3, T) array.
-    """
-    beta, om = params.beta, params.omega
-    grid = np.linspace(0.0, params.t_max, params.theory_steps)
-    fl = fluctuations(hopfield_model(10, beta, om), coherent_state(theta=params.theta), grid)   # N-independent
-    m_at, szz_at = CubicSpline(grid, fl.mean_field.mean, axis=1), CubicSpline(grid, fl.sigma[2, 2])
-
-    def rhs(t, b):
-        mx, my, mz = m_at(t)
-        th, se = np.tanh(beta * mz), 1.0 / np.cosh(beta * mz) ** 2
-        A = np.array([[-0.5, 0.0, 0.0], [0.0, -0.5, -2 * om], [0.0, 2 * om, beta * se - 1]])
-        g = ordering_rate(beta, mz) if ordering else 0.0
-        return A @ b + np.array([g * mx, g * my, -beta ** 2 * th * se * szz_at(t)])
-
-    sol = solve_ivp(rhs, (0.0, params.t_max), np.zeros(3), method="DOP853", t_eval=times, rtol=1e-11, atol=1e-13)
-    if not sol.success:
-        raise RuntimeError(f"bias integration failed: {sol.message}")
-    return sol.y
+    """b(t) = lim N (omega_t(m) - m_MF(t)) (3, T): `hopfield_bias` (trajectories/theory/bias.py) for the
+    Params' model and start, integrated to 1e-11; `ordering` False drops the ordering terms g."""
+    return hopfield_bias(params.beta, params.omega, coherent_state(theta=params.theta), times, ordering=ordering,
+                         options=dict(rtol=1e-11, atol=1e-13))
 
 
 def deviations(params, times, n_jobs):

@@ -224,11 +224,14 @@ def bias_line(ens, mf_mean: np.ndarray, bias: np.ndarray) -> str:
     """omega_t(m) against mean field plus its O(1/N) bias b(t)/N (theory/bias.py): the largest
     deviation from m_MF + b/N in standard errors, next to that from mean field alone."""
     N, dev = sum(ens.sizes), ens.mean - mf_mean
+    head = "mean field + b/N (the O(1/N) bias of the second-order expansion, docs/theory.md §10): "
     se = np.where(ens.stderr > 0, ens.stderr, np.nan)
     z, z0 = np.abs(dev - bias / N) / se, np.abs(dev) / se
+    if not np.any(np.isfinite(z)):       # one trajectory, or none spreads: no standard error
+        return (head + f"max |omega_t(m_a) - m_a^MF - b_a/N| = {np.max(np.abs(dev - bias / N)):.4f} "
+                "(no standard errors to compare with)")
     i = np.unravel_index(np.nanargmax(z), z.shape)
     j = np.unravel_index(np.nanargmax(z0), z0.shape)
-    return (f"mean field + b/N (the O(1/N) bias of the second-order expansion, docs/theory.md §10): "
-            f"{standard_errors_phrase(float(z[i]), ens.ntraj, 'it')} at worst (m_{'xyz'[i[0]]}, t = "
+    return (head + f"{standard_errors_phrase(float(z[i]), ens.ntraj, 'it')} at worst (m_{'xyz'[i[0]]}, t = "
             f"{ens.times[i[-1]]:g}); from mean field alone {z0[j]:.1f} standard errors (m_{'xyz'[j[0]]}, "
             f"t = {ens.times[j[-1]]:g}, where b/N = {bias[j] / N:+.4f})")

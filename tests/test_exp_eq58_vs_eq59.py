@@ -59,6 +59,9 @@ def test_full_mode():
     r = module.compute(module.Params())
     check_exact(r)
     check_pairs(r)
-    # the pairs' exponent is -1 within 3 chi^2-scaled errors (or 0.15)
+    # the pairs' exponent is -1 within 3 chi^2-scaled errors where the trajectories resolve it (error below
+    # 0.15: t = 1, 2, measured -1.11 +- 0.08, -1.09 +- 0.12); at t = 4 (-1.35 +- 0.33) they do not, and the
+    # exact exponent (check_exact) carries the claim
     p, pe = r["traj_exponent"], r["traj_exponent_err"]
-    assert np.all(np.abs(p + 1) < np.maximum(3 * pe, 0.15)), (p, pe)
+    resolved = pe < 0.15
+    assert resolved[:2].all() and np.all(np.abs(p[resolved] + 1) < 3 * pe[resolved]), (p, pe)

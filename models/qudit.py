@@ -150,6 +150,12 @@ class QuditModel:
     def B(self) -> int:
         return 1
 
+    def delta_range(self, l: int) -> tuple[float, float]:
+        """(lo, hi): the values Delta_l = tr(rho R_l) takes over single-site states, the extreme
+        eigenvalues of R_l = sum_a r_a v_a."""
+        w = np.linalg.eigvalsh(np.einsum("a,aij->ij", self.channels[l].r, self.basis))
+        return float(w[0]), float(w[-1])
+
     def components(self, rho: np.ndarray) -> np.ndarray:
         """m_alpha = tr(rho v_alpha) of single-site matrices rho (..., d, d) -> (..., d^2), real."""
         return np.einsum("...ij,aji->...a", rho, self.basis).real

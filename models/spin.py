@@ -325,6 +325,11 @@ class BlockModel:
         """Coefficients r_{g a} (B, 3) of Delta for channel l."""
         return self._deltas[l]
 
+    def delta_range(self, l: int) -> tuple[float, float]:
+        """(lo, hi): the values Delta_l = offset + sum_g r_g . m_g takes over Bloch vectors |m_g| <= 1."""
+        reach = float(np.sum(np.linalg.norm(self._deltas[l], axis=1)))
+        return self.channels[l].offset - reach, self.channels[l].offset + reach
+
     @property
     def only_z(self) -> bool:
         """True when every Delta involves only z components (the banded fast path)."""

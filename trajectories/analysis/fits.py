@@ -62,6 +62,15 @@ def _checked(Ns, values, errors):
     return N, v, e
 
 
+def _weighted_linear(X: np.ndarray, y: np.ndarray, sigma: np.ndarray):
+    """Weighted least squares of y (K,) = X (K, P) beta with standard errors sigma (K,): (beta (P,),
+    propagated covariance (X^T W X)^-1 (P, P), chi^2, dof = K - P)."""
+    W = 1.0 / sigma ** 2
+    cov = np.linalg.inv(X.T @ (W[:, None] * X))
+    beta = cov @ X.T @ (W * y)
+    return beta, cov, float(np.sum(W * (y - X @ beta) ** 2)), int(len(y) - X.shape[1])
+
+
 def fit_power_law(Ns, values, errors) -> PowerLawFit:
     """Fit log(values) = log(prefactor) + exponent log(N) by weighted least squares.
 
@@ -77,12 +86,7 @@ def fit_power_law(Ns, values, errors) -> PowerLawFit:
     """
     N, v, e = _checked(Ns, values, errors)
     x, y, s = np.log(N), np.log(v), e / v
-    X = np.stack([np.ones_like(x), x], 1)
-    W = 1 / s ** 2
-    cov = np.linalg.inv(X.T @ (W[:, None] * X))
-    beta = cov @ X.T @ (W * y)
-    chi2 = float(np.sum(W * (y - X @ beta) ** 2))
-    dof = int(N.size - 2)
+    beta, cov, chi2, dof = _weighted_linear(np.stack([np.ones_like(x), x], 1), y, s)
     factor = np.sqrt(chi2 / dof) if dof > 0 and chi2 > dof else 1.0
     c = float(np.exp(beta[0]))
     p_err, c_err = float(np.sqrt(cov[1, 1])), c * float(np.sqrt(cov[0, 0]))
@@ -257,11 +261,7 @@ def fit_inverse_n(Ns, values, errors, order: int = 1) -> InverseNFit:
     if np.unique(N).size < order + 1:
         raise InsufficientDataError(f"a fit of order {order} in 1/N needs at least {order + 1} distinct N, "
                                     f"got {N.tolist()}")
-    X = np.vander(1.0 / N, order + 1, increasing=True)
-    W = 1.0 / e ** 2
-    cov = np.linalg.inv(X.T @ (W[:, None] * X))
-    coef = cov @ X.T @ (W * v)
-    chi2, dof = float(np.sum(W * (v - X @ coef) ** 2)), int(N.size - order - 1)
+    coef, cov, chi2, dof = _weighted_linear(np.vander(1.0 / N, order + 1, increasing=True), v, e)
     if dof > 0 and chi2 > dof:
         cov = cov * (chi2 / dof)
     return InverseNFit(coefficients=coef, errors=np.sqrt(np.diag(cov)), covariance=cov, chi2=chi2, dof=dof)

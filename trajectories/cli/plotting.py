@@ -19,6 +19,7 @@ from ..theory.bias import hopfield_bias
 from ..theory.fluctuations import fluctuations
 from ..theory.meanfield import mean_field
 from .config import RunConfig
+from .registry import MODELS
 
 
 def _named_model(ens):
@@ -85,10 +86,9 @@ def bias_for(ens):
     built, note = _named_model(ens)
     if built is None or isinstance(built[1], (CatState, DickeState)):
         return None, None
-    model, state = built
-    params = {k: v for k, v in cfg["model"].items() if k in ("beta", "omega")}
+    params = {**MODELS["hopfield"][1], **cfg["model"]}     # the registry's defaults where the config is silent
     try:
-        return hopfield_bias(params.get("beta", 2.0), params.get("omega", 0.5), state, ens.times), None
+        return hopfield_bias(params["beta"], params["omega"], built[1], ens.times), None
     except (ValueError, NotImplementedError) as err:
         return None, f"finite-N bias skipped: {err}"
 

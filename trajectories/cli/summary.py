@@ -225,7 +225,7 @@ def bias_line(ens, mf_mean: np.ndarray, bias: np.ndarray) -> str:
     deviation from m_MF + b/N in standard errors, next to that from mean field alone."""
     N, dev = sum(ens.sizes), ens.mean - mf_mean
     head = "mean field + b/N (the O(1/N) bias of the second-order expansion, docs/theory.md §10): "
-    se = np.where(ens.stderr > 0, ens.stderr, np.nan)
+    se = np.where(ens.stderr > ROUND_OFF_SE, ens.stderr, np.nan)
     z, z0 = np.abs(dev - bias / N) / se, np.abs(dev) / se
     if not np.any(np.isfinite(z)):       # one trajectory, or none spreads: no standard error
         return (head + f"max |omega_t(m_a) - m_a^MF - b_a/N| = {np.max(np.abs(dev - bias / N)):.4f} "

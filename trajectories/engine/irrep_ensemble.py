@@ -111,16 +111,15 @@ def work_bounds(model: QuditModel) -> tuple[float, float]:
 
     ||V_a|| <= N ||v_a||, so ||H|| <= N (sum_a |eps_a| ||v_a|| + sum_ab |h_ab| ||v_a|| ||v_b||); a channel
     jumps at most at N ||j||^2 max Gamma^2, the maximum taken on the range of its Delta, [min eig R,
-    max eig R] (R = sum_a r_a v_a; models.spin.largest_rate). norm = ||H|| + rate / 2.
+    max eig R] (R = sum_a r_a v_a; QuditModel.delta_range, models.spin.largest_rate). norm = ||H|| + rate / 2.
     """
     N = model.N
     size = np.array([np.linalg.norm(v, 2) for v in model.basis])
     with np.errstate(over="ignore", invalid="ignore"):
         hamiltonian = N * (np.abs(model.eps) @ size + size @ np.abs(model.h) @ size)
         rate = 0.0
-        for ch in model.channels:
-            w = np.linalg.eigvalsh(np.einsum("a,aij->ij", ch.r, model.basis))
-            rate += N * np.linalg.norm(ch.op, 2) ** 2 * largest_rate(ch, w[0], w[-1])
+        for l, ch in enumerate(model.channels):
+            rate += N * np.linalg.norm(ch.op, 2) ** 2 * largest_rate(ch, *model.delta_range(l))
         return float(rate), float(hamiltonian + rate / 2)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 
 from ..base.errors import StiffnessWarning, WorkLimitError
+from ..base.integration import MAX_NORM
 
 #: expected jumps plus no-jump steps per trajectory above which run_ensemble warns (StiffnessWarning):
 #: about a minute per trajectory at SECONDS_PER_STEP
@@ -19,9 +20,6 @@ STIFF_JUMPS = 1e6
 #: bounds the estimates use: 23-45 us (N = 2, 10, 100, 1000 with h = 1e6 S_x, one core); steps of
 #: ordinary models are cheaper per unit of the bounds, so estimated durations are upper estimates
 SECONDS_PER_STEP = 3e-5
-#: largest total jump rate or Hamiltonian norm (1/time) a run accepts: beyond, squares in the step
-#: kernels overflow (~1e154) and no time span could be integrated anyway
-MAX_RATE = 1e100
 
 
 def check_work(rate: float, norm: float, span: float, ntraj: int, max_steps: float, limit: float = STIFF_JUMPS,
@@ -45,13 +43,14 @@ def check_work(rate: float, norm: float, span: float, ntraj: int, max_steps: flo
     what : str
         What the bounds are of, for the messages.
 
-    ValueError when `rate` or `norm` exceeds MAX_RATE or is not finite: such a run could never finish.
+    ValueError when `rate` or `norm` exceeds MAX_NORM (the deterministic solvers' bound too: beyond, squares
+    in the step kernels overflow) or is not finite: such a run could never finish.
     Every message gives the estimate and what to change.
     """
-    if not rate <= MAX_RATE or not norm <= MAX_RATE:
+    if not rate <= MAX_NORM or not norm <= MAX_NORM:
         raise ValueError(
             f"{what}'s largest total jump rate ({rate:.3g}) or Hamiltonian norm ({norm:.3g}) exceeds "
-            f"{MAX_RATE:g} (1/time): no run could integrate it; lower the rates (gamma or rate of the "
+            f"{MAX_NORM:g} (1/time): no run could integrate it; lower the rates (gamma or rate of the "
             "channels) or the fields and couplings, or rescale time")
     jumps, steps = rate * span, norm * span
     per_trajectory = jumps + steps

@@ -149,24 +149,20 @@ def generator_norm(model) -> float:
     the integrator's steps (base/integration.py check_generator): 2 ||F|| for the field F of the
     Hamiltonian (|m| <= 1 per block: ||h_b|| + sum_g w_g (||J_bg|| + ||J_gb||) for spins,
     ||eps|| + ||h + h^T|| times sqrt(sum_a ||v_a||^2) for qudits) plus 2 ||o||^2 max Gamma^2 per channel, the
-    maximum over the range of its Delta (models.spin.largest_rate)."""
+    maximum over the range of its Delta (delta_range, models.spin.largest_rate)."""
     with np.errstate(over="ignore", invalid="ignore"):
         if isinstance(model, QuditModel):
             size = np.sqrt(sum(np.linalg.norm(v, 2) ** 2 for v in model.basis))
             field_ = (np.linalg.norm(model.eps) + np.linalg.norm(model.h + model.h.T, 2)) * size
-            rates = []
-            for ch in model.channels:        # Delta = tr(rho R) lies in the spectrum's range of R = sum_a r_a v_a
-                w = np.linalg.eigvalsh(np.einsum("a,aij->ij", ch.r, model.basis))
-                rates.append(2 * np.linalg.norm(ch.op, 2) ** 2 * largest_rate(ch, w[0], w[-1]))
+            rates = [2 * np.linalg.norm(ch.op, 2) ** 2 * largest_rate(ch, *model.delta_range(l))
+                     for l, ch in enumerate(model.channels)]
             return float(2 * field_ + sum(rates))
         w = np.asarray(model.sizes, dtype=float) / model.N
         J = np.linalg.norm(model.J, axis=(2, 3))                       # (B, B) ||J_bg||
         field_ = np.linalg.norm(model.h, axis=1) + J @ w + J.T @ w       # (B,)
         norm = 2 * field_
         for l, ch in enumerate(model.channels):
-            reach = float(np.sum(np.linalg.norm(model.delta(l), axis=1)))   # |m_b| <= 1: Delta within +-reach
-            norm[ch.block] += 2 * np.linalg.norm(ch.matrix, 2) ** 2 * largest_rate(ch, ch.offset - reach,
-                                                                                     ch.offset + reach)
+            norm[ch.block] += 2 * np.linalg.norm(ch.matrix, 2) ** 2 * largest_rate(ch, *model.delta_range(l))
         return float(np.max(norm))
 
 
